@@ -1,0 +1,5 @@
+import sys
+
+from reglab.cli.main import main
+
+sys.exit(main())
