@@ -1,0 +1,209 @@
+r"""The batched multilayer perceptron: ``M`` models in one set of tensors.
+
+Layer ``l`` (0-based, ``l = 0 … L−1``) of every model maps ``n_in → n_out``:
+
+.. math::  z^{l} = a^{l} W^{l\,T} + b^{l}, \qquad a^{l+1} = f(z^{l}),
+
+with ``W^l`` shaped ``(M, n_out, n_in)`` and ``b^l`` shaped ``(M, n_out)``. The
+last layer's non-linearity belongs to the cost (sigmoid or softmax). The input
+``x`` is either shared by all models, ``(B, n_in)`` (common random numbers:
+every model sees the same mini-batch), or per model, ``(M, B, n_in)``.
+
+Backpropagation is written out by hand (the hot loop has no autograd):
+
+.. math::  \delta^{L-1} = \partial \mathrm{fn}/\partial z^{L-1}, \qquad
+           \delta^{l-1} = (\delta^{l} W^{l}) \odot f'(z^{l-1}),
+
+.. math::  \partial C_0/\partial W^l = \tfrac1B\,\delta^{l\,T} a^{l}, \qquad
+           \partial C_0/\partial b^l = \tfrac1B \textstyle\sum_x \delta^l .
+
+The tests check it against autograd on :meth:`MLP.forward`, which is
+differentiable as written.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from reglab.errors import ReglabError
+from reglab.nn import Activation, Cost, get_activation, get_cost
+from reglab.rng import generator
+
+INITIALIZERS = ("large", "default", "he", "glorot")
+
+
+def init_layer(init: str, n_in: int, n_out: int, g: torch.Generator) -> tuple[Tensor, Tensor]:
+    r"""One layer's ``(W (n_out, n_in), b (n_out,))`` in float64, drawn from ``g``.
+
+    * ``large``: ``W, b ~ N(0, 1)`` (the book's ``large_weight_initializer``);
+    * ``default``: ``W ~ N(0, 1/n_in)``, ``b ~ N(0, 1)`` (the book's default);
+    * ``he``: ``W ~ N(0, 2/n_in)``, ``b = 0``;
+    * ``glorot``: ``W ~ U(±√(6/(n_in+n_out)))``, ``b = 0``.
+    """
+    f64 = torch.float64
+    if init == "large":
+        return torch.randn(n_out, n_in, generator=g, dtype=f64), torch.randn(n_out, generator=g, dtype=f64)
+    if init == "default":
+        w = torch.randn(n_out, n_in, generator=g, dtype=f64) / math.sqrt(n_in)
+        return w, torch.randn(n_out, generator=g, dtype=f64)
+    if init == "he":
+        return torch.randn(n_out, n_in, generator=g, dtype=f64) * math.sqrt(2.0 / n_in), torch.zeros(n_out, dtype=f64)
+    if init == "glorot":
+        limit = math.sqrt(6.0 / (n_in + n_out))
+        w = (torch.rand(n_out, n_in, generator=g, dtype=f64) * 2.0 - 1.0) * limit
+        return w, torch.zeros(n_out, dtype=f64)
+    raise ReglabError(f"unknown initializer {init!r}; choose one of {', '.join(INITIALIZERS)}")
+
+
+def _affine(a: Tensor, W: Tensor, b: Tensor) -> Tensor:
+    """``z = a Wᵀ + b`` for every model: ``a`` (B, n_in) shared or (M, B, n_in) → (M, B, n_out)."""
+    M, n_out, n_in = W.shape
+    if a.dim() == 2:  # one GEMM for all models: (B, n_in) @ (n_in, M·n_out)
+        z = torch.addmm(b.reshape(1, M * n_out), a, W.reshape(M * n_out, n_in).t())  # (B, M·n_out)
+        return z.view(a.shape[0], M, n_out).transpose(0, 1)
+    return torch.baddbmm(b.unsqueeze(1), a, W.transpose(1, 2))
+
+
+def _weight_grad(delta: Tensor, a: Tensor, extra: Tensor | None) -> Tensor:
+    """``extra + (1/B) δᵀ a``: δ (M, B, n_out), a (B, n_in) or (M, B, n_in) → (M, n_out, n_in)."""
+    M, B, n_out = delta.shape
+    if a.dim() == 2:
+        dT = delta.transpose(1, 2).reshape(M * n_out, B)  # (M·n_out, B)
+        if extra is None:
+            return torch.mm(dT, a).mul_(1.0 / B).view(M, n_out, -1)
+        return torch.addmm(extra.reshape(M * n_out, -1), dT, a, alpha=1.0 / B).view(M, n_out, -1)
+    if extra is None:
+        return torch.bmm(delta.transpose(1, 2), a).mul_(1.0 / B)
+    return torch.baddbmm(extra, delta.transpose(1, 2), a, alpha=1.0 / B)
+
+
+@dataclass
+class MLP:
+    """``M`` multilayer perceptrons of the same shape, held as batched tensors.
+
+    Parameters
+    ----------
+    weights : list of Tensor
+        ``weights[l]`` shaped ``(M, n_out, n_in)``.
+    biases : list of Tensor
+        ``biases[l]`` shaped ``(M, n_out)``.
+    activation : Activation
+        Hidden-layer non-linearity.
+    cost : Cost
+        The cost, which fixes the output non-linearity.
+    """
+
+    weights: list[Tensor]
+    biases: list[Tensor]
+    activation: Activation
+    cost: Cost
+
+    @classmethod
+    def initialize(
+        cls,
+        sizes: Sequence[int],
+        *,
+        seeds: Sequence[int] = (0,),
+        init: str = "large",
+        activation: str = "sigmoid",
+        cost: str | Cost = "cross-entropy",
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype = torch.float32,
+    ) -> "MLP":
+        """Draw ``M = len(seeds)`` models; model ``i`` draws from its own generator seeded by ``seeds[i]``,
+        so it gets the same weights whichever other models train beside it."""
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ReglabError(f"sizes must list at least an input and an output layer of positive width, got {sizes}")
+        per_model = []
+        for s in seeds:
+            g = generator(int(s), "init")
+            per_model.append([init_layer(init, n_in, n_out, g) for n_in, n_out in zip(sizes[:-1], sizes[1:])])
+        weights = [torch.stack([m[l][0] for m in per_model]).to(device=device, dtype=dtype) for l in range(len(sizes) - 1)]
+        biases = [torch.stack([m[l][1] for m in per_model]).to(device=device, dtype=dtype) for l in range(len(sizes) - 1)]
+        return cls(weights, biases, get_activation(activation), get_cost(cost))
+
+    # -- shape -------------------------------------------------------------------------------
+    @property
+    def M(self) -> int:
+        return self.weights[0].shape[0]
+
+    @property
+    def sizes(self) -> list[int]:
+        return [self.weights[0].shape[2]] + [w.shape[1] for w in self.weights]
+
+    @property
+    def device(self) -> torch.device:
+        return self.weights[0].device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.weights[0].dtype
+
+    def layer_activation(self, l: int) -> str:
+        """Name of the non-linearity applied after layer ``l``."""
+        return self.cost.output_activation if l == len(self.weights) - 1 else self.activation.name
+
+    # -- forward and backward ----------------------------------------------------------------
+    def forward(self, x: Tensor) -> tuple[list[Tensor], list[Tensor]]:
+        """``(zs, activations)``: ``zs[l]`` (M, B, n_out) and ``activations[0] = x``, ``activations[l+1] = f(zs[l])``."""
+        zs, acts = [], [x]
+        last = len(self.weights) - 1
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            z = _affine(acts[-1], W, b)
+            zs.append(z)
+            acts.append(self.cost.output(z) if l == last else self.activation.forward(z))
+        return zs, acts
+
+    def backward(
+        self,
+        y: Tensor,
+        zs: list[Tensor],
+        acts: list[Tensor],
+        extra_w: Sequence[Tensor | None],
+        extra_b: Sequence[Tensor | None],
+    ) -> tuple[list[Tensor], list[Tensor]]:
+        """Mean gradients of ``C_0`` over the mini-batch, plus ``extra`` (the regularizers' gradients).
+
+        ``y`` is one-hot, (B, K) or (M, B, K). Returns ``(grad_w, grad_b)`` shaped like the parameters.
+        """
+        L = len(self.weights)
+        grad_w: list[Tensor] = [None] * L  # type: ignore[list-item]
+        grad_b: list[Tensor] = [None] * L  # type: ignore[list-item]
+        delta = self.cost.delta(zs[-1], acts[-1], y)  # (M, B, n_L)
+        for l in range(L - 1, -1, -1):
+            grad_w[l] = _weight_grad(delta, acts[l], extra_w[l])
+            gb = delta.mean(dim=1)  # (M, n_out)
+            grad_b[l] = gb if extra_b[l] is None else gb.add_(extra_b[l])
+            if l > 0:
+                delta = self.activation.backward(torch.bmm(delta, self.weights[l]), zs[l - 1], acts[l])  # (M, B, n_in)
+        return grad_w, grad_b
+
+    def output(self, x: Tensor) -> Tensor:
+        """The network's output ``(M, B, K)``."""
+        return self.forward(x)[1][-1]
+
+    # -- copies --------------------------------------------------------------------------------
+    def numpy_params(self) -> dict[str, np.ndarray]:
+        """``{"W0": (M, n_out, n_in), "b0": (M, n_out), …}`` as float64 numpy arrays (a copy)."""
+        out = {}
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            out[f"W{l}"] = W.detach().cpu().double().numpy().copy()
+            out[f"b{l}"] = b.detach().cpu().double().numpy().copy()
+        return out
+
+    def select(self, index: Sequence[int]) -> "MLP":
+        """The models ``index`` as a new MLP (copies)."""
+        idx = torch.as_tensor(list(index), device=self.device)
+        return MLP(
+            [W.index_select(0, idx).clone() for W in self.weights],
+            [b.index_select(0, idx).clone() for b in self.biases],
+            self.activation,
+            self.cost,
+        )

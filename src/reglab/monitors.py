@@ -1,0 +1,194 @@
+r"""What regularization does to the weights, measured every epoch, as data.
+
+A monitor returns a *record*: ``{metric: Tensor (M,)}`` for per-model metrics
+and ``{(metric, layer): Tensor (M,)}`` for per-layer ones. :class:`History`
+collects records and gives them back as arrays ``(E, M)`` or tidy rows
+``(epoch, model, layer, metric, value)``. Nothing here prints.
+
+Per model: for each monitored split, the data cost ``C₀`` (mean over the
+split), the penalty (its value, the same for every split), their sum, and the
+accuracy (a fraction). Per layer (weight matrix ``W`` of layer ``l``, biases
+excluded):
+
+=============  =========================================================
+``sum``        ``Σ w`` (signed: not a magnitude)
+``mean``       ``Σ w / N_l``
+``l1``         ``Σ |w|``
+``l2``         ``√(Σ w²)``
+``rms``        ``√(Σ w² / N_l)``
+``var``        ``Σ (w − mean)² / N_l``
+``max_abs``    ``max |w|``
+``frac_small`` fraction with ``|w| < 10⁻³``
+``zeros``      count of ``w == 0`` exactly
+``saturation`` sigmoid/tanh layers: fraction of ``(example, unit)`` pairs
+               with ``f'(z) < 1%`` of its maximum, on a fixed batch
+=============  =========================================================
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from reglab.model import MLP
+from reglab.nn import ACTIVATIONS
+from reglab.regularizers import Param, Regularizer
+
+WEIGHT_STATS = ("sum", "mean", "l1", "l2", "rms", "var", "max_abs", "frac_small", "zeros")
+SMALL = 1e-3
+
+
+def weight_stats(W: Tensor) -> dict[str, Tensor]:
+    """The statistics of the table above for ``W`` shaped ``(M, n_out, n_in)``, each ``(M,)``."""
+    w = W.reshape(W.shape[0], -1)  # (M, N_l)
+    n = w.shape[1]
+    total = w.sum(dim=1)
+    sq = (w * w).sum(dim=1)
+    absw = w.abs()
+    return {
+        "sum": total,
+        "mean": total / n,
+        "l1": absw.sum(dim=1),
+        "l2": sq.sqrt(),
+        "rms": (sq / n).sqrt(),
+        "var": w.var(dim=1, unbiased=False),
+        "max_abs": absw.amax(dim=1),
+        "frac_small": (absw < SMALL).sum(dim=1).to(w.dtype) / n,
+        "zeros": (w == 0).sum(dim=1).to(w.dtype),
+    }
+
+
+def _chunk_size(model: MLP, budget_bytes: int = 1 << 28) -> int:
+    per_example = model.M * sum(model.sizes[1:]) * 2 * model.weights[0].element_size()
+    return max(64, budget_bytes // max(per_example, 1))
+
+
+@torch.no_grad()
+def evaluate(model: MLP, X: Tensor, y: Tensor, Y: Tensor) -> tuple[Tensor, Tensor]:
+    """``(cost, accuracy)`` per model ``(M,)`` on ``X`` (N, d): mean data cost ``C₀`` and fraction correct."""
+    cost = torch.zeros(model.M, dtype=torch.float64, device=X.device)
+    correct = torch.zeros(model.M, dtype=torch.int64, device=X.device)
+    step = _chunk_size(model)
+    for i in range(0, X.shape[0], step):
+        zs, acts = model.forward(X[i : i + step])
+        cost += model.cost.fn(zs[-1], acts[-1], Y[i : i + step]).double()
+        correct += (acts[-1].argmax(dim=-1) == y[i : i + step]).sum(dim=1)
+    N = max(X.shape[0], 1)
+    return cost / N, correct.double() / N
+
+
+@torch.no_grad()
+def saturation(model: MLP, x: Tensor) -> dict[int, Tensor]:
+    """Fraction of saturated ``(example, unit)`` pairs per sigmoid/tanh layer, ``{layer: (M,)}``."""
+    zs, _ = model.forward(x)
+    out = {}
+    for l, z in enumerate(zs):
+        threshold = ACTIVATIONS.get(model.layer_activation(l))
+        if threshold is not None and threshold.saturation_z is not None:
+            out[l] = (z.abs() > threshold.saturation_z).double().mean(dim=(1, 2))
+    return out
+
+
+def penalty(model: MLP, regularizer: Regularizer, n: int) -> Tensor:
+    """Total penalty per model ``(M,)`` over every parameter (masks decide which count)."""
+    total = torch.zeros(model.M, dtype=torch.float64, device=model.device)
+    for l, (W, b) in enumerate(zip(model.weights, model.biases)):
+        total += regularizer.penalty(W, Param(l, "weight", n)).double()
+        total += regularizer.penalty(b, Param(l, "bias", n)).double()
+    return total
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """What to measure each epoch.
+
+    Parameters
+    ----------
+    splits : tuple of str
+        Which of ``train``, ``validation``, ``test`` to evaluate (cost and accuracy).
+    weights : bool
+        Per-layer weight statistics.
+    saturation_examples : int
+        Size of the fixed batch (the first examples of the validation split, else training) for saturation; 0 = off.
+    """
+
+    splits: tuple[str, ...] = ("train", "validation", "test")
+    weights: bool = True
+    saturation_examples: int = 1000
+
+    @torch.no_grad()
+    def __call__(self, model: MLP, data, regularizer: Regularizer, n: int) -> dict:
+        record: dict = {}
+        pen = penalty(model, regularizer, n)
+        record["penalty"] = pen
+        for split in self.splits:
+            s = getattr(data, split, None)
+            if s is None:
+                continue
+            cost, acc = evaluate(model, s.X, s.y, s.Y)
+            record[f"{split}_cost"] = cost
+            record[f"{split}_total_cost"] = cost + pen
+            record[f"{split}_accuracy"] = acc
+        if self.weights:
+            for l, W in enumerate(model.weights):
+                for name, value in weight_stats(W).items():
+                    record[(name, l)] = value
+        if self.saturation_examples:
+            probe = data.validation if data.validation is not None else data.train
+            for l, value in saturation(model, probe.X[: self.saturation_examples]).items():
+                record[("saturation", l)] = value
+        return record
+
+
+@dataclass
+class History:
+    """Records of every epoch (epoch 0 is the state before training)."""
+
+    epochs: list[int] = field(default_factory=list)
+    records: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+    def append(self, epoch: int, record: dict) -> dict[str | tuple, np.ndarray]:
+        """Store ``record`` (tensors are moved to the CPU in one transfer) and return it as numpy."""
+        keys = list(record)
+        stacked = torch.stack([record[k].double() for k in keys]).cpu().numpy() if keys else np.zeros((0, 0))
+        rec = {k: stacked[i] for i, k in enumerate(keys)}
+        self.epochs.append(epoch)
+        self.records.append(rec)
+        return rec
+
+    @property
+    def last(self) -> dict:
+        return self.records[-1]
+
+    def has(self, metric: str, layer: int | None = None) -> bool:
+        key = metric if layer is None else (metric, layer)
+        return bool(self.records) and key in self.records[-1]
+
+    def get(self, metric: str, layer: int | None = None) -> np.ndarray:
+        """``(E, M)`` values of ``metric`` (of ``layer``) over the recorded epochs (NaN where missing)."""
+        key = metric if layer is None else (metric, layer)
+        M = len(next(iter(self.records[0].values()))) if self.records and self.records[0] else 0
+        return np.array([r.get(key, np.full(M, math.nan)) for r in self.records])
+
+    def layers(self) -> list[int]:
+        return sorted({k[1] for r in self.records for k in r if isinstance(k, tuple)})
+
+    def rows(self) -> Iterator[tuple[int, int, str, str, float]]:
+        """Tidy rows ``(epoch, model, layer, metric, value)``; ``layer`` is ``""`` for per-model metrics."""
+        for epoch, rec in zip(self.epochs, self.records):
+            for key, values in rec.items():
+                metric, layer = (key, "") if isinstance(key, str) else key
+                for m, v in enumerate(values):
+                    yield epoch, m, layer, metric, float(v)
+
+    def write_csv(self, f) -> None:
+        w = csv.writer(f)
+        w.writerow(["epoch", "model", "layer", "metric", "value"])
+        for row in self.rows():
+            w.writerow([*row[:4], repr(row[4])])

@@ -1,0 +1,316 @@
+r"""Regularizers: small composable objects that the trainer calls, never inspects.
+
+Every regularizer has three parts, and the trainer calls all three for every
+parameter, whichever regularizer it holds:
+
+* ``penalty(w, p)`` — its value per model, shape ``(M,)``, added to the
+  reported cost (the data cost and the penalty are always reported apart too);
+* ``grad(w, p)`` — the gradient the optimizer sees (added to the data
+  gradient before the optimizer's step: *coupled*), or ``None``;
+* ``prox(w, step, p)`` — applied to the parameter after the optimizer's step,
+  with ``step = η`` per model (*decoupled*); identity by default.
+
+Whether decay is coupled (L2 through Adam) or decoupled (AdamW) is only where
+it sits: :class:`L2` acts in ``grad``, :class:`DecoupledDecay` in ``prox``.
+
+Strength: one unit for all, the book's
+-------------------------------------
+``λ`` is given in the units of Nielsen's *network2.py*: with ``n`` the size of
+the training set,
+
+.. math::  C = C_0 + \frac{\lambda}{2n}\sum_w w^2, \qquad
+           w \leftarrow \Bigl(1 - \frac{\eta\lambda}{n}\Bigr) w - \eta\,\partial C_0/\partial w .
+
+So one plain SGD step subtracts ``η·λ_eq·w`` with ``λ_eq = λ/n``. Other systems
+(see :mod:`reglab.units` for the conversions as functions):
+
+====================  =====================  ==========================
+system                parameter              same strength
+====================  =====================  ==========================
+PyTorch SGD           ``weight_decay``       ``wd = λ/n``
+PyTorch AdamW         ``weight_decay``       ``wd = λ/n`` (× lr per step)
+scikit-learn MLP      ``alpha``              ``α = λ·|B|/n``
+Keras                 ``L2(c)``              ``c = λ/(2n)``
+====================  =====================  ==========================
+
+``lmbda`` may be a number or a sequence with one value per model (the model
+axis ``M``); it is held as a tensor of shape ``(M,)`` and broadcast, so a
+λ sweep and a single run are one code path.
+
+Masks are data: ``mask(layer, name) -> bool`` with ``name`` in
+``{"weight", "bias"}``; the default, :func:`weights_only`, decays weights and
+never biases (as network2, scikit-learn and TF Playground do). ``layer_scale``
+multiplies the strength of chosen layers (0-based index of the weight matrix).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Mapping, Sequence
+
+import torch
+from torch import Tensor
+
+from reglab.errors import ReglabError
+
+
+@dataclass(frozen=True)
+class Param:
+    """Which parameter a regularizer sees: its layer, its kind and ``n``, the training-set size."""
+
+    layer: int
+    name: str  # "weight" | "bias"
+    n: int
+
+
+Mask = Callable[[int, str], bool]
+
+
+def weights_only(layer: int, name: str) -> bool:
+    """The default mask: weights are regularized, biases are not."""
+    return name == "weight"
+
+
+def all_parameters(layer: int, name: str) -> bool:
+    """A mask that regularizes biases too (as PyTorch's ``weight_decay`` does)."""
+    return True
+
+
+def _per_model_sum(x: Tensor) -> Tensor:
+    """Sum over every axis but the model axis: ``(M, ...) → (M,)``."""
+    return x.reshape(x.shape[0], -1).sum(dim=1)
+
+
+def soft_threshold(w: Tensor, t: Tensor) -> Tensor:
+    r"""``prox`` of ``t‖w‖₁``: ``sign(w)·max(|w| − t, 0)``, exactly 0 where ``|w| ≤ t``.
+
+    Written as ``w − clamp(w, −t, t)``: where ``|w| ≤ t`` this is ``w − w = 0``
+    exactly, in any floating-point format.
+    """
+    return w - torch.clamp(w, min=-t, max=t)
+
+
+class Regularizer:
+    """Base class: holds ``λ`` (book units, shape ``(M,)``), the mask and per-layer scales."""
+
+    def __init__(
+        self,
+        lmbda: float | Sequence[float] | Tensor = 0.0,
+        *,
+        mask: Mask = weights_only,
+        layer_scale: Mapping[int, float] | None = None,
+    ):
+        lam = torch.as_tensor(lmbda, dtype=torch.float64).reshape(-1)
+        if lam.numel() == 0:
+            raise ReglabError("a regularizer needs at least one λ value")
+        if not torch.isfinite(lam).all() or (lam < 0).any():
+            raise ReglabError(f"λ must be finite and ≥ 0, got {lam.tolist()}")
+        self.lmbda = lam  # (M,) or (1,)
+        self.mask = mask
+        self.layer_scale = dict(layer_scale or {})
+        self._coef: dict[tuple, Tensor] = {}
+
+    # -- the strength as a tensor broadcastable against w ---------------------------------
+    def coef(self, w: Tensor, p: Param, factor: float = 1.0) -> Tensor | None:
+        """``factor · λ · scale(layer) / n`` shaped ``(M, 1, …)`` like ``w``, or ``None`` if masked out."""
+        if not self.mask(p.layer, p.name):
+            return None
+        key = (p, factor, w.device, w.dtype, w.dim())
+        c = self._coef.get(key)
+        if c is None:
+            scale = self.layer_scale.get(p.layer, 1.0)
+            c = (self.lmbda * (factor * scale / p.n)).to(device=w.device, dtype=w.dtype)
+            c = c.reshape((-1,) + (1,) * (w.dim() - 1))
+            self._coef[key] = c
+        return c
+
+    @property
+    def M(self) -> int:
+        return int(self.lmbda.numel())
+
+    # -- the interface the trainer calls ---------------------------------------------------
+    def penalty(self, w: Tensor, p: Param) -> Tensor:
+        """Value of the penalty per model, ``(M,)``."""
+        return w.new_zeros(w.shape[0])
+
+    def grad(self, w: Tensor, p: Param) -> Tensor | None:
+        """Gradient handed to the optimizer with the data gradient, or ``None``."""
+        return None
+
+    def prox(self, w: Tensor, step: Tensor, p: Param) -> Tensor:
+        """Applied after the optimizer step; ``step`` is ``η`` per model, shaped like ``coef``."""
+        return w
+
+    def __add__(self, other: "Regularizer") -> "Sum":
+        return Sum([self, other])
+
+    def _args(self) -> str:
+        lam = self.lmbda.tolist()
+        s = f"{lam[0]:g}" if len(lam) == 1 else "[" + ", ".join(f"{v:g}" for v in lam) + "]"
+        if self.mask is not weights_only:
+            s += f", mask={getattr(self.mask, '__name__', repr(self.mask))}"
+        if self.layer_scale:
+            s += f", layer_scale={self.layer_scale}"
+        return s
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._args()})"
+
+
+class NoRegularizer(Regularizer):
+    """No penalty at all: ``C = C_0``."""
+
+    def __init__(self):
+        super().__init__(0.0)
+
+    def __repr__(self) -> str:
+        return "NoRegularizer()"
+
+
+class L2(Regularizer):
+    r"""Weight decay as a penalty (coupled).
+
+    penalty ``(λ/2n) Σ w²``; grad ``(λ/n) w``; no prox. With plain SGD the step is
+    the book's ``w ← (1 − ηλ/n) w − η ∂C₀/∂w``; through Adam the gradient
+    ``(λ/n) w`` is rescaled per weight like any other (so it is not decay).
+    """
+
+    def penalty(self, w, p):
+        c = self.coef(w, p, 0.5)
+        return w.new_zeros(w.shape[0]) if c is None else _per_model_sum(c * w * w)
+
+    def grad(self, w, p):
+        c = self.coef(w, p)
+        return None if c is None else c * w
+
+
+class L1(Regularizer):
+    r"""L1 by subgradient, the book's rule.
+
+    penalty ``(λ/n) Σ |w|``; grad ``(λ/n) sgn(w)`` with ``sgn(0) = 0``; so
+    ``w ← w − (ηλ/n) sgn(w) − η ∂C₀/∂w``. The weights oscillate around 0 but
+    almost never land on it: use :class:`L1Prox` for exact zeros.
+    """
+
+    def penalty(self, w, p):
+        c = self.coef(w, p)
+        return w.new_zeros(w.shape[0]) if c is None else _per_model_sum(c * w.abs())
+
+    def grad(self, w, p):
+        c = self.coef(w, p)
+        return None if c is None else c * torch.sign(w)
+
+
+class L1Prox(Regularizer):
+    r"""L1 by proximal step (ISTA): exact zeros.
+
+    penalty ``(λ/n) Σ |w|``; no gradient; after the optimizer step
+    ``w ← sign(w) · max(|w| − ηλ/n, 0)`` (soft-thresholding), which sets every
+    weight with ``|w| ≤ ηλ/n`` to exactly 0.
+    """
+
+    def penalty(self, w, p):
+        c = self.coef(w, p)
+        return w.new_zeros(w.shape[0]) if c is None else _per_model_sum(c * w.abs())
+
+    def prox(self, w, step, p):
+        c = self.coef(w, p)
+        return w if c is None else soft_threshold(w, step * c)
+
+
+class ElasticNet(Regularizer):
+    r"""Elastic net with mixing ``ρ = l1_ratio``: L2 part by gradient, L1 part by prox.
+
+    penalty ``(λ/n)[ρ Σ|w| + ((1−ρ)/2) Σ w²]``; grad ``(λ/n)(1−ρ) w``;
+    prox soft-threshold at ``ηρλ/n``. ``ρ = 1`` is :class:`L1Prox`, ``ρ = 0`` is :class:`L2`.
+    """
+
+    def __init__(self, lmbda=0.0, l1_ratio: float = 0.5, **kw):
+        super().__init__(lmbda, **kw)
+        if not 0.0 <= l1_ratio <= 1.0:
+            raise ReglabError(f"l1_ratio must lie in [0, 1], got {l1_ratio}")
+        self.l1_ratio = float(l1_ratio)
+
+    def penalty(self, w, p):
+        c = self.coef(w, p)
+        if c is None:
+            return w.new_zeros(w.shape[0])
+        rho = self.l1_ratio
+        return _per_model_sum(c * (rho * w.abs() + 0.5 * (1.0 - rho) * w * w))
+
+    def grad(self, w, p):
+        c = self.coef(w, p, 1.0 - self.l1_ratio)
+        return None if c is None else c * w
+
+    def prox(self, w, step, p):
+        c = self.coef(w, p, self.l1_ratio)
+        return w if c is None else soft_threshold(w, step * c)
+
+    def _args(self) -> str:
+        return super()._args() + f", l1_ratio={self.l1_ratio:g}"
+
+
+class DecoupledDecay(Regularizer):
+    r"""Decoupled weight decay (AdamW's), outside the optimizer's scaling.
+
+    After the optimizer's step: ``w ← (1 − ηλ/n) w``. With plain SGD this is
+    exactly :class:`L2`; with Adam it is AdamW with ``weight_decay = λ/n``
+    (PyTorch multiplies it by the learning rate too). There is no objective
+    term under Adam; ``penalty`` reports the L2-equivalent ``(λ/2n) Σ w²``.
+    """
+
+    def penalty(self, w, p):
+        c = self.coef(w, p, 0.5)
+        return w.new_zeros(w.shape[0]) if c is None else _per_model_sum(c * w * w)
+
+    def prox(self, w, step, p):
+        c = self.coef(w, p)
+        return w if c is None else w * (1.0 - step * c)
+
+
+class Sum(Regularizer):
+    """A sum of regularizers: penalties and gradients add, proxes apply in order."""
+
+    def __init__(self, parts: Iterable[Regularizer]):
+        flat: list[Regularizer] = []
+        for r in parts:
+            flat.extend(r.parts if isinstance(r, Sum) else [r])
+        self.parts = flat
+        self.lmbda = max((r.lmbda for r in flat), key=lambda t: t.numel())
+        self.mask = all_parameters
+        self.layer_scale = {}
+
+    def penalty(self, w, p):
+        return sum((r.penalty(w, p) for r in self.parts), w.new_zeros(w.shape[0]))
+
+    def grad(self, w, p):
+        grads = [g for g in (r.grad(w, p) for r in self.parts) if g is not None]
+        return sum(grads[1:], grads[0]) if grads else None
+
+    def prox(self, w, step, p):
+        for r in self.parts:
+            w = r.prox(w, step, p)
+        return w
+
+    def __repr__(self) -> str:
+        return " + ".join(repr(r) for r in self.parts)
+
+
+#: The ``--reg`` names of the CLI.
+KINDS: dict[str, type[Regularizer]] = {
+    "none": NoRegularizer,
+    "l2": L2,
+    "l1": L1,
+    "l1-prox": L1Prox,
+    "elastic": ElasticNet,
+    "decay": DecoupledDecay,
+}
+
+
+def make_regularizer(kind: str, lmbda: float | Sequence[float], **kw) -> Regularizer:
+    """Build a regularizer from its CLI name (``l2``, ``l1``, ``l1-prox``, ``elastic``, ``decay``, ``none``)."""
+    try:
+        cls = KINDS[kind]
+    except KeyError:
+        raise ReglabError(f"unknown regularizer {kind!r}; choose one of {', '.join(KINDS)}") from None
+    return cls() if cls is NoRegularizer else cls(lmbda, **kw)

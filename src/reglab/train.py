@@ -1,0 +1,233 @@
+r"""The one training loop.
+
+:func:`fit` trains the ``M`` models of an :class:`~reglab.model.MLP` at once.
+One step on a mini-batch of size ``m`` (the last of an epoch may be smaller):
+
+1. forward and hand-written backward give the mean data gradient
+   ``(1/m) Σ_x ∂C_x/∂θ``, to which every regularizer's ``grad`` is added
+   (coupled: L2, L1 by subgradient, the smooth part of elastic net);
+2. the optimizer steps with ``η`` per model;
+3. every regularizer's ``prox`` is applied with ``step = η`` (decoupled:
+   weight decay, soft-thresholding).
+
+After each epoch the monitor measures, and callbacks may change ``η`` or stop
+models (a stopped model is frozen by ``η = 0`` and keeps its place in the
+batch). A model whose weights or cost become non-finite is stopped and marked
+diverged with its epoch; the others go on.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from reglab.errors import ReglabError
+from reglab.model import MLP
+from reglab.monitors import History, Monitor
+from reglab.regularizers import NoRegularizer, Param, Regularizer
+from reglab.rng import generator
+
+
+@dataclass(frozen=True)
+class TensorSplit:
+    """One split on the training device: ``X`` (N, d), ``y`` (N,) int64 labels, ``Y`` (N, K) one-hot."""
+
+    X: Tensor
+    y: Tensor
+    Y: Tensor
+
+    @classmethod
+    def from_arrays(cls, X, y, n_classes: int, device, dtype) -> "TensorSplit":
+        X = torch.as_tensor(np.asarray(X), dtype=dtype, device=device)
+        y = torch.as_tensor(np.asarray(y), dtype=torch.int64, device=device)
+        Y = torch.nn.functional.one_hot(y, n_classes).to(dtype)
+        return cls(X, y, Y)
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+
+@dataclass(frozen=True)
+class TensorData:
+    """Training, validation and test splits held once on the device, shared by every model."""
+
+    train: TensorSplit
+    validation: TensorSplit | None
+    test: TensorSplit | None
+    n_classes: int
+
+    @classmethod
+    def from_dataset(cls, ds, device="cpu", dtype=torch.float32, train_size: int | None = None) -> "TensorData":
+        """From a :class:`reglab.data.Dataset`; ``train_size`` keeps the first examples of its training split."""
+        X, y = ds.train.X, ds.train.y
+        if train_size is not None:
+            if not 1 <= train_size <= len(y):
+                raise ReglabError(f"--train-size {train_size} does not fit the {len(y)} training examples of {ds.name}")
+            X, y = X[:train_size], y[:train_size]
+
+        def split(s):
+            return None if s is None or len(s.y) == 0 else TensorSplit.from_arrays(s.X, s.y, ds.n_classes, device, dtype)
+
+        return cls(TensorSplit.from_arrays(X, y, ds.n_classes, device, dtype), split(ds.validation), split(ds.test), ds.n_classes)
+
+
+class RunState:
+    """What callbacks may read and change: per-model ``eta`` (M,), who is still training, and why not."""
+
+    def __init__(self, eta: Tensor):
+        self.eta = eta  # (M,), views of it feed the optimizer
+        self.eta0 = eta.clone()
+        M = eta.shape[0]
+        self.active = np.ones(M, dtype=bool)
+        self.stopped_epoch: list[int | None] = [None] * M
+        self.diverged_epoch: list[int | None] = [None] * M
+
+    def stop(self, model: int, epoch: int, diverged: bool = False) -> None:
+        if not self.active[model]:
+            return
+        self.active[model] = False
+        self.eta[model] = 0.0
+        self.stopped_epoch[model] = epoch
+        if diverged:
+            self.diverged_epoch[model] = epoch
+
+
+class Callback(Protocol):
+    def __call__(self, epoch: int, record: dict[str, np.ndarray], run: RunState) -> None: ...
+
+
+def stop_diverged(epoch: int, record: dict, run: RunState) -> None:
+    """Stop a model whose weights or penalty or cost are no longer finite (always on)."""
+    finite = np.ones_like(run.active)
+    for key, values in record.items():
+        if (key in ("penalty", "train_cost") or key[0] in ("l2",)) and values.shape == finite.shape:
+            finite &= np.isfinite(values)
+    for m in np.flatnonzero(~finite):
+        run.stop(int(m), epoch, diverged=True)
+
+
+@dataclass
+class EarlyStopping:
+    """Stop a model after ``patience`` epochs without a better ``metric`` (validation accuracy by default)."""
+
+    patience: int
+    metric: str = "validation_accuracy"
+    best: np.ndarray | None = None
+    since: np.ndarray | None = None
+
+    def plateau(self, record: dict) -> np.ndarray:
+        """Advance the counters; ``True`` for models that just reached ``patience`` epochs without progress."""
+        value = record[self.metric]
+        if self.best is None:
+            self.best, self.since = value.copy(), np.zeros(len(value), dtype=int)
+            return np.zeros(len(value), dtype=bool)
+        better = value > self.best
+        self.best = np.where(better, value, self.best)
+        self.since = np.where(better, 0, self.since + 1)
+        return self.since >= self.patience
+
+    def __call__(self, epoch, record, run):
+        for m in np.flatnonzero(self.plateau(record)):
+            run.stop(int(m), epoch)
+
+
+@dataclass
+class HalvingSchedule(EarlyStopping):
+    """The book's schedule: halve ``η`` at each plateau of ``patience`` epochs; stop once ``η < η₀/floor``."""
+
+    floor: float = 128.0
+
+    def __call__(self, epoch, record, run):
+        for m in np.flatnonzero(self.plateau(record)):
+            run.eta[m] *= 0.5
+            self.since[m] = 0
+            if run.eta[m] < run.eta0[m] / self.floor:
+                run.stop(int(m), epoch)
+
+
+def _batches(train: TensorSplit, batch_size: int, gens: Sequence[torch.Generator], M: int):
+    """Mini-batches of one epoch. One generator: every model sees the same order, ``x`` (m, d);
+    one per model: ``x`` (M, m, d)."""
+    N = len(train)
+    if len(gens) == 1:
+        perm = torch.randperm(N, generator=gens[0]).to(train.X.device)
+        xs, ys = train.X[perm].split(batch_size), train.Y[perm].split(batch_size)
+        yield from zip(xs, ys)
+        return
+    perms = torch.stack([torch.randperm(N, generator=g) for g in gens]).to(train.X.device)  # (M, N)
+    for idx in perms.split(batch_size, dim=1):
+        yield train.X[idx], train.Y[idx]
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns: the trained models, their history and how each run ended."""
+
+    model: MLP
+    history: History
+    initial: dict[str, np.ndarray]
+    run: RunState
+    train_seconds: float
+    n: int
+    meta: dict = field(default_factory=dict)
+
+
+def fit(
+    model: MLP,
+    data: TensorData,
+    *,
+    epochs: int,
+    batch_size: int,
+    eta: float | Sequence[float],
+    regularizer: Regularizer | None = None,
+    optimizer=None,
+    order_seeds: Sequence[int] = (0,),
+    monitor: Monitor = Monitor(),
+    callbacks: Sequence[Callback] = (),
+) -> FitResult:
+    """Train every model of ``model`` in place for up to ``epochs`` epochs and return its history.
+
+    ``eta`` is one value or one per model. ``order_seeds``: one seed (all models share the mini-batch
+    order) or one per model. ``n`` of the regularizers is the size of ``data.train``.
+    """
+    from reglab.optim import SGD
+
+    regularizer = regularizer or NoRegularizer()
+    optimizer = optimizer or SGD()
+    M, n, L = model.M, len(data.train), len(model.weights)
+    eta_t = torch.as_tensor(eta, dtype=model.dtype).reshape(-1).to(model.device).expand(M).clone()  # (M,)
+    run = RunState(eta_t)
+    params = [p for pair in zip(model.weights, model.biases) for p in pair]  # W0, b0, W1, b1, …
+    infos = [Param(l, kind, n) for l in range(L) for kind in ("weight", "bias")]
+    etas = [eta_t.view((M,) + (1,) * (p.dim() - 1)) for p in params]
+    opt_state = optimizer.init(params)
+    gens = [generator(int(s), "order") for s in order_seeds]
+    history, initial = History(), model.numpy_params()
+    history.append(0, monitor(model, data, regularizer, n))
+    train_seconds = 0.0
+    with torch.no_grad():
+        for epoch in range(1, epochs + 1):
+            t0 = time.perf_counter()
+            for x, y in _batches(data.train, batch_size, gens, M):
+                zs, acts = model.forward(x)
+                extra = [regularizer.grad(p, info) for p, info in zip(params, infos)]
+                gw, gb = model.backward(y, zs, acts, extra[0::2], extra[1::2])
+                optimizer.step(params, [g for pair in zip(gw, gb) for g in pair], etas, opt_state)
+                for p, info, e in zip(params, infos, etas):
+                    new = regularizer.prox(p, e, info)
+                    if new is not p:
+                        p.copy_(new)
+            if model.device.type == "cuda":
+                torch.cuda.synchronize()
+            train_seconds += time.perf_counter() - t0
+            record = history.append(epoch, monitor(model, data, regularizer, n))
+            for callback in (stop_diverged, *callbacks):
+                callback(epoch, record, run)
+            if not run.active.any():
+                break
+    return FitResult(model, history, initial, run, train_seconds, n)
