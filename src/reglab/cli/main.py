@@ -16,6 +16,7 @@ from reglab.errors import ReglabError
 
 #: Subcommand modules, in the order ``reglab --help`` lists them.
 SUBCOMMANDS = (
+    "data",
 )
 
 

@@ -1,0 +1,119 @@
+"""``reglab data``: what data is present (``info``), get MNIST (``fetch``), look at a data set (``show``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+from reglab.data import load_dataset
+from reglab.data.digits import DIGITS_SOURCE
+from reglab.data.dirs import locate_data_dir
+from reglab.data.fetch import DEFAULT_MIRRORS, ProgressHook, fetch_mnist
+from reglab.data.mnist import FETCH_HINT, mnist_dir, mnist_status
+
+DESCRIPTION = "List the data present (info), download MNIST (fetch), or load a data set and summarize it (show)."
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("data", help="list, fetch and inspect data sets", description=DESCRIPTION)
+    parser.set_defaults(func=lambda args: _print_help(parser))
+    actions = parser.add_subparsers(dest="data_action", metavar="ACTION")
+    data_dir_help = "data directory (default: $REGLAB_DATA, else ${XDG_CACHE_HOME:-~/.cache}/reglab)"
+
+    info = actions.add_parser("info", help="list the data present and where it lies")
+    info.add_argument("--data-dir", metavar="DIR", help=data_dir_help)
+    info.set_defaults(func=run_info)
+
+    fetch = actions.add_parser("fetch", help="download a data set into the data directory")
+    fetch.add_argument("dataset", choices=["mnist"], help="the data set to download")
+    fetch.add_argument("--data-dir", metavar="DIR", help=data_dir_help)
+    fetch.add_argument(
+        "--mirror", metavar="URL", action="append",
+        help=f"base URL holding the .gz files; repeat to try several in order, instead of the defaults ({', '.join(DEFAULT_MIRRORS)})",
+    )
+    fetch.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="give up on a silent mirror after this long (default: 30)")
+    fetch.add_argument("--quiet", action="store_true", help="print nothing unless something goes wrong")
+    fetch.set_defaults(func=run_fetch)
+
+    show = actions.add_parser("show", help="load a data set and summarize it")
+    show.add_argument("spec", nargs="?", default="auto", help="auto (default), mnist, digits, or a .npz/.csv/.pkl.gz file")
+    show.add_argument("--data-dir", metavar="DIR", help=data_dir_help)
+    show.add_argument("--target", metavar="COLUMN", help="label column of a .csv file")
+    show.add_argument("--split", type=_split_arg, default=(0.8, 0.1, 0.1), metavar="TRAIN,VAL,TEST", help="fractions for .npz/.csv data (default: 0.8,0.1,0.1)")
+    show.add_argument("--seed", type=int, default=0, help="seed of the shuffle before splitting .npz/.csv data (default: 0)")
+    show.set_defaults(func=run_show)
+
+
+def run_info(args: argparse.Namespace) -> int:
+    directory, origin = locate_data_dir(args.data_dir)
+    print(f"data dir  {directory}  (from {origin})")
+    print(f"mnist     {mnist_dir(args.data_dir)}")
+    rows = mnist_status(args.data_dir)
+    width = max(len(r.path.name if r.path else r.name) for r in rows)
+    for r in rows:
+        print(f"  {r.state:<8} {(r.path.name if r.path else r.name):<{width}}  {r.detail}")
+    if any(r.state != "OK" for r in rows):
+        print(f"          get MNIST with: {FETCH_HINT}")
+    print(f"digits    always available ({DIGITS_SOURCE}: 1797 images of 8x8)")
+    return 0
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    console = Console(stderr=True) if not args.quiet and sys.stderr.isatty() else None
+    with progress_bars(console) as hook:
+        results = fetch_mnist(args.data_dir, args.mirror, progress=hook, timeout=args.timeout)
+    if not args.quiet:
+        for r in results:
+            print(f"{r.status:<10} {r.file}  {r.source}")
+        print(f"MNIST is ready in {mnist_dir(args.data_dir)}")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    data = load_dataset(args.spec, args.data_dir, target=args.target, split=args.split, seed=args.seed)
+    print(f"name        {data.name}")
+    print(f"source      {data.source}")
+    print(f"features    {data.n_features}")
+    print(f"classes     {data.n_classes}")
+    for part, split in (("train", data.train), ("validation", data.validation), ("test", data.test)):
+        counts = " ".join(str(c) for c in np.bincount(split.y, minlength=data.n_classes))
+        print(f"{part:<11} {len(split)} examples; per class: {counts}")
+    if data.note:
+        print(f"note: {data.note}")
+    return 0
+
+
+@contextmanager
+def progress_bars(console: Console | None) -> Iterator[ProgressHook | None]:
+    """One rich progress bar per downloaded file on ``console``; no bars (a None hook) without one."""
+    if console is None:
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, console=console) as progress:
+        tasks: dict[str, int] = {}
+
+        def hook(name: str, done: int, total: int | None) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(name, total=total)
+            progress.update(tasks[name], completed=done, total=total)
+
+        yield hook
+
+
+def _split_arg(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected three fractions like 0.8,0.1,0.1, got {text!r}") from None
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2

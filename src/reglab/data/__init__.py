@@ -1,0 +1,80 @@
+"""Data sets for reglab: MNIST, the bundled 8×8 digits, and a user's own files.
+
+Every loader returns a :class:`Dataset` of three :class:`Split` parts with
+float32 inputs ``(N, d)`` and int64 labels ``(N,)`` in ``0..K-1``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from reglab.data.checks import check_split
+from reglab.data.dataset import Dataset, Split
+from reglab.data.digits import load_digits
+from reglab.data.dirs import resolve_data_dir
+from reglab.data.fetch import fetch_mnist
+from reglab.data.mnist import FETCH_HINT, load_mnist, mnist_available, mnist_dir
+from reglab.data.user import load_file
+from reglab.errors import ReglabError
+
+__all__ = [
+    "Split",
+    "Dataset",
+    "load_dataset",
+    "resolve_data_dir",
+    "load_mnist",
+    "load_digits",
+    "mnist_available",
+    "fetch_mnist",
+]
+
+
+def load_dataset(
+    spec: str | Path = "auto",
+    data_dir: str | Path | None = None,
+    *,
+    target: str | None = None,
+    split: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    seed: int = 0,
+) -> Dataset:
+    """Load a data set by name or path.
+
+    Parameters
+    ----------
+    spec : str
+        ``"auto"``: MNIST if its four files are in the data directory (if
+        they are damaged, an error: no silent fallback), else the 8×8
+        digits with a :attr:`Dataset.note` saying so. ``"mnist"``:
+        MNIST (an error if missing). ``"digits"``: the bundled 8×8 digits.
+        Anything else is a path to a ``.npz``, ``.csv`` or the book's
+        ``mnist.pkl.gz`` (see :func:`reglab.data.user.load_file`); the three
+        names win over files of the same name (write ``./digits`` for those).
+    data_dir : str, Path or None
+        Where MNIST is looked for (see :func:`resolve_data_dir`).
+    target : str or None
+        The label column of a ``.csv`` file; only for ``.csv``.
+    split : (float, float, float)
+        Train, validation and test fractions for ``.npz`` and ``.csv`` data;
+        MNIST, the digits and the book's pickle come with fixed splits.
+    seed : int
+        Seeds the shuffle before a ``.npz`` or ``.csv`` file is split.
+
+    Raises
+    ------
+    ReglabError
+        A missing or unusable file, or arguments that do not fit the data.
+    """
+    if spec in ("auto", "mnist", "digits"):
+        check_split(split, spec)  # unused here, but a wrong value is still wrong
+        if target is not None:
+            raise ReglabError(f"{spec}: target={target!r} applies only to .csv files")
+    if spec == "mnist" or (spec == "auto" and mnist_available(data_dir)):
+        return load_mnist(data_dir)
+    if spec == "digits":
+        return load_digits()
+    if spec == "auto":
+        note = f"MNIST not found in {mnist_dir(data_dir)}; using the 8x8 digits. Get MNIST with: {FETCH_HINT}"
+        return replace(load_digits(), note=note)
+    return load_file(spec, target=target, split=split, seed=seed)
+
