@@ -1,0 +1,192 @@
+"""Run configurations: frozen dataclasses, validated in one place, saved with every run.
+
+Each field carries its help text; the CLI's flags are generated from the
+fields (:func:`add_arguments`, :func:`from_args`), so a flag and the
+configuration it sets cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import math
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from reglab.errors import ReglabError
+from reglab.model import INITIALIZERS
+from reglab.nn import ACTIVATIONS, COSTS
+from reglab.optim import OPTIMIZERS
+from reglab.regularizers import KINDS
+
+
+def _f(default, help: str, flag: str | None = None, aliases: tuple[str, ...] = (), choices=None, **kw):
+    meta = {"help": help, "flag": flag, "aliases": aliases, "choices": choices}
+    if isinstance(default, (list, tuple)):
+        return field(default=tuple(default), metadata=meta, **kw)
+    return field(default=default, metadata=meta, **kw)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run of one or more models trained together.
+
+    The models of a run are the grid ``lmbda × eta × seeds``; all share the
+    architecture and the data set, each has its own strength, learning rate
+    and initial weights (seed ``seed + k`` for the ``k``-th seed).
+    """
+
+    data: str = _f("auto", "data set: mnist, digits, auto (MNIST if present, else digits) or a PATH (.npz, .csv, mnist.pkl.gz)")
+    data_dir: str | None = _f(None, "data directory (default: $REGLAB_DATA, then ~/.cache/reglab)")
+    target: str | None = _f(None, "target column of a .csv data file")
+    split: tuple[float, ...] = _f((0.8, 0.1, 0.1), "train,validation,test fractions for a user's data file")
+    train_size: int | None = _f(None, "use only the first N training examples (n in λ/2n is this size)")
+    hidden: tuple[int, ...] = _f((30,), "hidden layer widths, e.g. 30 or 100,30")
+    sizes: tuple[int, ...] | None = _f(None, "all layer sizes, e.g. 784,30,10 (overrides --hidden; must fit the data)")
+    activation: str = _f("sigmoid", "hidden-layer activation", choices=tuple(ACTIVATIONS))
+    cost: str = _f("cross-entropy", "cost (fixes the output layer: sigmoid, or softmax for log-likelihood)", choices=tuple(COSTS))
+    init: str = _f("large", "initializer: large N(0,1); default N(0,1/n_in); he; glorot", choices=INITIALIZERS)
+    optimizer: str = _f("sgd", "optimizer (adamw = adam with --reg decay)", choices=OPTIMIZERS)
+    momentum: float = _f(0.9, "momentum coefficient for --optimizer momentum")
+    eta: tuple[float, ...] = _f((0.1,), "learning rate(s) η; several values train several models at once")
+    lmbda: tuple[float, ...] = _f((5.0,), "regularization strength(s) λ in the book's units, C = C0 + (λ/2n)Σw²; several values train several models at once", aliases=("--lambda",))
+    reg: str = _f("l2", "regularizer", choices=tuple(KINDS))
+    l1_ratio: float = _f(0.5, "L1 share of --reg elastic")
+    batch_size: int = _f(10, "mini-batch size m")
+    epochs: int = _f(30, "number of epochs")
+    seed: int = _f(0, "random seed (initial weights of the first seed, mini-batch order)")
+    seeds: int = _f(1, "number of initial-weight seeds per (λ, η): models seed, seed+1, …")
+    per_model_order: bool = _f(False, "give each model its own mini-batch order (default: all share one, common random numbers)")
+    device: str = _f("auto", "cpu, cuda, or auto (cuda when present)", choices=("auto", "cpu", "cuda"))
+    dtype: str = _f("float32", "floating-point type", choices=("float32", "float64"))
+    early_stop: int = _f(0, "stop a model after N epochs without better validation accuracy (0: off)")
+    schedule: int = _f(0, "the book's schedule: halve η after N epochs without progress, stop at η/128 (0: off)")
+    monitor: tuple[str, ...] = _f(("train", "validation", "test"), "splits to evaluate every epoch")
+
+    def __post_init__(self):
+        self.validate()
+
+    # -- validation: the one place ---------------------------------------------------------------
+    def validate(self) -> None:
+        def positive_int(name):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ReglabError(f"--{name.replace('_', '-')} must be a positive integer, got {v!r}")
+
+        for name in ("batch_size", "seeds"):
+            positive_int(name)
+        for name in ("epochs", "early_stop", "schedule"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 0:
+                raise ReglabError(f"--{name.replace('_', '-')} must be an integer ≥ 0, got {v!r}")
+        if self.train_size is not None:
+            positive_int("train_size")
+        for name, values in (("eta", self.eta), ("lmbda", self.lmbda)):
+            if not values:
+                raise ReglabError(f"--{name} needs at least one value")
+            for v in values:
+                if not isinstance(v, (int, float)) or math.isnan(v) or math.isinf(v) or v < 0:
+                    raise ReglabError(f"--{name} values must be finite numbers ≥ 0, got {v!r}")
+        if any(h < 1 for h in self.hidden):
+            raise ReglabError(f"--hidden widths must be positive, got {list(self.hidden)}")
+        if self.sizes is not None and (len(self.sizes) < 2 or min(self.sizes) < 1):
+            raise ReglabError(f"--sizes needs at least two positive sizes, got {list(self.sizes)}")
+        if not 0.0 <= self.l1_ratio <= 1.0:
+            raise ReglabError(f"--l1-ratio must lie in [0, 1], got {self.l1_ratio}")
+        if not 0.0 <= self.momentum < 1.0:
+            raise ReglabError(f"--momentum must lie in [0, 1), got {self.momentum}")
+        for f in dataclasses.fields(self):
+            choices = f.metadata.get("choices")
+            if choices and getattr(self, f.name) not in choices:
+                raise ReglabError(f"--{f.name.replace('_', '-')} {getattr(self, f.name)!r} is not one of {', '.join(choices)}")
+        bad = set(self.monitor) - {"train", "validation", "test"}
+        if bad:
+            raise ReglabError(f"--monitor accepts train, validation, test; got {', '.join(sorted(bad))}")
+        if self.early_stop and self.schedule:
+            raise ReglabError("--early-stop and --schedule both act on plateaus; choose one")
+
+    # -- the models of the run -------------------------------------------------------------------
+    def models(self) -> list[dict[str, float]]:
+        """One dict per model: ``lmbda``, ``eta``, ``seed`` (the grid λ × η × seeds, λ slowest)."""
+        return [
+            {"lmbda": float(lam), "eta": float(eta), "seed": self.seed + k}
+            for lam in self.lmbda
+            for eta in self.eta
+            for k in range(self.seeds)
+        ]
+
+    # -- persistence -----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ReglabError(f"unknown configuration keys: {', '.join(sorted(unknown))}")
+        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()})
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    def digest(self) -> str:
+        """A short hash of the configuration (names run folders and sweep cells)."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
+
+
+# -- the CLI built from the fields ---------------------------------------------------------------
+def _parse_list(kind):
+    def parse(text: str):
+        try:
+            return tuple(kind(v) for v in text.replace(",", " ").split())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind.__name__} values separated by commas, got {text!r}") from None
+
+    return parse
+
+
+def add_arguments(parser: argparse.ArgumentParser, cls=TrainConfig, skip: tuple[str, ...] = (), defaults: dict | None = None) -> None:
+    """Add one flag per field of ``cls`` (``--batch-size`` for ``batch_size``); defaults come from the class."""
+    hints = typing.get_type_hints(cls)
+    defaults = defaults or {}
+    for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
+        flag = f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+        names = [flag, *f.metadata.get("aliases", ())]
+        default = defaults.get(f.name, f.default)
+        hint = str(hints[f.name])
+        kw: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS}
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        help_text = f"{f.metadata['help']} (default: {shown})"
+        if hint == "<class 'bool'>":
+            parser.add_argument(*names, action="store_true", help=f.metadata["help"], **kw)
+            continue
+        if "tuple" in hint:
+            item = float if "float" in hint else int if "int" in hint else str
+            kw.update(type=_parse_list(item), nargs="+" if f.name in ("eta", "lmbda") else None)
+            if f.name in ("eta", "lmbda"):
+                kw["metavar"] = "VALUE"
+        elif "int" in hint:
+            kw["type"] = int
+        elif "float" in hint:
+            kw["type"] = float
+        if f.metadata.get("choices"):
+            kw["choices"] = f.metadata["choices"]
+        parser.add_argument(*names, help=help_text, **kw)
+
+
+def from_args(args: argparse.Namespace, cls=TrainConfig, defaults: dict | None = None):
+    """Build ``cls`` from parsed flags; flags not given keep ``defaults`` or the class defaults."""
+    values = dict(defaults or {})
+    for f in dataclasses.fields(cls):
+        if hasattr(args, f.name):
+            v = getattr(args, f.name)
+            if f.name in ("eta", "lmbda") and isinstance(v, list):  # nargs="+" of tuples
+                v = tuple(x for part in v for x in part)
+            values[f.name] = v
+    return cls(**values)

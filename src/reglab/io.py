@@ -1,0 +1,74 @@
+"""Atomic file output: a file is either absent or whole, never half-written."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | Path, mode: str = "w", **kw) -> Iterator[IO]:
+    """Open a temporary file beside ``path``; on success it replaces ``path`` in one rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **kw) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with atomic_open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def finite_or_none(obj):
+    """``obj`` with every NaN or infinity replaced by ``None`` (JSON has no such numbers)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_or_none(v) for v in obj]
+    return obj
+
+
+def dumps(obj) -> str:
+    """JSON text of ``obj``; non-finite numbers become ``null``."""
+    return json.dumps(finite_or_none(obj), indent=2, allow_nan=False, default=_jsonable)
+
+
+def write_json(path: str | Path, obj) -> None:
+    write_text(path, dumps(obj) + "\n")
+
+
+def _jsonable(x):
+    if hasattr(x, "tolist"):
+        return x.tolist()
+    raise TypeError(f"not JSON serializable: {type(x).__name__}")
+
+
+def save_figure(fig, path: str | Path, dpi: int = 110) -> None:
+    """Write a matplotlib figure as PNG, atomically."""
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
+
+
+def save_npz(path: str | Path, arrays: dict) -> None:
+    """Arrays in ``.npz`` (no pickled objects: ``np.load(..., allow_pickle=False)`` reads it)."""
+    import numpy as np
+
+    with atomic_open(path, "wb") as f:
+        np.savez(f, **arrays)

@@ -1,0 +1,57 @@
+"""A run's folder: everything needed to read, plot and re-run it, each file written atomically.
+
+::
+
+    runs/<timestamp>-<name>/
+        config.json           the TrainConfig (reglab train --config config.json re-runs it)
+        metrics.csv           tidy: epoch, model, layer, metric, value
+        summary.json          what --json prints
+        weights_initial.npz   W0, b0, W1, … shaped (M, n_out, n_in) / (M, n_out); no pickle
+        weights_final.npz
+        accuracy_cost.png, layer_rms.png, weight_histograms.png
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+from reglab import plots
+from reglab.io import atomic_open, save_figure, save_npz, write_json
+from reglab.run import TrainResult, summarize
+
+
+def default_run_dir(result_or_name: TrainResult | str, root: str | Path = "runs") -> Path:
+    """``runs/<YYYYmmdd-HHMMSS>-<name>``; ``name`` says data, sizes and regularizer."""
+    if isinstance(result_or_name, TrainResult):
+        r = result_or_name
+        name = f"{r.dataset_name}-{'-'.join(map(str, r.sizes))}-{r.config.reg}"
+    else:
+        name = result_or_name
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = Path(root) / f"{stamp}-{name}"
+    k = 1
+    while path.exists():
+        k += 1
+        path = Path(root) / f"{stamp}-{name}-{k}"
+    return path
+
+
+def write_run(result: TrainResult, out: str | Path, summary: dict | None = None) -> Path:
+    """Write the run folder ``out`` and return it; the summary is computed unless given."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = summary if summary is not None else summarize(result)
+    fit = result.fit
+    write_json(out / "config.json", result.config.to_dict())
+    with atomic_open(out / "metrics.csv", "w", newline="") as f:
+        fit.history.write_csv(f)
+    save_npz(out / "weights_initial.npz", fit.initial)
+    final = fit.model.numpy_params()
+    save_npz(out / "weights_final.npz", final)
+    save_figure(plots.accuracy_and_cost(fit.history, result.models), out / "accuracy_cost.png")
+    save_figure(plots.layer_rms(fit.history, result.models, result.sizes), out / "layer_rms.png")
+    save_figure(plots.weight_histograms(fit.initial, final), out / "weight_histograms.png")
+    write_json(out / "summary.json", summary)  # last: its presence marks a complete run
+    return out
