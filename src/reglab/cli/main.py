@@ -16,6 +16,9 @@ from reglab.errors import ReglabError
 
 #: Subcommand modules, in the order ``reglab --help`` lists them.
 SUBCOMMANDS = (
+    "run",
+    "train",
+    "convert",
     "data",
 )
 

@@ -1,0 +1,66 @@
+"""``reglab run``: the seed experiment, weights before and after L2 training.
+
+``[784, 30, 10]`` sigmoid, cross-entropy, large initialization (N(0,1)),
+η = 0.1, λ = 5.0, mini-batch 10, 30 epochs on MNIST (the 8×8 digits when
+MNIST is absent). It prints the validation accuracy of every epoch and a
+per-layer table of the weights before and after: sum, L1 norm, variance, RMS,
+and the levels 1/√n_in and 1/√N that weight decay tends towards.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from reglab.cli._common import _pct, add_output_flags, execute, load_config, models_table, print_json, stdout
+from reglab.config import add_arguments
+
+SEED_EXPERIMENT = dict(hidden=(30,), activation="sigmoid", cost="cross-entropy", init="large", eta=(0.1,), lmbda=(5.0,),
+                       batch_size=10, epochs=30, reg="l2", optimizer="sgd")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "run",
+        help="the main job: the book's L2 experiment, weights before vs after",
+        description=__doc__.split("\n\n")[1],
+    )
+    add_arguments(p, defaults=SEED_EXPERIMENT)
+    add_output_flags(p)
+    p.set_defaults(func=run)
+
+
+def before_after_table(summary: dict, model: int = 0) -> Table:
+    m = summary["models"][model]
+    t = Table(title=f"weights before → after training (λ = {m['lmbda']:g}, η = {m['eta']:g})")
+    for col in ("layer", "shape", "sum", "L1 norm", "variance", "RMS", "1/√n_in", "1/√N"):
+        t.add_column(col, justify="right")
+    for before, after in zip(m["layers_initial"], m["layers"]):
+        t.add_row(
+            str(after["layer"]), "×".join(map(str, after["shape"])),
+            f"{before['sum']:.1f} → {after['sum']:.1f}",
+            f"{before['l1']:.1f} → {after['l1']:.1f}",
+            f"{before['var']:.4f} → {after['var']:.4f}",
+            f"{before['rms']:.4f} → {after['rms']:.4f}",
+            f"{after['inv_sqrt_n_in']:.4f}", f"{after['inv_sqrt_N']:.4f}",
+        )
+    return t
+
+
+def run(args) -> int:
+    config = load_config(args, SEED_EXPERIMENT)
+    printer = None
+    if not args.json:
+        def printer(epoch, record, run_state):
+            acc = record.get("validation_accuracy")
+            if acc is not None:
+                cells = "  ".join(_pct(a) for a in acc)
+                stdout.print(f"epoch {epoch:3d}/{config.epochs}  validation accuracy {cells}")
+    _, summary, out = execute(config, args, [printer] if printer else [])
+    if args.json:
+        print_json(summary)
+        return 0
+    stdout.print(models_table(summary))
+    for m in range(len(summary["models"])):
+        stdout.print(before_after_table(summary, m))
+    stdout.print(f"run folder: {out}")
+    return 0

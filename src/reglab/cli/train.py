@@ -1,0 +1,29 @@
+"""``reglab train``: train one or more models (every λ × η × seed) together and write a run folder."""
+
+from __future__ import annotations
+
+from reglab.cli._common import add_output_flags, execute, load_config, models_table, print_json, stdout
+from reglab.config import add_arguments
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train MLPs; several --lmbda/--eta values train several models at once",
+        description="Train multilayer perceptrons. Every combination of --lmbda, --eta and --seeds is one model; "
+        "all train together in one tensor program.",
+    )
+    add_arguments(p)
+    add_output_flags(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    config = load_config(args)
+    _, summary, out = execute(config, args)
+    if args.json:
+        print_json(summary)
+    else:
+        stdout.print(models_table(summary))
+        stdout.print(f"run folder: {out}")
+    return 0
