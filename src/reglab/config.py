@@ -16,11 +16,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from reglab.choices import ACTIVATIONS, COSTS, INITIALIZERS, OPTIMIZERS, REGULARIZERS
 from reglab.errors import ReglabError
-from reglab.model import INITIALIZERS
-from reglab.nn import ACTIVATIONS, COSTS
-from reglab.optim import OPTIMIZERS
-from reglab.regularizers import KINDS
 
 
 def _f(default, help: str, flag: str | None = None, aliases: tuple[str, ...] = (), choices=None, **kw):
@@ -46,14 +43,14 @@ class TrainConfig:
     train_size: int | None = _f(None, "use only the first N training examples (n in λ/2n is this size)")
     hidden: tuple[int, ...] = _f((30,), "hidden layer widths, e.g. 30 or 100,30")
     sizes: tuple[int, ...] | None = _f(None, "all layer sizes, e.g. 784,30,10 (overrides --hidden; must fit the data)")
-    activation: str = _f("sigmoid", "hidden-layer activation", choices=tuple(ACTIVATIONS))
-    cost: str = _f("cross-entropy", "cost (fixes the output layer: sigmoid, or softmax for log-likelihood)", choices=tuple(COSTS))
+    activation: str = _f("sigmoid", "hidden-layer activation", choices=ACTIVATIONS)
+    cost: str = _f("cross-entropy", "cost (fixes the output layer: sigmoid, or softmax for log-likelihood)", choices=COSTS)
     init: str = _f("large", "initializer: large N(0,1); default N(0,1/n_in); he; glorot", choices=INITIALIZERS)
     optimizer: str = _f("sgd", "optimizer (adamw = adam with --reg decay)", choices=OPTIMIZERS)
     momentum: float = _f(0.9, "momentum coefficient for --optimizer momentum")
     eta: tuple[float, ...] = _f((0.1,), "learning rate(s) η; several values train several models at once")
     lmbda: tuple[float, ...] = _f((5.0,), "regularization strength(s) λ in the book's units, C = C0 + (λ/2n)Σw²; several values train several models at once", aliases=("--lambda",))
-    reg: str = _f("l2", "regularizer", choices=tuple(KINDS))
+    reg: str = _f("l2", "regularizer", choices=REGULARIZERS)
     l1_ratio: float = _f(0.5, "L1 share of --reg elastic")
     batch_size: int = _f(10, "mini-batch size m")
     epochs: int = _f(30, "number of epochs")

@@ -35,7 +35,7 @@ from reglab.errors import ReglabError
 from reglab.nn import Activation, Cost, get_activation, get_cost
 from reglab.rng import generator
 
-INITIALIZERS = ("large", "default", "he", "glorot")
+from reglab.choices import INITIALIZERS  # noqa: E402  (the names, checked against init_layer in the tests)
 
 
 def init_layer(init: str, n_in: int, n_out: int, g: torch.Generator) -> tuple[Tensor, Tensor]:

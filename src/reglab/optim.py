@@ -73,7 +73,7 @@ class Adam:
             p.addcmul_(m / denom, e, value=-1.0 / bc1)
 
 
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+from reglab.choices import OPTIMIZERS  # noqa: E402
 
 
 def make_optimizer(name: str, momentum: float = 0.9, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):

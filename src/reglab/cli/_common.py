@@ -14,8 +14,6 @@ from rich.table import Table
 from reglab.config import TrainConfig
 from reglab.errors import ReglabError
 from reglab.io import dumps, write_json
-from reglab.run import TrainResult, summarize, train
-from reglab.runs import default_run_dir, write_run
 
 def _console(**kw) -> Console:
     """A console that, when not writing to a terminal, is wide enough for the tables instead of 80 columns."""
@@ -85,9 +83,10 @@ def add_output_flags(p) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def execute(config: TrainConfig, args, epoch_callbacks=()) -> tuple[TrainResult, dict, Path]:
+def execute(config: TrainConfig, args, epoch_callbacks=()):
     """Train, write the run folder, return (result, summary, folder)."""
-    from reglab.run import load_data
+    from reglab.run import load_data, summarize, train
+    from reglab.runs import default_run_dir, write_run
 
     ds = load_data(config)
     if ds.note and not args.json:
