@@ -52,9 +52,10 @@ def test_fused_backward_matches_autograd(activation, cost, reg):
     auto = torch.autograd.grad(total, [*model.weights, *model.biases])
     with torch.no_grad():
         zs, acts = model.forward(x)
-        ew = [reg.grad(W, Param(l, "weight", n)) for l, W in enumerate(model.weights)]
-        eb = [reg.grad(b, Param(l, "bias", n)) for l, b in enumerate(model.biases)]
-        gw, gb = model.backward(Y, zs, acts, ew, eb)
+        gw, gb = model.backward(Y, zs, acts)
+        for l, (W, b) in enumerate(zip(model.weights, model.biases)):
+            reg.add_grad(W, Param(l, "weight", n), gw[l])
+            reg.add_grad(b, Param(l, "bias", n), gb[l])
     for a, f in zip(auto, [*gw, *gb]):
         assert torch.allclose(a, f, rtol=1e-9, atol=1e-12)
 
@@ -66,7 +67,9 @@ def test_fused_backward_matches_finite_differences():
     reg = L2(2.0)
     with torch.no_grad():
         zs, acts = model.forward(x)
-        gw, _ = model.backward(Y, zs, acts, [reg.grad(W, Param(l, "weight", 40)) for l, W in enumerate(model.weights)], [None, None])
+        gw, _ = model.backward(Y, zs, acts)
+        for l, W in enumerate(model.weights):
+            reg.add_grad(W, Param(l, "weight", 40), gw[l])
         h = 1e-6
         for idx in [(0, 0, 0), (0, 3, 2)]:
             W = model.weights[0]
@@ -83,10 +86,10 @@ def test_per_model_inputs_give_the_same_gradients_as_shared():
     data = _data()
     x, Y = data.train.X[:7], data.train.Y[:7]
     zs, acts = model.forward(x)
-    g1 = model.backward(Y, zs, acts, [None, None], [None, None])
+    g1 = model.backward(Y, zs, acts)
     xm, Ym = x.expand(2, 7, 5), Y.expand(2, 7, 3)
     zs, acts = model.forward(xm)
-    g2 = model.backward(Ym, zs, acts, [None, None], [None, None])
+    g2 = model.backward(Ym, zs, acts)
     for a, b in zip([*g1[0], *g1[1]], [*g2[0], *g2[1]]):
         assert torch.allclose(a, b, atol=1e-12)
 
@@ -123,7 +126,7 @@ def test_last_minibatch_may_be_smaller_and_uses_its_own_size():
     perm = torch.randperm(7, generator=generator(0, "order"))
     for idx in perm.split(3):
         zs, acts = b.forward(data.train.X[idx])
-        gw, gb = b.backward(data.train.Y[idx], zs, acts, [None] * 2, [None] * 2)
+        gw, gb = b.backward(data.train.Y[idx], zs, acts)
         for p, g in zip([*b.weights, *b.biases], [*gw, *gb]):
             p -= 0.5 * g
     for p, q in zip([*a.weights, *a.biases], [*b.weights, *b.biases]):

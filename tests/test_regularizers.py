@@ -46,6 +46,15 @@ def test_grad_matches_autograd_of_the_smooth_part(reg):
     assert torch.allclose(auto, torch.zeros_like(w) if g is None else g, atol=1e-12)
 
 
+@pytest.mark.parametrize("reg", ALL + [L2(1.0) + L1(2.0)], ids=repr)
+def test_add_grad_adds_grad_in_place(reg):
+    w = _w(4)
+    g = torch.ones_like(w)
+    reg.add_grad(w, W, g)
+    expected = reg.grad(w, W)
+    assert torch.allclose(g, torch.ones_like(w) + (0 if expected is None else expected), atol=1e-14)
+
+
 @pytest.mark.parametrize("reg", [L2([0.5, 5.0]), ElasticNet([0.5, 5.0], 0.0)], ids=repr)
 def test_grad_matches_finite_differences(reg):
     w = _w(1)

@@ -9,7 +9,8 @@ last layer's non-linearity belongs to the cost (sigmoid or softmax). The input
 ``x`` is either shared by all models, ``(B, n_in)`` (common random numbers:
 every model sees the same mini-batch), or per model, ``(M, B, n_in)``.
 
-Backpropagation is written out by hand (the hot loop has no autograd):
+Backpropagation is written out by hand (the hot loop has no autograd, and
+writes the gradients into buffers it is given):
 
 .. math::  \delta^{L-1} = \partial \mathrm{fn}/\partial z^{L-1}, \qquad
            \delta^{l-1} = (\delta^{l} W^{l}) \odot f'(z^{l-1}),
@@ -70,17 +71,15 @@ def _affine(a: Tensor, W: Tensor, b: Tensor) -> Tensor:
     return torch.baddbmm(b.unsqueeze(1), a, W.transpose(1, 2))
 
 
-def _weight_grad(delta: Tensor, a: Tensor, extra: Tensor | None) -> Tensor:
-    """``extra + (1/B) δᵀ a``: δ (M, B, n_out), a (B, n_in) or (M, B, n_in) → (M, n_out, n_in)."""
+def _weight_grad_into(g: Tensor, delta: Tensor, a: Tensor) -> Tensor:
+    """``g ← (1/B) δᵀ a`` in place: δ (M, B, n_out), a (B, n_in) shared or (M, B, n_in); g (M, n_out, n_in)."""
     M, B, n_out = delta.shape
-    if a.dim() == 2:
+    if a.dim() == 2:  # one GEMM for all models
         dT = delta.transpose(1, 2).reshape(M * n_out, B)  # (M·n_out, B)
-        if extra is None:
-            return torch.mm(dT, a).mul_(1.0 / B).view(M, n_out, -1)
-        return torch.addmm(extra.reshape(M * n_out, -1), dT, a, alpha=1.0 / B).view(M, n_out, -1)
-    if extra is None:
-        return torch.bmm(delta.transpose(1, 2), a).mul_(1.0 / B)
-    return torch.baddbmm(extra, delta.transpose(1, 2), a, alpha=1.0 / B)
+        g.view(M * n_out, -1).addmm_(dT, a, beta=0.0, alpha=1.0 / B)
+    else:
+        g.baddbmm_(delta.transpose(1, 2), a, beta=0.0, alpha=1.0 / B)
+    return g
 
 
 @dataclass
@@ -166,21 +165,21 @@ class MLP:
         y: Tensor,
         zs: list[Tensor],
         acts: list[Tensor],
-        extra_w: Sequence[Tensor | None],
-        extra_b: Sequence[Tensor | None],
+        grad_w: Sequence[Tensor] | None = None,
+        grad_b: Sequence[Tensor] | None = None,
     ) -> tuple[list[Tensor], list[Tensor]]:
-        """Mean gradients of ``C_0`` over the mini-batch, plus ``extra`` (the regularizers' gradients).
+        """Mean gradients of ``C_0`` over the mini-batch, written into ``grad_w``/``grad_b`` (allocated where ``None``).
 
         ``y`` is one-hot, (B, K) or (M, B, K). Returns ``(grad_w, grad_b)`` shaped like the parameters.
+        The training loop passes the same buffers every step: no allocation of parameter-sized tensors.
         """
         L = len(self.weights)
-        grad_w: list[Tensor] = [None] * L  # type: ignore[list-item]
-        grad_b: list[Tensor] = [None] * L  # type: ignore[list-item]
+        grad_w = [torch.empty_like(W) if g is None else g for W, g in zip(self.weights, grad_w or [None] * L)]
+        grad_b = [torch.empty_like(b) if g is None else g for b, g in zip(self.biases, grad_b or [None] * L)]
         delta = self.cost.delta(zs[-1], acts[-1], y)  # (M, B, n_L)
         for l in range(L - 1, -1, -1):
-            grad_w[l] = _weight_grad(delta, acts[l], extra_w[l])
-            gb = delta.mean(dim=1)  # (M, n_out)
-            grad_b[l] = gb if extra_b[l] is None else gb.add_(extra_b[l])
+            _weight_grad_into(grad_w[l], delta, acts[l])
+            torch.mean(delta, dim=1, out=grad_b[l])  # (M, n_out)
             if l > 0:
                 delta = self.activation.backward(torch.bmm(delta, self.weights[l]), zs[l - 1], acts[l])  # (M, B, n_in)
         return grad_w, grad_b

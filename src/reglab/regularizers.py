@@ -7,6 +7,8 @@ parameter, whichever regularizer it holds:
   reported cost (the data cost and the penalty are always reported apart too);
 * ``grad(w, p)`` — the gradient the optimizer sees (added to the data
   gradient before the optimizer's step: *coupled*), or ``None``;
+  ``add_grad(w, p, g)`` adds it into the gradient buffer ``g`` in place (the
+  training loop's form; by default ``g += grad(w, p)``, tested equal);
 * ``prox(w, step, p)`` — applied to the parameter after the optimizer's step,
   with ``step = η`` per model (*decoupled*); identity by default.
 
@@ -137,6 +139,12 @@ class Regularizer:
         """Gradient handed to the optimizer with the data gradient, or ``None``."""
         return None
 
+    def add_grad(self, w: Tensor, p: Param, g: Tensor) -> None:
+        """``g += grad(w, p)`` in place (overridden where that can be done without a temporary)."""
+        extra = self.grad(w, p)
+        if extra is not None:
+            g.add_(extra)
+
     def prox(self, w: Tensor, step: Tensor, p: Param) -> Tensor:
         """Applied after the optimizer step; ``step`` is ``η`` per model, shaped like ``coef``."""
         return w
@@ -182,6 +190,11 @@ class L2(Regularizer):
     def grad(self, w, p):
         c = self.coef(w, p)
         return None if c is None else c * w
+
+    def add_grad(self, w, p, g):
+        c = self.coef(w, p)
+        if c is not None:
+            g.addcmul_(w, c)
 
 
 class L1(Regularizer):
@@ -242,6 +255,11 @@ class ElasticNet(Regularizer):
         c = self.coef(w, p, 1.0 - self.l1_ratio)
         return None if c is None else c * w
 
+    def add_grad(self, w, p, g):
+        c = self.coef(w, p, 1.0 - self.l1_ratio)
+        if c is not None:
+            g.addcmul_(w, c)
+
     def prox(self, w, step, p):
         c = self.coef(w, p, self.l1_ratio)
         return w if c is None else soft_threshold(w, step * c)
@@ -286,6 +304,10 @@ class Sum(Regularizer):
     def grad(self, w, p):
         grads = [g for g in (r.grad(w, p) for r in self.parts) if g is not None]
         return sum(grads[1:], grads[0]) if grads else None
+
+    def add_grad(self, w, p, g):
+        for r in self.parts:
+            r.add_grad(w, p, g)
 
     def prox(self, w, step, p):
         for r in self.parts:

@@ -4,8 +4,9 @@ r"""The one training loop.
 One step on a mini-batch of size ``m`` (the last of an epoch may be smaller):
 
 1. forward and hand-written backward give the mean data gradient
-   ``(1/m) Σ_x ∂C_x/∂θ``, to which every regularizer's ``grad`` is added
-   (coupled: L2, L1 by subgradient, the smooth part of elastic net);
+   ``(1/m) Σ_x ∂C_x/∂θ`` (in buffers reused every step), to which every
+   regularizer's ``grad`` is added (coupled: L2, L1 by subgradient, the
+   smooth part of elastic net);
 2. the optimizer steps with ``η`` per model;
 3. every regularizer's ``prox`` is applied with ``step = η`` (decoupled:
    weight decay, soft-thresholding).
@@ -206,6 +207,7 @@ def fit(
     infos = [Param(l, kind, n) for l in range(L) for kind in ("weight", "bias")]
     etas = [eta_t.view((M,) + (1,) * (p.dim() - 1)) for p in params]
     opt_state = optimizer.init(params)
+    grads = [torch.empty_like(p) for p in params]  # reused every step
     gens = [generator(int(s), "order") for s in order_seeds]
     history, initial = History(), model.numpy_params()
     history.append(0, monitor(model, data, regularizer, n))
@@ -215,9 +217,10 @@ def fit(
             t0 = time.perf_counter()
             for x, y in _batches(data.train, batch_size, gens, M):
                 zs, acts = model.forward(x)
-                extra = [regularizer.grad(p, info) for p, info in zip(params, infos)]
-                gw, gb = model.backward(y, zs, acts, extra[0::2], extra[1::2])
-                optimizer.step(params, [g for pair in zip(gw, gb) for g in pair], etas, opt_state)
+                model.backward(y, zs, acts, grads[0::2], grads[1::2])
+                for p, info, g in zip(params, infos, grads):
+                    regularizer.add_grad(p, info, g)
+                optimizer.step(params, grads, etas, opt_state)
                 for p, info, e in zip(params, infos, etas):
                     new = regularizer.prox(p, e, info)
                     if new is not p:
