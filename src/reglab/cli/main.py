@@ -20,6 +20,7 @@ SUBCOMMANDS = (
     "train",
     "convert",
     "data",
+    "study",
 )
 
 

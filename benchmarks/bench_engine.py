@@ -1,0 +1,225 @@
+"""Engine speed and memory against peers measured in the same run.
+
+Run from the repository root::
+
+    python benchmarks/bench_engine.py --data-dir ../shared/data            # full MNIST epochs
+    python benchmarks/bench_engine.py --data-dir ../shared/data --quick    # 10,000 images, scaled to 50,000
+    python benchmarks/bench_engine.py ... --write benchmarks/RESULTS.md    # record the figures
+
+On MNIST with ``[784, 30, 10]`` sigmoid, cross-entropy, mini-batch 10, η = 0.1, λ = 5
+(the book's seed configuration) it prints:
+
+1. seconds per epoch of one model: reglab, scikit-learn ``MLPClassifier`` (solver sgd,
+   batch 10, the same λ as ``alpha``) and a plain PyTorch ``nn.Module`` +
+   ``torch.optim.SGD(weight_decay=λ/n)`` loop, and the ratios;
+2. a 32-value λ sweep trained together: seconds per model-epoch against the same peers
+   (which train one model after another), and its float32 rate (FLOPs of forward and
+   backward per second) as a fraction of a large float32 matmul timed in the same run;
+3. time per model-epoch for M = 1, 2, 4, …, 64 models trained together;
+4. peak resident memory of a process training a 64-model sweep;
+5. the cost of epoch-level monitoring relative to training.
+
+Timings are single measurements on a shared machine: compare ratios, not seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import torch
+
+from reglab.data import load_dataset
+from reglab.model import MLP
+from reglab.monitors import Monitor
+from reglab.regularizers import L2
+from reglab.run import resolve_device
+from reglab.train import TensorData, fit
+
+SIZES = [784, 30, 10]
+ETA, LMBDA, BATCH = 0.1, 5.0, 10
+NO_MONITOR = Monitor(splits=(), weights=False, saturation_examples=0)
+
+
+def flops_per_example(sizes: list[int]) -> int:
+    """Forward ``2·Σ n_in·n_out``, weight gradients the same, back-propagated deltas ``2·Σ_{l>0} n_in·n_out``."""
+    macs = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    return 2 * sum(macs) + 2 * sum(macs) + 2 * sum(macs[1:])
+
+
+def reglab_epoch(data: TensorData, M: int, device, epochs: int = 1, monitor: Monitor = NO_MONITOR) -> float:
+    """Seconds of training (monitoring excluded) per epoch for ``M`` models trained together."""
+    model = MLP.initialize(SIZES, seeds=list(range(M)), device=device)
+    lambdas = list(np.logspace(-2, 2, M)) if M > 1 else [LMBDA]
+    res = fit(model, data, epochs=epochs, batch_size=BATCH, eta=ETA, regularizer=L2(lambdas), monitor=monitor)
+    return res.train_seconds / epochs
+
+
+def torch_epoch(X: torch.Tensor, y: torch.Tensor, n: int, device) -> float:
+    """A plain nn.Module + torch.optim.SGD loop with the book's update (biases not decayed)."""
+    g = torch.Generator().manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(784, 30), torch.nn.Sigmoid(), torch.nn.Linear(30, 10)).to(device)
+    decay = [p for name, p in net.named_parameters() if name.endswith("weight")]
+    rest = [p for name, p in net.named_parameters() if name.endswith("bias")]
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": LMBDA / n}, {"params": rest, "weight_decay": 0.0}], lr=ETA)
+    Y = torch.nn.functional.one_hot(y, 10).to(X.dtype)
+    t0 = time.perf_counter()
+    perm = torch.randperm(len(X), generator=g).to(device)
+    for idx in perm.split(BATCH):
+        opt.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(net(X[idx]), Y[idx], reduction="sum") / len(idx)
+        loss.backward()
+        opt.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
+
+def sklearn_epoch(X: np.ndarray, y: np.ndarray, n: int) -> float:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(
+        hidden_layer_sizes=(30,), activation="logistic", solver="sgd", batch_size=BATCH, learning_rate_init=ETA,
+        momentum=0.0, nesterovs_momentum=False, alpha=LMBDA * BATCH / n, max_iter=1, shuffle=True, random_state=0, tol=0.0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        t0 = time.perf_counter()
+        clf.fit(X, y)
+        return time.perf_counter() - t0
+
+
+def matmul_rate(device, size: int = 2048, repeat: int = 10) -> float:
+    """FLOP/s of a large float32 matmul on ``device``."""
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    a @ b
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(repeat):
+        a @ b
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return 2 * size**3 * repeat / (time.perf_counter() - t0)
+
+
+def peak_memory_of_sweep(M: int, data_dir: str, train_size: int) -> float:
+    """Peak RSS (MB) of a fresh process that loads MNIST and trains ``M`` models for one epoch."""
+    code = f"""
+import resource, sys
+sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+from bench_engine import *
+data = TensorData.from_dataset(load_dataset("mnist", {data_dir!r}), train_size={train_size})
+reglab_epoch(data, {M}, torch.device("cpu"))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data-dir", default=None, help="data directory holding mnist/ (default: reglab's lookup)")
+    ap.add_argument("--quick", action="store_true", help="time on 10,000 images and scale to 50,000")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--max-m", type=int, default=64)
+    ap.add_argument("--write", metavar="FILE", help="also write the figures as Markdown to FILE")
+    args = ap.parse_args(argv)
+
+    device = resolve_device(args.device)
+    ds = load_dataset("mnist", args.data_dir)
+    full = len(ds.train.y)
+    size = 10_000 if args.quick else full
+    scale = full / size  # seconds per full 50,000-image epoch
+    data = TensorData.from_dataset(ds, device, train_size=size)
+    X_np, y_np = ds.train.X[:size], ds.train.y[:size]
+    X_t, y_t = data.train.X, data.train.y
+    lines: list[str] = []
+
+    def say(text: str = "") -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    gpu = torch.cuda.get_device_name() if device.type == "cuda" else "none"
+    say(f"machine: {cpu}; {os.cpu_count()} CPUs; torch {torch.__version__} ({torch.get_num_threads()} threads); device {device} ({gpu})")
+    say(f"data: MNIST, {size:,} training images timed, figures per {full:,}-image epoch; [784, 30, 10], mini-batch {BATCH}")
+    say()
+
+    # warm-up (first calls initialise thread pools and kernels)
+    reglab_epoch(TensorData.from_dataset(ds, device, train_size=1000), 1, device)
+
+    r1 = reglab_epoch(data, 1, device) * scale
+    tt = torch_epoch(X_t, y_t, size, device) * scale
+    sk = sklearn_epoch(X_np, y_np, size) * scale
+    say("1. one model, seconds per epoch")
+    say("| reglab | PyTorch nn.Module + optim.SGD | scikit-learn MLPClassifier | reglab vs PyTorch | reglab vs scikit-learn |")
+    say("|---|---|---|---|---|")
+    say(f"| {r1:.2f} | {tt:.2f} | {sk:.2f} | {tt / r1:.1f}× | {sk / r1:.1f}× |")
+    say()
+
+    r32 = reglab_epoch(data, 32, device) * scale
+    per = r32 / 32
+    rate = 32 * full * flops_per_example(SIZES) / r32
+    peak = matmul_rate(device)
+    say("2. a 32-value λ sweep trained together")
+    say("| seconds per epoch (32 models) | per model-epoch | vs PyTorch (one at a time) | vs scikit-learn | FLOP/s | large float32 matmul | fraction |")
+    say("|---|---|---|---|---|---|---|")
+    say(f"| {r32:.2f} | {per:.3f} | {tt / per:.1f}× | {sk / per:.1f}× | {rate / 1e9:.1f} G | {peak / 1e9:.1f} G | {rate / peak:.0%} |")
+    say()
+
+    say("3. time per model-epoch against the number of models trained together")
+    say("| M | seconds per epoch | per model-epoch |")
+    say("|---|---|---|")
+    scaling = {}
+    M = 1
+    while M <= args.max_m:
+        t = r1 if M == 1 else r32 if M == 32 else reglab_epoch(data, M, device) * scale
+        scaling[M] = t / M
+        say(f"| {M} | {t:.2f} | {t / M:.3f} |")
+        M *= 2
+    say()
+
+    if device.type == "cpu":
+        mb = peak_memory_of_sweep(args.max_m, args.data_dir, full)
+        say(f"4. peak resident memory of a process training a {args.max_m}-model sweep on all {full:,} images: {mb:,.0f} MB")
+    else:
+        torch.cuda.reset_peak_memory_stats()
+        reglab_epoch(TensorData.from_dataset(ds, device, train_size=2000), args.max_m, device)
+        say(f"4. peak GPU memory of a {args.max_m}-model sweep: {torch.cuda.max_memory_allocated() / 2**20:,.0f} MB")
+    say()
+
+    model = MLP.initialize(SIZES, seeds=[0], device=device)
+    full_data = TensorData.from_dataset(ds, device)
+    monitor = Monitor()
+    t0 = time.perf_counter()
+    monitor(model, full_data, L2(LMBDA), full)
+    mon = time.perf_counter() - t0
+    say(f"5. monitoring one model once per epoch (costs and accuracies on 70,000 images, weight statistics, saturation): "
+        f"{mon:.3f} s, {mon / r1:.1%} of its {r1:.2f} s epoch")
+
+    if args.write:
+        header = "# Benchmark results\n\nWritten by `python benchmarks/bench_engine.py" + (" --quick" if args.quick else "") + \
+            f" --write {args.write}` on {time.strftime('%Y-%m-%d')}.\n\n"
+        with open(args.write, "w", encoding="utf-8") as f:
+            f.write(header + "\n".join(lines) + "\n")
+    print(json.dumps({"one_model": {"reglab": r1, "torch": tt, "sklearn": sk}, "sweep32_per_model": per,
+                      "flops_fraction": rate / peak, "per_model_epoch": scaling}, indent=None))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
