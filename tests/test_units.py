@@ -40,12 +40,6 @@ def test_torch_sgd_weight_decay_step_equals_the_books_step():
     assert torch.allclose(w.detach(), (1 - eta * lam / n) * before - eta * g)
 
 
-def test_sklearn_alpha_is_divided_by_the_batch_size():
-    """scikit-learn's MLP adds α·W/|B| to the mean gradient: that coefficient must be λ/n."""
-    alpha = units.lmbda_to_sklearn_alpha(5.0, 50_000, 10)
-    assert alpha / 10 == pytest.approx(5.0 / 50_000)
-
-
 def test_errors():
     with pytest.raises(ReglabError, match="needs a positive --n"):
         units.convert(1.0, "book", "torch")
