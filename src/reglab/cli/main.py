@@ -21,6 +21,7 @@ SUBCOMMANDS = (
     "convert",
     "data",
     "study",
+    "sweep",
 )
 
 

@@ -1,0 +1,228 @@
+"""``reglab sweep``: a grid of λ (and regularizers, initializers, η, widths, training sizes) trained in chunks.
+
+Every combination is one cell; cells that differ only in λ, η and seed train
+together. Results are written after every chunk; the same command with the
+same ``--out`` resumes, training only what is missing. Prints the λ curve of
+every setting with the best λ and the largest λ within one standard error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from reglab.cli._common import _pct, load_config, print_json, stderr, stdout
+from reglab.config import TrainConfig, add_arguments
+from reglab.errors import ReglabError
+
+if TYPE_CHECKING:  # the sweep modules import torch: only when the command runs, not for --help
+    from reglab.sweep.select import Curve
+
+GRID_FIELDS = ("lmbda", "eta", "reg", "init", "hidden", "train_size")
+DEFAULT_LMBDA = "1e-2:1e2:9"
+
+
+def _values(flag: str, words: list[str], kind=float) -> tuple:
+    """Values of a grid flag; a bad one is a one-line error naming the flag."""
+    from reglab.sweep.grid import parse_values
+
+    try:
+        return tuple(v for word in words for v in parse_values(word, kind))
+    except ValueError as exc:
+        raise ReglabError(f"{flag} {' '.join(words)}: {exc}") from None
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sweep", help="sweep λ (and more) in chunks of models; validation curves, λ_best and λ_1se; resumable",
+                       description=__doc__.split("\n\n")[1])
+    add_arguments(p, TrainConfig, skip=GRID_FIELDS)
+    g = p.add_argument_group("grid (lists separated by commas; A:B:N is N log-spaced values from A to B)")
+    g.add_argument("--lmbda", "--lambda", dest="grid_lmbda", nargs="+", metavar="VALUES",
+                   help=f"λ values in the book's units, C = C0 + (λ/2n)Σw² (default: {DEFAULT_LMBDA})")
+    g.add_argument("--eta", dest="grid_eta", nargs="+", metavar="VALUES", help="learning rates η (default: 0.1)")
+    g.add_argument("--reg", dest="grid_reg", metavar="KINDS", help="regularizers, e.g. l2,l1-prox,decay (default: l2)")
+    g.add_argument("--init", dest="grid_init", metavar="NAMES", help="initializers, e.g. large,default (default: large)")
+    g.add_argument("--hidden", dest="grid_hidden", nargs="+", metavar="WIDTHS",
+                   help="hidden layers, one architecture per word: '30 100' two, '30 100,30' a one- and a two-layer one")
+    g.add_argument("--train-size", dest="grid_train_size", metavar="SIZES", help="training-set sizes, e.g. 1000,5000 (default: all)")
+    s = p.add_argument_group("sweep")
+    s.add_argument("--config", metavar="FILE", help="start from a config.json (flags override it)")
+    s.add_argument("--out", metavar="DIR", help="output folder; an existing one is resumed (default: sweeps/<timestamp>-<data>)")
+    s.add_argument("--max-models", type=int, metavar="N", help="models per chunk (default: from the memory available)")
+    s.add_argument("--backend", choices=("local", "ray"), default="local", help="where chunks train (default: local)")
+    s.add_argument("--address", help="Ray cluster: auto, HOST:PORT, or local for a private one (default: auto)")
+    s.add_argument("--ray-cpus", type=float, default=1.0, metavar="N", help="CPUs per Ray task (default: 1)")
+    s.add_argument("--ray-gpus", type=float, metavar="N", help="GPUs per Ray task (default: 1 where the cluster has GPUs)")
+    s.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    s.add_argument("--json", action="store_true", help="print sweep.json's summary on stdout instead of tables")
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def grid_from_args(args) -> tuple[TrainConfig, dict]:
+    """The base configuration (λ and η included) and the other axes of the grid."""
+    base = load_config(args, {"lmbda": _values("--lmbda", [DEFAULT_LMBDA])})
+    if args.grid_lmbda:
+        base = base.replace(lmbda=_values("--lmbda", args.grid_lmbda))
+    if args.grid_eta:
+        base = base.replace(eta=_values("--eta", args.grid_eta))
+    grid: dict[str, list] = {}
+    for name in ("reg", "init"):
+        if getattr(args, f"grid_{name}"):
+            grid[name] = getattr(args, f"grid_{name}").replace(",", " ").split()
+    if args.grid_train_size:
+        grid["train_size"] = list(_values("--train-size", [args.grid_train_size], int))
+    if args.grid_hidden:
+        grid["hidden"] = [_values("--hidden", [word], int) for word in args.grid_hidden]
+    if args.max_models is not None and args.max_models < 1:
+        raise ReglabError(f"--max-models must be a positive integer, got {args.max_models}")
+    if args.backend != "ray" and args.address:
+        raise ReglabError("--address names a Ray cluster: use it with --backend ray")
+    return base, grid
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an interruption so that a sweep stops as cleanly as on Ctrl-C."""
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    def handler(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class RichProgress:
+    """Two bars on stderr: cells finished, and the epochs of the chunk in training (the hooks of ``SweepProgress``)."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.bars = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TextColumn("{task.fields[note]}"), TimeElapsedColumn(), console=stderr)
+        self.cells = self.epochs = None
+        self.started = False
+
+    def begin(self, total, done, chunks):
+        stderr.print(f"sweep: {total} cells, {total - done} to train in {len(chunks)} chunk(s) "
+                     f"(≤ {max((len(c) for c in chunks), default=0)} models each) → {self.out}"
+                     + (f"; {done} found finished" if done else ""))
+        self.bars.start()
+        self.started = True
+        self.cells = self.bars.add_task("cells", total=total, completed=done, note="")
+
+    def chunk_started(self, chunk):
+        c = chunk.config
+        lam = f"λ {c.lmbda[0]:g}…{c.lmbda[-1]:g}" if len(c.lmbda) > 1 else f"λ {c.lmbda[0]:g}"
+        if self.epochs is not None:
+            self.bars.remove_task(self.epochs)
+        self.epochs = self.bars.add_task(f"{len(chunk)} models, {c.reg}, {lam}", total=c.epochs, note="")
+
+    def epoch(self, chunk, epoch, record):
+        acc = record.get("validation_accuracy")
+        shown = acc is not None and np.isfinite(acc).any()
+        self.bars.update(self.epochs, completed=epoch, note=f"best val {_pct(float(np.nanmax(acc)))}" if shown else "")
+
+    def chunk_finished(self, chunk, output):
+        self.bars.advance(self.cells, len(chunk))
+
+    def stop(self):
+        if self.started:
+            self.bars.stop()
+            self.started = False
+
+
+def _num(x: float, fmt: str) -> str:
+    return format(x, fmt) if np.isfinite(x) else "—"
+
+
+def curve_table(curve: Curve, title: str) -> Table:
+    """The λ curve: accuracies in % as mean ± sd over seeds; ★ marks λ_best, ◆ λ_1se."""
+    from reglab.sweep.plots import L1_KINDS
+
+    t = Table(title=title, caption="mean ± sd over seeds · test is reported, never used to choose λ")
+    layers = curve.layers()
+    l1 = curve.settings.get("reg") in L1_KINDS
+    cols = ["λ", "seeds", "train %", "validation %", "test %", "val cost", *(f"‖W{l}‖" for l in layers),
+            *(["zeros"] if l1 else []), "diverged", "choice"]
+    for col in cols:
+        t.add_column(col, justify="right")
+    stats = {k: curve.stats(k) for k in curve.values}
+    sel = curve.selection
+    for j, lam in enumerate(curve.lmbda):
+        def pm(col):
+            mean, sd = 100 * stats[col][0][j], 100 * stats[col][1][j]
+            return _num(mean, ".2f") + (f" ± {sd:.2f}" if np.isfinite(sd) else "")
+
+        seeds = int(np.isfinite(curve.values["final_validation_accuracy"][j]).sum())
+        row = [f"{lam:.3g}", str(seeds), pm("final_train_accuracy"), pm("final_validation_accuracy"),
+               pm("final_test_accuracy"), _num(stats["final_validation_cost"][0][j], ".4g"),
+               *(_num(stats[f"layer{l}_l2"][0][j], ".3g") for l in layers)]
+        if l1:
+            row.append(" ".join(_num(100 * stats[f"layer{l}_frac_zeros"][0][j], ".0f") + "%" for l in layers))
+        row.append(str(int(np.nansum(curve.values["diverged"][j]))))
+        marks = ("★ best" if sel and lam == sel.best_lmbda else "", "◆ 1se" if sel and lam == sel.one_se_lmbda else "")
+        row.append(" ".join(m for m in marks if m))
+        t.add_row(*row)
+    return t
+
+
+def choice_line(curve: Curve) -> str:
+    s = curve.selection
+    if s is None:
+        return "no validation accuracy: λ not chosen"
+    if not s.se_defined:
+        return (f"λ_best = {s.best_lmbda:.4g} (validation {_pct(s.best_mean)}); λ_1se = {s.one_se_lmbda:.4g}: "
+                "the standard error is undefined with 1 seed, so it is taken as 0 (use --seeds 2 or more)")
+    return (f"λ_best = {s.best_lmbda:.4g} (validation {_pct(s.best_mean)} ± {_pct(s.best_se)} standard error over seeds); "
+            f"λ_1se = {s.one_se_lmbda:.4g} (the largest λ with mean ≥ {_pct(s.threshold)})")
+
+
+def run(args) -> int:
+    from reglab.run import load_data
+    from reglab.runs import default_run_dir
+    from reglab.sweep.backends import LocalBackend, RayBackend
+    from reglab.sweep.core import SweepInterrupted, sweep
+
+    base, grid = grid_from_args(args)
+    ds = load_data(base)
+    if ds.note and not args.json:
+        stderr.print(f"[yellow]note:[/] {ds.note}")
+    out = Path(args.out) if args.out else default_run_dir(ds.name, root="sweeps")
+    backend = (RayBackend(address=args.address or "auto", cpus_per_task=args.ray_cpus, gpus_per_task=args.ray_gpus)
+               if args.backend == "ray" else LocalBackend())
+    progress = None if (args.quiet or args.json) else RichProgress(out)
+    try:
+        with sigterm_as_interrupt():
+            result = sweep(base, grid, out=out, max_models=args.max_models, backend=backend, progress=progress,
+                           dataset=ds, plot=not args.no_plots)
+    except SweepInterrupted as exc:
+        if progress is not None:
+            progress.stop()
+        name = "SIGTERM" if isinstance(exc.cause, Terminated) else "Ctrl-C"
+        stderr.print(f"reglab: interrupted by {name}: {exc.done} of {exc.total} cells done in {exc.out}; "
+                     f"run the same command with --out {exc.out} to train the rest", soft_wrap=True)
+        return 143 if name == "SIGTERM" else 130
+    finally:
+        if progress is not None:
+            progress.stop()
+    if args.json:
+        print_json(result.summary)
+        return 0
+    for curve in result.curves:
+        sizes = next((r["sizes"] for r in result.rows if all(r.get(k) == v for k, v in curve.settings.items())), "")
+        stdout.print(curve_table(curve, f"{curve.label()} · {ds.name} [{sizes}] · {base.epochs} epochs"))
+        stdout.print(choice_line(curve))
+    stdout.print(f"{result.trained} cells trained, {result.reused} reused · results: {result.out / 'results.csv'}"
+                 + ("" if args.no_plots else f" · plots: {result.out}/curve_*.png"))
+    return 0

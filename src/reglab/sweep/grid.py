@@ -1,0 +1,164 @@
+r"""The grid of a sweep: its axes, its groups, its cells, and the name of a cell.
+
+A sweep varies fields of a :class:`~reglab.config.TrainConfig`. Two kinds of
+axes:
+
+* **model axes**, ``lmbda`` and ``eta`` (and the ``seeds`` of the base): they
+  vary *inside* one training run, where the models ``λ × η × seeds`` train
+  together as one tensor program;
+* **group axes**, every other field (``reg``, ``init``, ``hidden``,
+  ``train_size``, ``optimizer``, …): each combination is a *group*, one
+  :class:`TrainConfig` holding the whole ``λ × η`` grid.
+
+A **cell** is one model: one group, one ``λ``, one ``η``, one seed. Its key is
+a hash of its settings (:func:`cell_key`), so a finished cell is recognised
+whatever chunk trained it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass, fields
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from reglab.config import TrainConfig
+from reglab.errors import ReglabError
+
+#: Axes that vary inside one training run.
+MODEL_AXES = ("lmbda", "eta")
+#: Fields that cannot vary within a sweep: the data set is loaded once, seeds is the run's own axis.
+FIXED = ("data", "data_dir", "target", "split", "seed", "seeds", "device", "monitor")
+#: Settings every row of the results table carries, besides the other axes of the grid.
+SETTINGS = ("reg", "init", "hidden", "train_size", "eta", "lmbda", "seed")
+
+
+def parse_values(text: str, kind: type = float) -> tuple:
+    """Values from ``"0.1,1,10"``, ``"1e-4:1e2:13"`` or a mix such as ``"0,1e-3:1:4"``.
+
+    ``A:B:N`` is ``N`` log-spaced values from ``A`` to ``B``, both included
+    (``A, B > 0``): ``A·(B/A)^{k/(N−1)}``, ``k = 0 … N−1``, rounded to 12
+    significant digits so that ``1e-2:1e2:5`` gives ``0.01, 0.1, 1, 10, 100``.
+
+    Raises
+    ------
+    ValueError
+        On a malformed value or range (argparse turns it into one line).
+    """
+    values: list = []
+    for token in text.replace(",", " ").split():
+        if ":" not in token:
+            values.append(kind(token))
+            continue
+        parts = token.split(":")
+        if len(parts) != 3:
+            raise ValueError(f"a range is START:STOP:COUNT, got {token!r}")
+        a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
+        if not (a > 0 and b > 0 and n >= 1 and math.isfinite(a) and math.isfinite(b)):
+            raise ValueError(f"a log range needs START, STOP > 0 and COUNT ≥ 1, got {token!r}")
+        values.extend(kind(float(f"{v:.12g}")) for v in np.geomspace(a, b, n))
+    if not values:
+        raise ValueError("no values given")
+    return tuple(values)
+
+
+def normalize_grid(base: TrainConfig, grid: Mapping[str, Iterable] | None) -> dict[str, tuple]:
+    """The grid's axes as tuples, with ``lmbda`` and ``eta`` first (from ``base`` where not given).
+
+    Raises
+    ------
+    ReglabError
+        For an unknown or fixed field, an empty axis, or a value listed twice.
+    """
+    names = {f.name for f in fields(TrainConfig)}
+    grid = dict(grid or {})
+    out: dict[str, tuple] = {"lmbda": _plain(grid.pop("lmbda", base.lmbda)), "eta": _plain(grid.pop("eta", base.eta))}
+    for name, values in grid.items():
+        if name not in names:
+            raise ReglabError(f"the sweep grid names {name!r}, which is not a training setting")
+        if name in FIXED:
+            raise ReglabError(f"--{name.replace('_', '-')} is one value for a whole sweep; it cannot be a grid axis")
+        out[name] = _plain(values)
+    for name, values in out.items():
+        flag = "--" + name.replace("_", "-")
+        if not values:
+            raise ReglabError(f"{flag} needs at least one value")
+        twice = [v for i, v in enumerate(values) if v in values[:i]]
+        if twice:
+            raise ReglabError(f"{flag} lists {show(twice[0])} twice")
+    if base.sizes is not None and "hidden" in out:
+        raise ReglabError("--hidden cannot vary when --sizes fixes every layer")
+    return out
+
+
+def _plain(values: Iterable) -> tuple:
+    """Values as plain Python: numpy scalars to numbers, lists and arrays (``hidden``) to tuples."""
+    def plain(v):
+        if isinstance(v, (list, tuple, np.ndarray)):
+            return tuple(plain(x) for x in v)
+        return v.item() if isinstance(v, np.generic) else v
+
+    return tuple(plain(v) for v in values)
+
+
+def group_configs(base: TrainConfig, grid: Mapping[str, tuple]) -> list[TrainConfig]:
+    """One configuration per combination of the group axes (first axis slowest), each with the whole λ × η grid."""
+    axes = [name for name in grid if name not in MODEL_AXES]
+    common = {"lmbda": grid["lmbda"], "eta": grid["eta"]}
+    return [base.replace(**common, **dict(zip(axes, combo))) for combo in itertools.product(*(grid[a] for a in axes))]
+
+
+def cell_key(config: TrainConfig, model_seed: int) -> str:
+    """The hash naming a cell: its configuration (one λ, one η, ``seeds = 1``) and its model's seed.
+
+    The configuration's ``seed`` stays the base seed: it fixes the shared
+    mini-batch order, while ``model_seed`` fixes the initial weights.
+    """
+    text = json.dumps({**config.to_dict(), "model_seed": int(model_seed)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One model of the sweep.
+
+    Attributes
+    ----------
+    config : TrainConfig
+        Its group's configuration with ``lmbda = (λ,)``, ``eta = (η,)``, ``seeds = 1``.
+    model_seed : int
+        The seed of its initial weights (``seed + k`` for the ``k``-th seed).
+    key : str
+        :func:`cell_key` of the two.
+    """
+
+    config: TrainConfig
+    model_seed: int
+    key: str
+
+    def settings(self, axes: Iterable[str] = ()) -> dict[str, Any]:
+        """Its settings for the results table: :data:`SETTINGS` and the extra ``axes``, as plain values."""
+        c = self.config
+        out: dict[str, Any] = {}
+        for name in (*SETTINGS, *(a for a in axes if a not in SETTINGS)):
+            value = {"lmbda": c.lmbda[0], "eta": c.eta[0], "seed": self.model_seed}.get(name, getattr(c, name, None))
+            out[name] = show(value) if isinstance(value, tuple) else value
+        return out
+
+
+def cells_of(config: TrainConfig) -> list[Cell]:
+    """The cells of a (group or chunk) configuration, in the order of ``config.models()``."""
+    out = []
+    for m in config.models():
+        one = config.replace(lmbda=(m["lmbda"],), eta=(m["eta"],), seeds=1)
+        out.append(Cell(one, m["seed"], cell_key(one, m["seed"])))
+    return out
+
+
+def show(value) -> str:
+    """A setting as the CLI writes it: ``(100, 30)`` → ``"100,30"``."""
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)

@@ -1,0 +1,134 @@
+"""A sweep's output folder: every file written atomically, finished chunks kept as the record to resume from.
+
+::
+
+    <out>/
+        sweep.json                 base configuration, grid, plan, progress; at the end the λ chosen per curve
+        results.csv                one row per finished cell, in grid order (rewritten after every chunk)
+        epochs.csv                 tidy per-epoch metrics of every finished cell: cell, epoch, layer, metric, value
+        curve_<settings>.png       validation curve, weight norms, zeros (L1) against λ, per curve
+        validation_curves.png      every curve's validation accuracy in one plot (when there are several)
+        chunks/<key>.json          a finished chunk: its configuration and its cells' results
+        chunks/<key>.epochs.csv    that chunk's per-epoch metrics
+
+A chunk's ``.json`` is written last, after its ``.epochs.csv``: its presence
+marks the chunk finished, and resuming reads nothing else. A process killed at
+any moment leaves whole files only (:func:`reglab.io.atomic_open`), so it loses
+at most the chunk it was training.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+from typing import Iterable
+
+from reglab.io import atomic_open, finite_or_none, save_figure, write_json
+from reglab.sweep.chunks import Chunk, ChunkOutput
+
+EPOCH_COLUMNS = ("cell", "epoch", "layer", "metric", "value")
+
+
+class SweepStore:
+    """Reads and writes the folder ``out`` (see the module docstring)."""
+
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        self.chunk_dir = self.out / "chunks"
+
+    # -- the record of finished chunks -----------------------------------------------------------
+    def remove_partial(self) -> None:
+        """Delete temporary files a killed sweep left half-written (never read: they are not results)."""
+        for folder in (self.out, self.chunk_dir):
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+
+    def finished(self) -> dict[str, dict]:
+        """``{cell key: {"chunk": key, "metrics": {...}}}`` of every finished cell; the earliest chunk wins."""
+        records = []
+        for path in self.chunk_dir.glob("*.json"):
+            try:
+                records.append(json.loads(path.read_text()))
+            except (OSError, ValueError):
+                continue  # not one of ours: ignored, its cells train again
+        done: dict[str, dict] = {}
+        for rec in sorted(records, key=lambda r: r.get("finished_at", 0.0)):
+            for cell in rec.get("cells", []):
+                done.setdefault(cell["cell"], {"chunk": rec["chunk"], "metrics": cell["metrics"]})
+        return done
+
+    def save_chunk(self, chunk: Chunk, output: ChunkOutput) -> dict[str, dict]:
+        """Write a finished chunk (per-epoch metrics first, then its record) and return its cells as :meth:`finished` would."""
+        with atomic_open(self.chunk_dir / f"{chunk.key}.epochs.csv", "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(EPOCH_COLUMNS)
+            w.writerows((*row[:4], repr(row[4])) for row in output.epochs)
+        cells = [{"cell": c.key, "model_seed": c.model_seed, "metrics": finite_or_none(m)}
+                 for c, m in zip(chunk.cells, output.metrics)]
+        write_json(self.chunk_dir / f"{chunk.key}.json", {
+            "chunk": chunk.key,
+            "config": chunk.config.to_dict(),
+            "host": output.host,
+            "train_seconds": output.train_seconds,
+            "seconds": output.seconds,
+            "finished_at": time.time(),
+            "cells": cells,
+        })
+        return {c["cell"]: {"chunk": chunk.key, "metrics": c["metrics"]} for c in cells}
+
+    # -- the products ----------------------------------------------------------------------------
+    def write_results(self, rows: list[dict]) -> Path:
+        """``results.csv``: columns in order of first appearance; ``None`` is an empty field."""
+        columns: dict[str, None] = {}
+        for row in rows:
+            columns.update(dict.fromkeys(row))
+        path = self.out / "results.csv"
+        with atomic_open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(columns), restval="", lineterminator="\n")
+            w.writeheader()
+            w.writerows({k: "" if v is None else (repr(v) if isinstance(v, float) else v) for k, v in r.items()} for r in rows)
+        return path
+
+    def write_epochs(self, cells: Iterable[str], finished: dict[str, dict]) -> Path:
+        """``epochs.csv``: the per-epoch rows of ``cells``, each from the chunk whose result it keeps."""
+        by_chunk: dict[str, set[str]] = {}
+        for key in cells:
+            if key in finished:
+                by_chunk.setdefault(finished[key]["chunk"], set()).add(key)
+        path = self.out / "epochs.csv"
+        with atomic_open(path, "w", newline="") as f:
+            f.write(",".join(EPOCH_COLUMNS) + "\n")
+            for chunk, keys in by_chunk.items():
+                with open(self.chunk_dir / f"{chunk}.epochs.csv", newline="") as src:
+                    next(src)
+                    f.writelines(line for line in src if line[: line.index(",")] in keys)
+        return path
+
+    def write_summary(self, summary: dict) -> None:
+        write_json(self.out / "sweep.json", summary)
+
+    def save_figure(self, name: str, fig) -> Path:
+        path = self.out / f"{name}.png"
+        save_figure(fig, path)
+        return path
+
+
+def _value(text: str):
+    if text == "":
+        return None
+    if text in ("True", "False"):
+        return text == "True"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def read_results(out: str | Path) -> list[dict]:
+    """The rows of ``<out>/results.csv`` with numbers, booleans and ``None`` restored."""
+    with open(Path(out) / "results.csv", newline="") as f:
+        return [{k: _value(v) for k, v in row.items()} for row in csv.DictReader(f)]
