@@ -16,3 +16,13 @@ def shared_data_dir() -> Path:
     if not (SHARED_DATA / "mnist").is_dir():
         pytest.skip(f"MNIST not found at {SHARED_DATA / 'mnist'} (the shared data folder beside the checkout)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Torch on one thread for a test module: fast on a shared 2-core machine, and bit-for-bit
+    repeatable against subprocesses started with ``OMP_NUM_THREADS=1``."""
+    from reglab.train import torch_threads
+
+    with torch_threads(1):
+        yield

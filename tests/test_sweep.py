@@ -17,13 +17,7 @@ from reglab.sweep.memory import CAP, available_memory, bytes_per_model, models_p
 FAST = dict(data="digits", epochs=2, eta=(0.5,))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One thread: fast on a shared 2-core machine, and bit-for-bit repeatable across runs."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # -- grid ----------------------------------------------------------------------------------------

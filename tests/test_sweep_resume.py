@@ -18,13 +18,7 @@ ARGS = ["sweep", "--data", "digits", "--epochs", "12", "--eta", "0.5", "--lmbda"
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The same thread count as the subprocesses: the tables then agree to the last bit."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def start_and_wait_for_first_chunk(out):

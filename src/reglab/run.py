@@ -109,6 +109,7 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
         order_seeds=[m["seed"] for m in models] if config.per_model_order else [config.seed],
         monitor=Monitor(splits=monitor_splits),
         callbacks=[*plateau, *callbacks],
+        threads=config.threads,
     )
     result.meta["regularizer"] = repr(reg)
     return TrainResult(config, ds.name, sizes, models, result, getattr(ds, "note", None))

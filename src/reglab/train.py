@@ -19,6 +19,7 @@ diverged with its epoch; the others go on.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
@@ -165,6 +166,36 @@ def _batches(train: TensorSplit, batch_size: int, gens: Sequence[torch.Generator
         yield train.X[idx], train.Y[idx]
 
 
+#: Multiply-adds per step below which the training loop runs on one thread.
+SMALL_STEP = 4_000_000
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Run the block with ``n`` torch intra-op threads (``None``: as they are); the setting is restored after."""
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def auto_threads(model: MLP, batch_size: int) -> int | None:
+    """1 on the CPU when one step's products are small, else ``None`` (torch's default).
+
+    A mini-batch of 10 through ``[784, 30, 10]`` is 2·10⁵ multiply-adds per model: too little to
+    share between cores, and on a busy machine the second thread's spin-waiting makes a step many
+    times slower. With ``M · B · Σ n_in·n_out ≥ SMALL_STEP`` the products are large enough to split.
+    """
+    if model.device.type != "cpu":
+        return None
+    sizes = model.sizes
+    work = model.M * batch_size * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return 1 if work < SMALL_STEP else None
+
+
 @dataclass
 class FitResult:
     """What :func:`fit` returns: the trained models, their history and how each run ended."""
@@ -190,11 +221,13 @@ def fit(
     order_seeds: Sequence[int] = (0,),
     monitor: Monitor = Monitor(),
     callbacks: Sequence[Callback] = (),
+    threads: int | None = 0,
 ) -> FitResult:
     """Train every model of ``model`` in place for up to ``epochs`` epochs and return its history.
 
     ``eta`` is one value or one per model. ``order_seeds``: one seed (all models share the mini-batch
-    order) or one per model. ``n`` of the regularizers is the size of ``data.train``.
+    order) or one per model. ``n`` of the regularizers is the size of ``data.train``. ``threads``:
+    torch threads for the mini-batch loop (0: :func:`auto_threads`; ``None``: leave torch's setting).
     """
     from reglab.optim import SGD
 
@@ -212,19 +245,21 @@ def fit(
     history, initial = History(), model.numpy_params()
     history.append(0, monitor(model, data, regularizer, n))
     train_seconds = 0.0
+    step_threads = auto_threads(model, batch_size) if threads == 0 else threads
     with torch.no_grad():
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
-            for x, y in _batches(data.train, batch_size, gens, M):
-                zs, acts = model.forward(x)
-                model.backward(y, zs, acts, grads[0::2], grads[1::2])
-                for p, info, g in zip(params, infos, grads):
-                    regularizer.add_grad(p, info, g)
-                optimizer.step(params, grads, etas, opt_state)
-                for p, info, e in zip(params, infos, etas):
-                    new = regularizer.prox(p, e, info)
-                    if new is not p:
-                        p.copy_(new)
+            with torch_threads(step_threads):
+                for x, y in _batches(data.train, batch_size, gens, M):
+                    zs, acts = model.forward(x)
+                    model.backward(y, zs, acts, grads[0::2], grads[1::2])
+                    for p, info, g in zip(params, infos, grads):
+                        regularizer.add_grad(p, info, g)
+                    optimizer.step(params, grads, etas, opt_state)
+                    for p, info, e in zip(params, infos, etas):
+                        new = regularizer.prox(p, e, info)
+                        if new is not p:
+                            p.copy_(new)
             if model.device.type == "cuda":
                 torch.cuda.synchronize()
             train_seconds += time.perf_counter() - t0
