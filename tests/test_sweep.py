@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from reglab.cli.main import main
 from reglab.config import TrainConfig
