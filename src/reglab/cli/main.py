@@ -22,6 +22,7 @@ SUBCOMMANDS = (
     "data",
     "study",
     "sweep",
+    "reproduce",
 )
 
 

@@ -1,0 +1,558 @@
+r"""The book's ``network2.py``, same API, on reglab's engine.
+
+A script written for chapter 3 of Michael Nielsen's *Neural Networks and Deep
+Learning* runs with only its imports changed::
+
+    from reglab.compat import mnist_loader, network2
+    training_data, validation_data, test_data = mnist_loader.load_data_wrapper()
+    net = network2.Network([784, 30, 10], cost=network2.CrossEntropyCost)
+    net.large_weight_initializer()
+    net.SGD(training_data, 30, 10, 0.5, lmbda=5.0, evaluation_data=validation_data,
+            monitor_evaluation_accuracy=True)
+
+The mathematics is the book's. With ``n`` the training-set size and a mini-batch
+of ``m`` examples (the last of an epoch may be smaller),
+
+.. math::  C = C_0 + \frac{\lambda}{2n}\sum_w w^2, \qquad
+           w \leftarrow \Bigl(1-\frac{\eta\lambda}{n}\Bigr) w - \frac{\eta}{m}\sum_x \frac{\partial C_x}{\partial w},
+           \qquad b \leftarrow b - \frac{\eta}{m}\sum_x \frac{\partial C_x}{\partial b}.
+
+What is different is where the arithmetic happens: a mini-batch is one matrix
+``(m, n_in)`` pushed through reglab's engine (:class:`reglab.model.MLP`, its
+sigmoid and its costs) instead of ``m`` column vectors in a Python loop, and
+the update is fused into the weight-gradient product: one
+``W ← βW + α δᵀa`` per layer with ``β = 1 − ηλ/n`` and ``α = −η/m``.
+
+State and synchronisation
+-------------------------
+``weights`` and ``biases`` are plain lists of float64 numpy arrays shaped
+``(n_out, n_in)`` and ``(n_out, 1)``, and they are the network between calls:
+read them, replace them (``net.weights[0] = …``) or change them in place. Each
+call that trains or evaluates copies them into the engine when it starts; a
+call that trains writes *new* arrays back when it ends (also when
+interrupted), as the original rebinds ``self.weights`` after every mini-batch,
+so an array you kept from before training still holds the old values.
+
+Randomness
+----------
+As in the book, initial weights come from numpy's global generator
+(``np.random.randn``) and the mini-batch order from Python's ``random``
+module: after ``np.random.seed(s)`` and ``random.seed(r)`` a script gets the
+same initial weights and the same mini-batch order as the original would.
+(This module only draws from those generators, as the book's API does; it
+never seeds them.)
+
+Which behaviour of which version
+--------------------------------
+reglab follows the original Python 2 network2.py, and adds the one argument of
+the widely used Python 3 port that users ask for:
+
+* ``SGD`` shuffles the caller's *list* in place, as ``random.shuffle`` did in the
+  original, so a second ``SGD`` call continues from the same order (the port
+  copies the list first and leaves the caller's alone). Internally the list is
+  stacked once per call into one array and an index list is shuffled with the
+  same ``random.shuffle``; the caller's list is put into the resulting order when
+  ``SGD`` returns. Arrays (``(X, y)``) are never reordered.
+* Any iterable of ``(x, y)`` pairs is accepted (the port's ``zip`` objects too).
+* ``total_cost`` adds the penalty ``0.5·(λ/len(data))·Σ‖w‖²`` once, after the
+  data term (the port adds it inside its loop, once per example: a bug).
+* ``early_stopping_n`` (from the port): with ``monitor_evaluation_accuracy``,
+  stop after that many epochs in a row without a higher evaluation accuracy.
+* Each epoch prints what the original prints, blank line included; the
+  evaluation accuracy is computed once (the original computes it twice).
+
+Data may be the book's lists of ``(x, y)`` pairs (``x`` shaped ``(784, 1)`` or
+``(784,)``; ``y`` a one-hot ``(10, 1)`` vector or an integer label) or a pair
+of arrays ``(X (N, 784), y)`` with ``y`` integer labels ``(N,)`` or targets
+``(N, 10)``, as ``mnist_loader.load_data()`` returns. ``accuracy`` and
+``total_cost`` keep the book's ``convert`` flags and say so, instead of
+returning nonsense, when a flag does not fit the data.
+
+Precision
+---------
+The engine runs in float64 by default, like the original's numpy: a mini-batch
+update then agrees with a per-example numpy implementation of the equations
+above to rounding (the tests check ``1e-6`` relative, after whole epochs).
+``Network(sizes, dtype="float32")`` trains in float32 instead — faster, and
+enough for learning curves — while ``weights`` and ``biases`` stay float64
+arrays. While ``SGD`` runs, torch uses one thread (restored afterwards): the
+products of a 10-example mini-batch are too small to share between cores, and
+a second thread only waits.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from reglab.errors import ReglabError
+from reglab.model import MLP
+from reglab.nn import Cost, get_activation, get_cost
+from reglab.train import torch_threads
+
+__all__ = [
+    "QuadraticCost",
+    "CrossEntropyCost",
+    "Network",
+    "load",
+    "vectorized_result",
+    "sigmoid",
+    "sigmoid_prime",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# The costs, as the book writes them (numpy, per example or per matrix of columns)
+# ---------------------------------------------------------------------------------------------
+class QuadraticCost:
+    """``fn = ½‖a − y‖²``, ``delta = (a − y) σ'(z)``."""
+
+    @staticmethod
+    def fn(a, y):
+        """The cost of output ``a`` for target ``y`` (summed over every entry)."""
+        return 0.5 * np.linalg.norm(a - y) ** 2
+
+    @staticmethod
+    def delta(z, a, y):
+        """The output layer's error ``∂C_x/∂z``."""
+        return (a - y) * sigmoid_prime(z)
+
+
+class CrossEntropyCost:
+    """``fn = Σ nan_to_num(−y ln a − (1−y) ln(1−a))``, ``delta = a − y``.
+
+    ``nan_to_num`` turns ``0·ln 0`` into 0 where ``a`` and ``y`` are both exactly
+    0 or 1, as in the book (and, as there, ``ln 0`` with ``y ≠ a`` into the
+    largest float); numpy's warnings about those logarithms are silenced.
+    """
+
+    @staticmethod
+    def fn(a, y):
+        """The cost of output ``a`` for target ``y`` (summed over every entry)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sum(np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a)))
+
+    @staticmethod
+    def delta(z, a, y):
+        """The output layer's error ``∂C_x/∂z``; ``z`` is unused, as in the book."""
+        return a - y
+
+
+#: The book's costs and the engine's cost of the same name (same output, same delta).
+ENGINE_COSTS = {CrossEntropyCost: "cross-entropy", QuadraticCost: "quadratic"}
+
+
+class BookCost(Cost):
+    """The engine's view of any other cost class with the book's static ``delta(z, a, y)``.
+
+    The engine's tensors are ``(…, B, K)`` rows; the book's cost sees columns,
+    ``(K, B)`` numpy arrays, which an element-wise ``delta`` (every cost in the
+    book) treats exactly as one column at a time.
+    """
+
+    name = "book"
+    output_activation = "sigmoid"
+
+    def __init__(self, book_cost: type):
+        self.book_cost = book_cost
+
+    def output(self, z: Tensor) -> Tensor:
+        return torch.sigmoid(z)
+
+    def delta(self, z: Tensor, a: Tensor, y: Tensor) -> Tensor:
+        K = z.shape[-1]
+        cols = [t.reshape(-1, K).T.numpy() for t in (z, a, y)]  # (K, B·M)
+        d = np.asarray(self.book_cost.delta(*cols), dtype=np.float64).T
+        return torch.as_tensor(d, dtype=z.dtype).reshape(z.shape)
+
+    def fn(self, z: Tensor, a: Tensor, y: Tensor) -> Tensor:
+        per_model = [self.book_cost.fn(am.T.numpy(), ym.T.numpy()) for am, ym in zip(a, y)]
+        return torch.as_tensor(per_model, dtype=torch.float64)
+
+    def __repr__(self) -> str:
+        return f"BookCost({self.book_cost.__name__})"
+
+
+def engine_cost(cost: type) -> Cost:
+    """The engine's cost for a book cost class: the engine's own for the book's two, else :class:`BookCost`."""
+    name = ENGINE_COSTS.get(cost)
+    return get_cost(name) if name is not None else BookCost(cost)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data in the book's forms, as arrays
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Examples:
+    """A data set as arrays: inputs ``X`` (N, d), targets ``T`` (N, K), ``labels`` (N,).
+
+    ``vectors`` says how the targets were given: one-hot vectors (the book's
+    training data) or integer labels (its validation and test data).
+    """
+
+    X: np.ndarray
+    T: np.ndarray
+    labels: np.ndarray
+    vectors: bool
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def _is_array(a) -> bool:
+    return hasattr(a, "shape") and hasattr(a, "dtype")
+
+
+def as_examples(data, n_outputs: int) -> Examples:
+    """Read ``data`` in any of the book's forms (see the module's docstring) into :class:`Examples`."""
+    if isinstance(data, tuple) and len(data) == 2 and _is_array(data[0]) and _is_array(data[1]):
+        X, y = np.asarray(data[0]), np.asarray(data[1])
+        if X.ndim == 2 and len(y) == len(X) and y.ndim in (1, 2, 3):  # (X (N, d), y (N,) | (N, K) | (N, K, 1))
+            return _targets(X, y.reshape(len(y), -1) if y.ndim > 1 else y, n_outputs)
+    pairs = data if isinstance(data, (list, tuple)) else list(data)
+    if len(pairs) == 0:
+        return Examples(np.zeros((0, 0)), np.zeros((0, n_outputs)), np.zeros(0, dtype=np.int64), False)
+    try:
+        X = np.stack([x for x, _ in pairs])
+        y0 = pairs[0][1]
+        y = np.array([y for _, y in pairs], dtype=np.int64) if np.ndim(y0) == 0 else np.stack([y for _, y in pairs])
+    except (TypeError, ValueError) as exc:
+        raise ReglabError(f"data must be a list of (x, y) pairs or a pair of arrays (X, y): {exc}") from None
+    return _targets(X.reshape(len(pairs), -1), y.reshape(len(pairs), -1) if y.ndim > 1 else y, n_outputs)
+
+
+def _targets(X: np.ndarray, y: np.ndarray, n_outputs: int) -> Examples:
+    if y.ndim == 1:
+        labels = y.astype(np.int64)
+        if len(labels) and (labels.min() < 0 or labels.max() >= n_outputs):
+            raise ReglabError(f"labels must lie in 0..{n_outputs - 1}, got {labels.min()}..{labels.max()}")
+        T = np.zeros((len(labels), n_outputs))
+        T[np.arange(len(labels)), labels] = 1.0
+        return Examples(X, T, labels, vectors=False)
+    if y.shape[1] != n_outputs:
+        raise ReglabError(f"target vectors have {y.shape[1]} entries but the network has {n_outputs} outputs")
+    return Examples(X, y, y.argmax(axis=1).astype(np.int64), vectors=True)
+
+
+def _check_convert(data: Examples, vectors_expected: bool, call: str) -> None:
+    """The book's ``convert`` flags say how ``y`` is given; say so when the data disagree."""
+    if len(data) and data.vectors != vectors_expected:
+        given = "one-hot vectors (training data)" if data.vectors else "integer labels (validation/test data)"
+        raise ReglabError(f"{call} expects {'one-hot vectors' if vectors_expected else 'integer labels'} as y, "
+                          f"but this data has {given}: flip convert")
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine's side
+# ---------------------------------------------------------------------------------------------
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+class Stepper:
+    r"""The book's update for one mini-batch on a one-model engine, fused.
+
+    The engine's forward and backward (:meth:`MLP.forward`, :meth:`MLP.backward`)
+    specialized to ``M = 1``: the parameters are held as 2-D views of the
+    engine's tensors, so a step updates ``model`` in place. For a mini-batch
+    ``x`` (m, n_in) with targets ``t`` (m, K), as rows:
+
+    * forward: ``z^l = a^l W^{lT} + b^l``, ``a^{l+1} = σ(z^l)`` (the cost's output on the last layer);
+    * output error ``δ = cost.delta(z, a, t)`` (m, K);
+    * going back, the error of layer ``l−1``, ``(δ W^l) ⊙ σ'(z^{l−1})``, is taken from
+      ``W^l`` *before* it changes; then one fused product per layer,
+      ``W^l ← (1 − ηλ/n)·W^l − (η/m)·δ^{lT} a^l``, and ``b^l ← b^l − (η/m) Σ_x δ^l``.
+
+    That is :meth:`MLP.backward` (the mean gradient) followed by the book's update,
+    in fewer passes over the weights; the tests check both against each other and
+    against the book's per-example loop.
+    """
+
+    def __init__(self, model: MLP):
+        self.model = model
+        self.layers = [(W[0], W[0].t(), b[0]) for W, b in zip(model.weights, model.biases)]  # views
+        self.ones: dict[int, Tensor] = {}  # (m,) of ones: Σ_x δ as one matrix-vector product
+
+    def __call__(self, x: Tensor, t: Tensor, eta: float, decay: float) -> None:
+        activation, cost, last = self.model.activation, self.model.cost, len(self.layers) - 1
+        m = x.shape[0]
+        ones = self.ones.get(m)
+        if ones is None:
+            ones = self.ones[m] = x.new_ones(m)
+        zs, acts = [], [x]
+        for l, (_, WT, b) in enumerate(self.layers):
+            z = torch.addmm(b, acts[-1], WT)  # (m, n_out)
+            zs.append(z)
+            acts.append(cost.output(z) if l == last else activation.forward(z))
+        delta = cost.delta(zs[-1], acts[-1], t)  # (m, K)
+        alpha = -eta / m
+        for l in range(last, -1, -1):
+            W, _, b = self.layers[l]
+            previous = activation.backward(delta @ W, zs[l - 1], acts[l]) if l > 0 else None  # (m, n_in)
+            deltaT = delta.t()  # (n_out, m)
+            W.addmm_(deltaT, acts[l], beta=decay, alpha=alpha)  # W ← decay·W − (η/m) δᵀa
+            b.addmv_(deltaT, ones, alpha=alpha)  # b ← b − (η/m) Σ_x δ
+            delta = previous
+
+
+def outputs(model: MLP, X: Tensor, chunk: int = 10_000) -> Tensor:
+    """The network's outputs ``(N, K)`` for inputs ``X`` (N, d)."""
+    return torch.cat([model.output(X[i : i + chunk])[0] for i in range(0, X.shape[0], chunk)]) if len(X) else X[:, :0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The network
+# ---------------------------------------------------------------------------------------------
+class Network:
+    """A sigmoid network with the book's API; see the module's docstring.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Neurons per layer, input first: ``[784, 30, 10]``.
+    cost : class or instance
+        ``CrossEntropyCost`` (default), ``QuadraticCost``, or any class with the
+        book's static ``fn(a, y)`` and ``delta(z, a, y)``.
+    dtype : {"float64", "float32"}
+        Precision of the engine's arithmetic (not of ``weights``, always float64).
+    """
+
+    def __init__(self, sizes, cost=CrossEntropyCost, *, dtype: str = "float64"):
+        if dtype not in DTYPES:
+            raise ReglabError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        self.num_layers = len(sizes)
+        self.sizes = sizes
+        self.dtype = dtype
+        self.default_weight_initializer()
+        self.cost = cost if isinstance(cost, type) else type(cost)
+
+    # -- initialization (numpy's global generator, as in the book) -------------------------
+    def default_weight_initializer(self):
+        """Weights ``N(0, 1/n_in)``, biases ``N(0, 1)``: a neuron's input ``z`` starts with variance about 1.5,
+        not about ``n_in``, so the sigmoid does not start saturated."""
+        self.biases = [np.random.randn(y, 1) for y in self.sizes[1:]]
+        self.weights = [np.random.randn(y, x) / np.sqrt(x) for x, y in zip(self.sizes[:-1], self.sizes[1:])]
+
+    def large_weight_initializer(self):
+        """Weights and biases ``N(0, 1)``, as in chapter 1: kept for comparison with the default."""
+        self.biases = [np.random.randn(y, 1) for y in self.sizes[1:]]
+        self.weights = [np.random.randn(y, x) for x, y in zip(self.sizes[:-1], self.sizes[1:])]
+
+    # -- numpy arrays <-> engine --------------------------------------------------------------
+    def _engine(self) -> MLP:
+        """A one-model engine holding copies of ``weights`` and ``biases``."""
+        dtype = DTYPES[self.dtype]
+        weights, biases = [], []
+        for l, (w, b) in enumerate(zip(self.weights, self.biases)):
+            w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
+            n_in = self.sizes[l] if l == 0 else weights[-1].shape[1]
+            if w.ndim != 2 or w.shape[1] != n_in or b.size != w.shape[0]:
+                raise ReglabError(f"weights[{l}] is {w.shape} and biases[{l}] is {b.shape}; "
+                                  f"expected ({w.shape[0] if w.ndim == 2 else 'n_out'}, {n_in}) and (n_out, 1)")
+            weights.append(torch.tensor(w, dtype=dtype).unsqueeze(0))  # (1, n_out, n_in)
+            biases.append(torch.tensor(b.reshape(1, -1), dtype=dtype))  # (1, n_out)
+        return MLP(weights, biases, get_activation("sigmoid"), engine_cost(self.cost))
+
+    def _store(self, model: MLP) -> None:
+        """New float64 arrays from the engine (the original rebinds new arrays after every update)."""
+        self.weights = [W[0].double().numpy().copy() for W in model.weights]
+        self.biases = [b[0].double().numpy().reshape(-1, 1).copy() for b in model.biases]
+
+    def _tensors(self, data: Examples) -> tuple[Tensor, Tensor]:
+        dtype = DTYPES[self.dtype]
+        return torch.as_tensor(data.X, dtype=dtype), torch.as_tensor(data.T, dtype=dtype)
+
+    def _examples(self, data) -> Examples:
+        return data if isinstance(data, Examples) else as_examples(data, int(self.sizes[-1]))
+
+    # -- the book's methods ---------------------------------------------------------------------
+    def feedforward(self, a):
+        """The network's output for input ``a`` (a column ``(784, 1)``, or several columns ``(784, B)``)."""
+        for b, w in zip(self.biases, self.weights):
+            a = sigmoid(np.dot(w, a) + b)
+        return a
+
+    def SGD(
+        self,
+        training_data,
+        epochs,
+        mini_batch_size,
+        eta,
+        lmbda=0.0,
+        evaluation_data=None,
+        monitor_evaluation_cost=False,
+        monitor_evaluation_accuracy=False,
+        monitor_training_cost=False,
+        monitor_training_accuracy=False,
+        early_stopping_n=0,
+    ):
+        """Train by mini-batch SGD with L2 regularization; print and return what is monitored.
+
+        Returns ``(evaluation_cost, evaluation_accuracy, training_cost, training_accuracy)``,
+        one entry per epoch for each monitored quantity (accuracies are counts of correct
+        answers), measured after the epoch's last update.
+        """
+        train = self._examples(training_data)
+        evaluation = self._examples(evaluation_data) if evaluation_data is not None else None
+        if evaluation is not None and len(evaluation) == 0:
+            evaluation = None
+        if (monitor_evaluation_cost or monitor_evaluation_accuracy) and evaluation is None:
+            raise ReglabError("monitoring evaluation cost or accuracy needs evaluation_data")
+        if int(mini_batch_size) < 1:
+            raise ReglabError(f"mini_batch_size must be at least 1, got {mini_batch_size}")
+        n = len(train)
+        XT = torch.cat(self._tensors(train), dim=1)  # (N, d + K): one gather per mini-batch
+        d = train.X.shape[1]
+        X_train = XT[:, :d]  # a view
+        X_evaluation = self._tensors(evaluation)[0] if evaluation is not None else None
+        model = self._engine()
+        step = Stepper(model)
+        decay = 1.0 - eta * (lmbda / n)
+        order = list(range(n))
+        evaluation_cost, evaluation_accuracy, training_cost, training_accuracy = [], [], [], []
+        monitors = (
+            (monitor_training_cost, training_cost, lambda: self._total_cost(model, train, lmbda, X_train),
+             "Cost on training data: {}"),
+            (monitor_training_accuracy, training_accuracy, lambda: self._accuracy(model, train, X_train),
+             "Accuracy on training data: {} / %d" % n),
+            (monitor_evaluation_cost, evaluation_cost, lambda: self._total_cost(model, evaluation, lmbda, X_evaluation),
+             "Cost on evaluation data: {}"),
+            (monitor_evaluation_accuracy, evaluation_accuracy, lambda: self._accuracy(model, evaluation, X_evaluation),
+             "Accuracy on evaluation data: {} / %d" % (len(evaluation) if evaluation else 0)),
+        )
+        best_accuracy, no_accuracy_change = 0, 0
+        try:
+            with torch_threads(1), torch.no_grad():
+                for j in range(epochs):
+                    random.shuffle(order)  # the permutation the original applies to its list
+                    for idx in torch.tensor(order).split(int(mini_batch_size)):
+                        batch = XT.index_select(0, idx)  # (m, d + K)
+                        step(batch[:, :d], batch[:, d:], eta, decay)
+                    print("Epoch %s training complete" % j)
+                    for on, values, measure, line in monitors:  # the book's order and wording
+                        if on:
+                            values.append(measure())
+                            print(line.format(values[-1]))
+                    print()
+                    if monitor_evaluation_accuracy and early_stopping_n > 0:
+                        if evaluation_accuracy[-1] > best_accuracy:
+                            best_accuracy, no_accuracy_change = evaluation_accuracy[-1], 0
+                        else:
+                            no_accuracy_change += 1
+                        if no_accuracy_change == early_stopping_n:
+                            break
+        finally:
+            self._store(model)
+            if isinstance(training_data, list) and len(training_data) == n:
+                training_data[:] = [training_data[i] for i in order]
+        return evaluation_cost, evaluation_accuracy, training_cost, training_accuracy
+
+    def update_mini_batch(self, mini_batch, eta, lmbda, n):
+        """Apply the book's update for one mini-batch (a list of ``(x, y)``); ``n`` is the training-set size."""
+        batch = self._examples(mini_batch)
+        if len(batch) == 0:
+            raise ReglabError("update_mini_batch needs at least one example")
+        model = self._engine()
+        x, t = self._tensors(batch)
+        with torch.no_grad():
+            Stepper(model)(x, t, eta, 1.0 - eta * (lmbda / n))
+        self._store(model)
+
+    def backprop(self, x, y):
+        """``(nabla_b, nabla_w)``: the gradient of ``C_x`` for one example, layer by layer, like ``biases``/``weights``."""
+        example = self._examples([(x, y)])
+        model = self._engine()
+        xt, t = self._tensors(example)
+        with torch.no_grad():
+            zs, acts = model.forward(xt)
+            none = [None] * len(model.weights)
+            grad_w, grad_b = model.backward(t, zs, acts, none, none)  # the mean over one example
+        return ([g[0].double().numpy().reshape(-1, 1) for g in grad_b], [g[0].double().numpy() for g in grad_w])
+
+    def accuracy(self, data, convert=False):
+        """The number of examples of ``data`` classified correctly (the output's largest activation).
+
+        ``convert=False``: ``y`` are integer labels (validation, test data); ``True``: one-hot vectors (training data).
+        """
+        examples = self._examples(data)
+        _check_convert(examples, bool(convert), f"accuracy(convert={bool(convert)})")
+        with torch.no_grad():
+            return self._accuracy(self._engine(), examples)
+
+    def total_cost(self, data, lmbda, convert=False):
+        """The mean cost over ``data`` plus the penalty ``0.5·(λ/len(data))·Σ‖w‖²``, added once.
+
+        ``convert=False``: ``y`` are one-hot vectors (training data); ``True``: integer labels
+        (validation, test data) — the opposite of :meth:`accuracy`, as in the book.
+        """
+        examples = self._examples(data)
+        _check_convert(examples, not convert, f"total_cost(convert={bool(convert)})")
+        if len(examples) == 0:
+            raise ReglabError("total_cost of an empty data set")
+        with torch.no_grad():
+            return self._total_cost(self._engine(), examples, lmbda)
+
+    def _accuracy(self, model: MLP, data: Examples, X: Tensor | None = None) -> int:
+        """``X``: ``data.X`` already on the engine (SGD converts once per call, not per epoch)."""
+        A = outputs(model, self._tensors(data)[0] if X is None else X)  # (N, K)
+        return int((A.argmax(dim=1) == torch.as_tensor(data.labels)).sum())
+
+    def _total_cost(self, model: MLP, data: Examples, lmbda: float, X: Tensor | None = None) -> float:
+        """The book's ``fn`` on all outputs at once (its costs sum over every entry: the per-example sum)."""
+        A = outputs(model, self._tensors(data)[0] if X is None else X).double().numpy()  # (N, K)
+        cost = float(self.cost.fn(A.T, data.T.T)) / len(data)
+        weights_sq = sum(float((W.double() ** 2).sum()) for W in model.weights)
+        return cost + 0.5 * (lmbda / len(data)) * weights_sq
+
+    def save(self, filename):
+        """Write the network to ``filename`` as the book's JSON: ``sizes``, ``weights``, ``biases``, ``cost``."""
+        data = {
+            "sizes": [int(s) for s in self.sizes],
+            "weights": [np.asarray(w, dtype=np.float64).tolist() for w in self.weights],
+            "biases": [np.asarray(b, dtype=np.float64).tolist() for b in self.biases],
+            "cost": str(self.cost.__name__),
+        }
+        with open(filename, "w") as f:
+            json.dump(data, f)
+
+
+def load(filename):
+    """Read a network saved by :meth:`Network.save` or by the book's network2.py."""
+    try:
+        with open(filename) as f:
+            data = json.load(f)
+        sizes, weights, biases, cost_name = data["sizes"], data["weights"], data["biases"], data["cost"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ReglabError(f"{filename}: not a network2 JSON file ({type(exc).__name__}: {exc})") from None
+    cost = getattr(sys.modules[__name__], str(cost_name), None)
+    if cost not in ENGINE_COSTS:
+        raise ReglabError(f"{filename}: unknown cost {cost_name!r}; known: {', '.join(c.__name__ for c in ENGINE_COSTS)}")
+    net = Network(sizes, cost=cost)  # draws initial weights first, as the book's load() does
+    net.weights = [np.array(w) for w in weights]
+    net.biases = [np.array(b) for b in biases]
+    return net
+
+
+# ---------------------------------------------------------------------------------------------
+# Miscellaneous functions
+# ---------------------------------------------------------------------------------------------
+def vectorized_result(j):
+    """A ``(10, 1)`` unit vector with 1.0 at index ``j``: a digit as the network's target output."""
+    e = np.zeros((10, 1))
+    e[j] = 1.0
+    return e
+
+
+def sigmoid(z):
+    """``σ(z) = 1 / (1 + e^{−z})``."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def sigmoid_prime(z):
+    """``σ'(z) = σ(z)(1 − σ(z))``."""
+    return sigmoid(z) * (1 - sigmoid(z))
