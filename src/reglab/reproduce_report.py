@@ -158,8 +158,8 @@ def to_markdown(report: Report, *, command: str = "", quick_note: str = "") -> s
         "",
         "Columns: *book* is what the book reports (from one run with Python 2's random seeds); *reglab mean ± sd* "
         "is the mean and the sample standard deviation over the seeds; *difference* is mean − book; *within* says "
-        "whether the mean passes the row's test (*tolerance*, fixed per row before running: ±0.5 points for runs "
-        "on the 50,000 images, ±1.5 points for runs on 1,000 images and for accuracies after one epoch). "
+        "whether the mean passes the row's test (*tolerance*, fixed per row before running; for accuracies ±0.5 "
+        "points on 2,000 or more images, ±1.5 points on 1,000 or fewer and after one epoch). "
         "*not comparable*: the arm trained fewer epochs than the book's (`--max-epochs`), so the row is shown "
         "but not judged. The book's single runs can be matched only in distribution: a book number a seed "
         "standard deviation or two away from reglab's mean is what a rerun of the book's own code would give.",
