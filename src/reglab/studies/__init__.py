@@ -40,9 +40,13 @@ from reglab.studies.report import Section, Table, render_index, write_atomic, wr
 #: Study name → module; the order is the order of ``reglab study --list`` and of ``index.html``.
 STUDIES: dict[str, str] = {
     "penalty-geometry": "reglab.studies.penalty_geometry",
+    "feature-selection": "reglab.studies.feature_selection",
+    "magnitude-saturation": "reglab.studies.magnitude_saturation",
     "prior-capacity": "reglab.studies.prior_capacity",
     "update-rule": "reglab.studies.update_rule",
     "goldilocks": "reglab.studies.goldilocks",
+    "decay-equilibrium": "reglab.studies.decay_equilibrium",
+    "adam-vs-adamw": "reglab.studies.adam_vs_adamw",
 }
 
 

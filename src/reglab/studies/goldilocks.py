@@ -22,6 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from reglab.studies import Part
+from reglab.studies.goldilocks_mnist import PART as MNIST_PART
 from reglab.studies.report import Table, num
 
 NAME = "goldilocks"
@@ -148,4 +149,5 @@ def figures_linear(r: dict) -> dict[str, Figure]:
 PARTS = (
     Part("linear", "Linear regression: shrinkage along each singular direction", measure_linear, findings_linear,
          tables_linear, figures_linear),
+    MNIST_PART,
 )
