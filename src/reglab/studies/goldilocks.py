@@ -1,4 +1,4 @@
-r"""goldilocks: which weights L2 shrinks most (and, in a part still to come, which λ is just right).
+r"""goldilocks: which weights L2 shrinks most, and which λ is just right.
 
 Ridge in scikit-learn's units, ŵ(λ) = argmin ‖y − Xw‖² + λ‖w‖² = (XᵀX + λI)⁻¹Xᵀy. Write the design
 X (n, p) = U D Vᵀ (singular values d_i, right singular vectors v_i). Then
@@ -11,9 +11,9 @@ well), much where they barely vary (small d_i). For an orthonormal design (XᵀX
 and every coefficient shrinks by the same 1/(1 + λ); for a correlated design the small-d directions
 are differences of correlated features, and the per-coefficient ratios scatter.
 
-Parts: ``linear`` (above). The MNIST half — validation accuracy against λ on 1,000 MNIST images,
-the best λ and the one-standard-error λ — joins as a second :class:`~reglab.studies.Part` in
-:data:`PARTS`, with its own measure/findings/figures functions.
+Parts: ``linear`` (above), and the MNIST half (:mod:`reglab.studies.goldilocks_mnist`):
+validation accuracy against λ on 1,000 MNIST images, the best λ and the one-standard-error λ,
+and the collapse to chance at very large λ.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from reglab.studies.goldilocks_mnist import PART as MNIST_PART
 from reglab.studies.report import Table, num
 
 NAME = "goldilocks"
-QUESTION = "Which weights does L2 shrink most, and why those?"
+QUESTION = "Which weights does L2 shrink most, and how large should λ be?"
 
 
 def ar1_design(rng: np.random.Generator, n: int, p: int, rho: float) -> np.ndarray:
