@@ -71,15 +71,19 @@ def _affine(a: Tensor, W: Tensor, b: Tensor) -> Tensor:
     return torch.baddbmm(b.unsqueeze(1), a, W.transpose(1, 2))
 
 
-def _weight_grad_into(g: Tensor, delta: Tensor, a: Tensor) -> Tensor:
-    """``g ← (1/B) δᵀ a`` in place: δ (M, B, n_out), a (B, n_in) shared or (M, B, n_in); g (M, n_out, n_in)."""
+def _grads_into(gw: Tensor, gb: Tensor, delta: Tensor, a: Tensor) -> None:
+    """``gw ← (1/B) δᵀa`` and ``gb ← (1/B) Σ_x δ`` in place.
+
+    δ (M, B, n_out); a (B, n_in) shared or (M, B, n_in); gw (M, n_out, n_in); gb (M, n_out).
+    """
     M, B, n_out = delta.shape
-    if a.dim() == 2:  # one GEMM for all models
-        dT = delta.transpose(1, 2).reshape(M * n_out, B)  # (M·n_out, B)
-        g.view(M * n_out, -1).addmm_(dT, a, beta=0.0, alpha=1.0 / B)
+    if a.dim() == 2:  # one GEMM for all models, from a contiguous (M·n_out, B) copy of δ
+        dT = delta.transpose(1, 2).reshape(M * n_out, B)
+        gw.view(M * n_out, -1).addmm_(dT, a, beta=0.0, alpha=1.0 / B)
+        torch.mv(dT, dT.new_full((B,), 1.0 / B), out=gb.view(-1))  # a GEMV: cheaper than torch.mean here
     else:
-        g.baddbmm_(delta.transpose(1, 2), a, beta=0.0, alpha=1.0 / B)
-    return g
+        gw.baddbmm_(delta.transpose(1, 2), a, beta=0.0, alpha=1.0 / B)
+        torch.sum(delta, dim=1, out=gb).mul_(1.0 / B)
 
 
 @dataclass
@@ -178,8 +182,7 @@ class MLP:
         grad_b = [torch.empty_like(b) if g is None else g for b, g in zip(self.biases, grad_b or [None] * L)]
         delta = self.cost.delta(zs[-1], acts[-1], y)  # (M, B, n_L)
         for l in range(L - 1, -1, -1):
-            _weight_grad_into(grad_w[l], delta, acts[l])
-            torch.mean(delta, dim=1, out=grad_b[l])  # (M, n_out)
+            _grads_into(grad_w[l], grad_b[l], delta, acts[l])
             if l > 0:
                 delta = self.activation.backward(torch.bmm(delta, self.weights[l]), zs[l - 1], acts[l])  # (M, B, n_in)
         return grad_w, grad_b
