@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from reglab import reproduce_report as report_io
     from reglab.data import load_mnist
     from reglab.errors import ReglabError
+    from reglab.io import save_figure, write_text
 
     seeds = args.seeds
     if seeds < 1:
@@ -71,12 +72,13 @@ def run(args: argparse.Namespace) -> int:
     markdown = report_io.to_markdown(report, command=command, quick_note=quick_note)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "reproduce.md").write_text(markdown)
-    (out / "reproduce.json").write_text(json.dumps(report_io.to_json(report), indent=1, allow_nan=False))
-    written = ["reproduce.md", "reproduce.json"]
+    written = []
     for name, fig in report_io.figures(report).items():
-        fig.savefig(out / name, dpi=100)
+        save_figure(fig, out / name, dpi=100)
         written.append(name)
+    write_text(out / "reproduce.json", json.dumps(report_io.to_json(report), indent=1, allow_nan=False) + "\n")
+    write_text(out / "reproduce.md", markdown)  # last: its presence marks a complete report
+    written += ["reproduce.json", "reproduce.md"]
     print(report_io.markdown_table(report.rows))
     judged = [r for r in report.rows if r.verdict != "not comparable"]
     print(f"\n{sum(r.verdict == 'yes' for r in judged)} of {len(judged)} judged rows within tolerance; "
