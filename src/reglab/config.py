@@ -58,7 +58,7 @@ class TrainConfig:
     seeds: int = _f(1, "number of initial-weight seeds per (λ, η): models seed, seed+1, …")
     per_model_order: bool = _f(False, "give each model its own mini-batch order (default: all share one, common random numbers)")
     device: str = _f("auto", "cpu, cuda, or auto (cuda when present)", choices=("auto", "cpu", "cuda"))
-    threads: int = _f(0, "torch threads for the mini-batch loop on the CPU (0: 1 for small mini-batch products, else torch's default)")
+    threads: int = _f(0, "torch threads for the mini-batch loop on the CPU (0: automatic, which is 1: mini-batch products are small)")
     dtype: str = _f("float32", "floating-point type", choices=("float32", "float64"))
     early_stop: int = _f(0, "stop a model after N epochs without better validation accuracy (0: off)")
     schedule: int = _f(0, "the book's schedule: halve η after N epochs without progress, stop at η/128 (0: off)")
