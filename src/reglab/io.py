@@ -6,27 +6,35 @@ import contextlib
 import json
 import math
 import os
-import tempfile
+import uuid
 from pathlib import Path
 from typing import IO, Iterator
 
 
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w", **kw) -> Iterator[IO]:
-    """Open a temporary file beside ``path``; on success it replaces ``path`` in one rename."""
+    """Open a new temporary file beside ``path``; on success it replaces ``path`` in one rename.
+
+    The temporary file is created with ``open(..., "x")`` under a unique name, so the result gets
+    the usual permissions (the umask), and a failure or interruption leaves ``path`` as it was.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
     try:
-        with os.fdopen(fd, mode, **kw) as f:
+        with open(tmp, mode.replace("w", "x"), **kw) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    with atomic_open(path, "wb") as f:
+        f.write(data)
 
 
 def write_text(path: str | Path, text: str) -> None:

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 

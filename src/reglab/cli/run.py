@@ -48,14 +48,14 @@ def before_after_table(summary: dict, model: int = 0) -> Table:
 
 def run(args) -> int:
     config = load_config(args, SEED_EXPERIMENT)
-    printer = None
-    if not args.json:
-        def printer(epoch, record, run_state):
-            acc = record.get("validation_accuracy")
-            if acc is not None:
-                cells = "  ".join(_pct(a) for a in acc)
-                stdout.print(f"epoch {epoch:3d}/{config.epochs}  validation accuracy {cells}")
-    _, summary, out = execute(config, args, [printer] if printer else [])
+
+    def print_epoch(epoch, record, run_state) -> None:
+        acc = record.get("validation_accuracy")
+        if acc is not None:
+            cells = "  ".join(_pct(a) for a in acc)
+            stdout.print(f"epoch {epoch:3d}/{config.epochs}  validation accuracy {cells}")
+
+    _, summary, out = execute(config, args, [] if args.json else [print_epoch])
     if args.json:
         print_json(summary)
         return 0

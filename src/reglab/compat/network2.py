@@ -92,6 +92,7 @@ import torch
 from torch import Tensor
 
 from reglab.errors import ReglabError
+from reglab.io import atomic_open
 from reglab.model import MLP
 from reglab.nn import Cost, get_activation, get_cost
 from reglab.train import torch_threads
@@ -517,7 +518,7 @@ class Network:
             "biases": [np.asarray(b, dtype=np.float64).tolist() for b in self.biases],
             "cost": str(self.cost.__name__),
         }
-        with open(filename, "w") as f:
+        with atomic_open(filename, "w") as f:  # a file either whole or absent
             json.dump(data, f)
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import gzip
 import http.client
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -24,6 +22,7 @@ from pathlib import Path
 from reglab.data.idx import IdxSpec, decode_idx
 from reglab.data.mnist import MNIST_FILES, mnist_dir, mnist_status
 from reglab.errors import ReglabError
+from reglab.io import write_bytes
 
 #: Tried in this order; each holds ``NAME.gz`` for the four names.
 DEFAULT_MIRRORS = (
@@ -148,18 +147,6 @@ def _reason(exc: Exception) -> str:
 def _write_atomically(target: Path, content: bytes) -> None:
     """Write ``content`` to a temporary file beside ``target``, then rename it into place."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        write_bytes(target, content)
     except OSError as exc:
-        raise ReglabError(f"{target.parent}: cannot write ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ReglabError(f"{target}: cannot write ({exc.strerror})") from None
-        raise
+        raise ReglabError(f"{target}: cannot write ({exc.strerror})") from None

@@ -35,7 +35,8 @@ from typing import Callable, Sequence
 from matplotlib.figure import Figure
 
 from reglab.errors import ReglabError
-from reglab.studies.report import Section, Table, render_index, write_atomic, write_study
+from reglab.io import write_bytes
+from reglab.studies.report import Section, Table, render_index, write_study
 
 #: Study name → module; the order is the order of ``reglab study --list`` and of ``index.html``.
 STUDIES: dict[str, str] = {
@@ -187,5 +188,5 @@ def run_all(
         headline = first.findings(saved["results"][first.key])[0]
         rows.append((name, saved["question"], headline, saved["seconds"]))
     index = out_dir / "index.html"
-    write_atomic(index, render_index(rows, {"quick": quick, "seed": seed}).encode())
+    write_bytes(index, render_index(rows, {"quick": quick, "seed": seed}).encode())
     return index

@@ -74,7 +74,7 @@ def measure_mnist(quick: bool, seed: int) -> dict:
 
 
 def findings_mnist(r: dict) -> list[str]:
-    lams, mean, se = r["lambdas"], r["validation_mean"], r["validation_se"]
+    lams, mean = r["lambdas"], r["validation_mean"]
     j_best = lams.index(r["best_lambda"])
     j_1se = lams.index(r["one_se_lambda"])
     train = np.mean(r["train_accuracy"], axis=1)

@@ -19,14 +19,14 @@ import html
 import io
 import json
 import math
-import os
 import platform
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 from matplotlib.figure import Figure
+
+from reglab.io import write_bytes
 
 #: Dots per inch of every saved figure (a 9 × 3.6 inch figure is 900 × 360 pixels).
 DPI = 100
@@ -68,22 +68,6 @@ def num(x: float, digits: int = 3) -> str:
 # ---------------------------------------------------------------------------- writing files
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and :func:`os.replace`.
-
-    The temporary file is created with ``open(..., "xb")``, so the result has the usual permissions (umask).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def figure_png(fig: Figure) -> bytes:
     """The PNG bytes of a figure (matplotlib's Agg canvas; no pyplot, no global state)."""
     buf = io.BytesIO()
@@ -115,18 +99,18 @@ def write_study(
         "versions": library_versions(),
         "results": results,
     }
-    write_atomic(out_dir / "results.json", json.dumps(payload, indent=1, allow_nan=False).encode())
+    write_bytes(out_dir / "results.json", json.dumps(payload, indent=1, allow_nan=False).encode())
     images: dict[str, Image] = {}
     for section in sections:
         for stem, fig in section.figures.items():
             if stem in images:
                 raise ValueError(f"two figures of study {name!r} are both named {stem!r}")
             images[stem] = Image.of(fig)
-            write_atomic(out_dir / f"{stem}.png", images[stem].png)
+            write_bytes(out_dir / f"{stem}.png", images[stem].png)
     text = render_html(name=name, question=question, sections=sections, images=images,
                        params=params, seconds=seconds, versions=payload["versions"])
     report = out_dir / "report.html"
-    write_atomic(report, text.encode())
+    write_bytes(report, text.encode())
     return report
 
 
