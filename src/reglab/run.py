@@ -20,7 +20,7 @@ from reglab.errors import ReglabError
 from reglab.model import MLP
 from reglab.monitors import WEIGHT_STATS, Monitor
 from reglab.optim import make_optimizer
-from reglab.regularizers import DecoupledDecay, make_regularizer
+from reglab.regularizers import make_regularizer
 from reglab.train import Callback, EarlyStopping, FitResult, HalvingSchedule, TensorData, fit
 
 
@@ -45,6 +45,21 @@ def layer_sizes(config: TrainConfig, n_features: int, n_classes: int) -> list[in
     return sizes
 
 
+def check(config: TrainConfig, ds) -> list[int]:
+    """Check ``config`` against the data set before anything trains; return the layer sizes."""
+    n_train = len(ds.train.y)
+    if config.train_size is not None and config.train_size > n_train:
+        raise ReglabError(f"--train-size {config.train_size} does not fit the {n_train} training examples of {ds.name}")
+    n = config.train_size or n_train
+    if config.batch_size > n:
+        raise ReglabError(f"--batch-size {config.batch_size} exceeds the {n} training examples")
+    if (config.early_stop or config.schedule) and len(ds.validation.y) == 0:
+        raise ReglabError("--early-stop and --schedule need a validation split")
+    if config.optimizer == "adamw" and config.reg != "decay":
+        raise ReglabError("--optimizer adamw is Adam with decoupled decay: use it with --reg decay (or --optimizer adam)")
+    return layer_sizes(config, ds.n_features, ds.n_classes)
+
+
 def load_data(config: TrainConfig):
     """The :class:`reglab.data.Dataset` a configuration names."""
     from reglab.data import load_dataset
@@ -67,12 +82,10 @@ class TrainResult:
 def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ()) -> TrainResult:
     """Train the models of ``config`` together; ``dataset`` defaults to the one it names."""
     ds = dataset if dataset is not None else load_data(config)
+    sizes = check(config, ds)
     device = resolve_device(config.device)
     dtype = torch.float64 if config.dtype == "float64" else torch.float32
     data = TensorData.from_dataset(ds, device, dtype, config.train_size)
-    if config.batch_size > len(data.train):
-        raise ReglabError(f"--batch-size {config.batch_size} exceeds the {len(data.train)} training examples")
-    sizes = layer_sizes(config, ds.n_features, ds.n_classes)
     models = config.models()
     model = MLP.initialize(
         sizes,
@@ -85,12 +98,8 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
     )
     lambdas = [m["lmbda"] for m in models]
     reg = make_regularizer(config.reg, lambdas, **({"l1_ratio": config.l1_ratio} if config.reg == "elastic" else {}))
-    if config.optimizer == "adamw" and not isinstance(reg, DecoupledDecay):
-        raise ReglabError("--optimizer adamw is Adam with decoupled decay: use it with --reg decay (or --optimizer adam)")
     plateau: list[Callback] = []
     needs_validation = config.early_stop or config.schedule
-    if needs_validation and data.validation is None:
-        raise ReglabError("--early-stop and --schedule need a validation split")
     monitor_splits = tuple(config.monitor)
     if needs_validation and "validation" not in monitor_splits:
         monitor_splits += ("validation",)

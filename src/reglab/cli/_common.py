@@ -85,10 +85,11 @@ def add_output_flags(p) -> None:
 
 def execute(config: TrainConfig, args, epoch_callbacks=()):
     """Train, write the run folder, return (result, summary, folder)."""
-    from reglab.run import load_data, summarize, train
+    from reglab.run import check, load_data, summarize, train
     from reglab.runs import default_run_dir, write_run
 
     ds = load_data(config)
+    check(config, ds)  # bad settings fail here, before the progress bar starts
     if ds.note and not args.json:
         stderr.print(f"[yellow]note:[/] {ds.note}")
     show = not (args.quiet or args.json)
