@@ -21,7 +21,7 @@ from reglab.model import MLP
 from reglab.monitors import WEIGHT_STATS, Monitor
 from reglab.optim import make_optimizer
 from reglab.regularizers import make_regularizer
-from reglab.train import Callback, EarlyStopping, FitResult, HalvingSchedule, TensorData, fit
+from reglab.train import Callback, EarlyStopping, FitResult, HalvingSchedule, TensorData, check_train_size, fit
 
 
 def resolve_device(name: str) -> torch.device:
@@ -47,10 +47,9 @@ def layer_sizes(config: TrainConfig, n_features: int, n_classes: int) -> list[in
 
 def check(config: TrainConfig, ds) -> list[int]:
     """Check ``config`` against the data set before anything trains; return the layer sizes."""
-    n_train = len(ds.train.y)
-    if config.train_size is not None and config.train_size > n_train:
-        raise ReglabError(f"--train-size {config.train_size} does not fit the {n_train} training examples of {ds.name}")
-    n = config.train_size or n_train
+    if config.train_size is not None:
+        check_train_size(config.train_size, ds)
+    n = config.train_size or len(ds.train.y)
     if config.batch_size > n:
         raise ReglabError(f"--batch-size {config.batch_size} exceeds the {n} training examples")
     if (config.early_stop or config.schedule) and len(ds.validation.y) == 0:

@@ -38,10 +38,11 @@ def default_run_dir(result_or_name: TrainResult | str, root: str | Path = "runs"
 
 
 def write_run(result: TrainResult, out: str | Path, summary: dict | None = None) -> Path:
-    """Write the run folder ``out`` and return it; the summary is computed unless given."""
+    """Write the run folder ``out`` and return it; the summary (computed unless given) gains ``run_dir``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     summary = summary if summary is not None else summarize(result)
+    summary["run_dir"] = str(out)
     fit = result.fit
     write_json(out / "config.json", result.config.to_dict())
     with atomic_open(out / "metrics.csv", "w", newline="") as f:

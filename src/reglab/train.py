@@ -54,6 +54,12 @@ class TensorSplit:
         return self.X.shape[0]
 
 
+def check_train_size(train_size: int, ds) -> None:
+    """``train_size`` must pick between 1 and all of the training examples of ``ds``."""
+    if not 1 <= train_size <= len(ds.train.y):
+        raise ReglabError(f"--train-size {train_size} does not fit the {len(ds.train.y)} training examples of {ds.name}")
+
+
 @dataclass(frozen=True)
 class TensorData:
     """Training, validation and test splits held once on the device, shared by every model."""
@@ -68,8 +74,7 @@ class TensorData:
         """From a :class:`reglab.data.Dataset`; ``train_size`` keeps the first examples of its training split."""
         X, y = ds.train.X, ds.train.y
         if train_size is not None:
-            if not 1 <= train_size <= len(y):
-                raise ReglabError(f"--train-size {train_size} does not fit the {len(y)} training examples of {ds.name}")
+            check_train_size(train_size, ds)
             X, y = X[:train_size], y[:train_size]
 
         def split(s):
@@ -103,11 +108,16 @@ class Callback(Protocol):
     def __call__(self, epoch: int, record: dict[str, np.ndarray], run: RunState) -> None: ...
 
 
+def _watched_for_divergence(key: str | tuple) -> bool:
+    """The penalty, the training cost and every layer's weight norm ``("l2", layer)``."""
+    return key in ("penalty", "train_cost") or (isinstance(key, tuple) and key[0] == "l2")
+
+
 def stop_diverged(epoch: int, record: dict, run: RunState) -> None:
     """Stop a model whose weights or penalty or cost are no longer finite (always on)."""
     finite = np.ones_like(run.active)
     for key, values in record.items():
-        if (key in ("penalty", "train_cost") or key[0] in ("l2",)) and values.shape == finite.shape:
+        if _watched_for_divergence(key):
             finite &= np.isfinite(values)
     for m in np.flatnonzero(~finite):
         run.stop(int(m), epoch, diverged=True)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from reglab.config import TrainConfig
 from reglab.errors import ReglabError
-from reglab.io import dumps, write_json
+from reglab.io import dumps
 
 def _console(**kw) -> Console:
     """A console that, when not writing to a terminal, is wide enough for the tables instead of 80 columns."""
@@ -103,8 +103,6 @@ def execute(config: TrainConfig, args, epoch_callbacks=()):
     summary = summarize(result)
     out = Path(args.out) if args.out else default_run_dir(result)
     write_run(result, out, summary)
-    summary["run_dir"] = str(out)
-    write_json(out / "summary.json", summary)
     return result, summary, out
 
 
