@@ -18,7 +18,7 @@ from typing import Iterable, Mapping, Sequence
 
 from reglab.config import TrainConfig
 from reglab.errors import ReglabError
-from reglab.run import load_data, train
+from reglab.run import check, load_data, resolve_device
 from reglab.runs import default_run_dir
 from reglab.sweep import plots
 from reglab.sweep.backends import make_backend
@@ -95,9 +95,10 @@ class SweepResult:
 
 
 def check_groups(groups: Iterable[TrainConfig], dataset) -> None:
-    """Build every group once with zero epochs, so a bad setting fails before hours of training, not after."""
+    """Check every group against the data set and the device, so a bad setting fails before hours of training, not after."""
     for g in groups:
-        train(g.replace(lmbda=g.lmbda[:1], eta=g.eta[:1], seeds=1, epochs=0), dataset)
+        check(g, dataset)
+        resolve_device(g.device)
 
 
 def _limits(groups, dataset, backend, max_models: int | None) -> list[int]:
