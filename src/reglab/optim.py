@@ -36,6 +36,11 @@ class SGD:
     def init(self, params: list[Tensor]) -> list[Tensor | None]:
         return [torch.zeros_like(p) if self.momentum else None for p in params]
 
+    def kernel_form(self) -> tuple[int, tuple[float, float, float]]:
+        """``(code, hyper)`` of the compiled step (:mod:`reglab.kernel`): 0 plain, 1 momentum, 2 Nesterov."""
+        code = 0 if not self.momentum else (2 if self.nesterov else 1)
+        return code, (self.momentum, 0.0, 0.0)
+
     def step(self, params, grads, eta, state) -> None:
         for p, g, e, v in zip(params, grads, eta, state):
             if v is not None:
@@ -57,6 +62,10 @@ class Adam:
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
+
+    def kernel_form(self) -> tuple[int, tuple[float, float, float]]:
+        """``(3, (β₁, β₂, ε))`` for the compiled step (:mod:`reglab.kernel`)."""
+        return 3, (self.beta1, self.beta2, self.eps)
 
     def init(self, params):
         return {"t": 0, "m": [torch.zeros_like(p) for p in params], "v": [torch.zeros_like(p) for p in params]}

@@ -12,6 +12,12 @@ parameter, whichever regularizer it holds:
 * ``prox(w, step, p)`` — applied to the parameter after the optimizer's step,
   with ``step = η`` per model (*decoupled*); identity by default.
 
+For the compiled CPU step (:mod:`reglab.kernel`) a regularizer also states its
+*elementwise form* ``elementwise(p)``: per model the four numbers
+``(λ₂, λ₁, d, t)`` of ``grad = λ₂ w + λ₁ sgn(w)`` and
+``prox = soft-threshold at η t ∘ scale by (1 − η d)``, or ``None`` where it has
+none (a regularizer of your own: the tensor path trains it).
+
 Whether decay is coupled (L2 through Adam) or decoupled (AdamW) is only where
 it sits: :class:`L2` acts in ``grad``, :class:`DecoupledDecay` in ``prox``.
 
@@ -50,6 +56,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -149,6 +156,24 @@ class Regularizer:
         """Applied after the optimizer step; ``step`` is ``η`` per model, shaped like ``coef``."""
         return w
 
+    def elementwise(self, p: Param) -> np.ndarray | None:
+        """``(M, 4)`` float64: ``(λ₂, λ₁, d, t)`` per model (see the module docstring), or ``None``.
+
+        The base class has none: a subclass that overrides ``grad`` or ``prox`` trains on the tensor path.
+        """
+        if type(self).grad is not Regularizer.grad or type(self).prox is not Regularizer.prox:
+            return None
+        if type(self).add_grad is not Regularizer.add_grad:
+            return None
+        return np.zeros((self.M, 4))
+
+    def _form(self, p: Param, column: int, factor: float = 1.0) -> np.ndarray:
+        """The elementwise form with ``factor·λ·scale/n`` in one column (0 where masked out)."""
+        out = np.zeros((self.M, 4))
+        if self.mask(p.layer, p.name):
+            out[:, column] = self.lmbda.numpy() * (factor * self.layer_scale.get(p.layer, 1.0) / p.n)
+        return out
+
     def __add__(self, other: "Regularizer") -> "Sum":
         return Sum([self, other])
 
@@ -196,6 +221,9 @@ class L2(Regularizer):
         if c is not None:
             g.addcmul_(w, c)
 
+    def elementwise(self, p):
+        return self._form(p, 0)
+
 
 class L1(Regularizer):
     r"""L1 by subgradient, the book's rule.
@@ -213,6 +241,9 @@ class L1(Regularizer):
         c = self.coef(w, p)
         return None if c is None else c * torch.sign(w)
 
+    def elementwise(self, p):
+        return self._form(p, 1)
+
 
 class L1Prox(Regularizer):
     r"""L1 by proximal step (ISTA): exact zeros.
@@ -229,6 +260,9 @@ class L1Prox(Regularizer):
     def prox(self, w, step, p):
         c = self.coef(w, p)
         return w if c is None else soft_threshold(w, step * c)
+
+    def elementwise(self, p):
+        return self._form(p, 3)
 
 
 class ElasticNet(Regularizer):
@@ -264,6 +298,9 @@ class ElasticNet(Regularizer):
         c = self.coef(w, p, self.l1_ratio)
         return w if c is None else soft_threshold(w, step * c)
 
+    def elementwise(self, p):
+        return self._form(p, 0, 1.0 - self.l1_ratio) + self._form(p, 3, self.l1_ratio)
+
     def _args(self) -> str:
         return super()._args() + f", l1_ratio={self.l1_ratio:g}"
 
@@ -284,6 +321,9 @@ class DecoupledDecay(Regularizer):
     def prox(self, w, step, p):
         c = self.coef(w, p)
         return w if c is None else w * (1.0 - step * c)
+
+    def elementwise(self, p):
+        return self._form(p, 2)
 
 
 class Sum(Regularizer):
@@ -313,6 +353,20 @@ class Sum(Regularizer):
         for r in self.parts:
             w = r.prox(w, step, p)
         return w
+
+    def elementwise(self, p):
+        """Gradients add and thresholds add (two soft-thresholds in a row are one); a sum has no
+        elementwise form if it decays twice or thresholds before it decays (those do not commute)."""
+        forms = [r.elementwise(p) for r in self.parts]
+        if any(f is None for f in forms):
+            return None
+        M = max(f.shape[0] for f in forms)
+        total = np.zeros((M, 4))
+        for f in forms:
+            if (f[:, 2] != 0).any() and ((total[:, 2] != 0).any() or (total[:, 3] != 0).any()):
+                return None
+            total = total + f
+        return total
 
     def __repr__(self) -> str:
         return " + ".join(repr(r) for r in self.parts)

@@ -118,6 +118,7 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
         monitor=Monitor(splits=monitor_splits),
         callbacks=[*plateau, *callbacks],
         threads=config.threads,
+        engine=config.engine,
     )
     result.meta["regularizer"] = repr(reg)
     return TrainResult(config, ds.name, sizes, models, result, getattr(ds, "note", None))

@@ -11,6 +11,9 @@ One step on a mini-batch of size ``m`` (the last of an epoch may be smaller):
 3. every regularizer's ``prox`` is applied with ``step = η`` (decoupled:
    weight decay, soft-thresholding).
 
+The steps of an epoch run as a tensor program or as one compiled call on the
+CPU (:mod:`reglab.steps`); both compute the above and are tested equal.
+
 After each epoch the monitor measures, and callbacks may change ``η`` or stop
 models (a stopped model is frozen by ``η = 0`` and keeps its place in the
 batch). A model whose weights or cost become non-finite is stopped and marked
@@ -31,8 +34,9 @@ from torch import Tensor
 from reglab.errors import ReglabError
 from reglab.model import MLP
 from reglab.monitors import History, Monitor
-from reglab.regularizers import NoRegularizer, Param, Regularizer
+from reglab.regularizers import NoRegularizer, Regularizer
 from reglab.rng import generator
+from reglab.steps import auto_threads, make_steps, orders  # noqa: F401  (auto_threads: public here)
 
 
 @dataclass(frozen=True)
@@ -162,20 +166,6 @@ class HalvingSchedule(EarlyStopping):
                 run.stop(int(m), epoch)
 
 
-def _batches(train: TensorSplit, batch_size: int, gens: Sequence[torch.Generator], M: int):
-    """Mini-batches of one epoch. One generator: every model sees the same order, ``x`` (m, d);
-    one per model: ``x`` (M, m, d)."""
-    N = len(train)
-    if len(gens) == 1:
-        perm = torch.randperm(N, generator=gens[0]).to(train.X.device)
-        xs, ys = train.X[perm].split(batch_size), train.Y[perm].split(batch_size)
-        yield from zip(xs, ys)
-        return
-    perms = torch.stack([torch.randperm(N, generator=g) for g in gens]).to(train.X.device)  # (M, N)
-    for idx in perms.split(batch_size, dim=1):
-        yield train.X[idx], train.Y[idx]
-
-
 @contextlib.contextmanager
 def torch_threads(n: int | None):
     """Run the block with ``n`` torch intra-op threads (``None``: as they are); the setting is restored after."""
@@ -186,17 +176,6 @@ def torch_threads(n: int | None):
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def auto_threads(model: MLP, batch_size: int) -> int | None:
-    """The torch threads of the mini-batch loop when none are asked for: 1 on the CPU, else ``None``.
-
-    A mini-batch of 10 through ``[784, 30, 10]`` is 2·10⁵ multiply-adds per model: too little to
-    share between cores. Even 64 models' products gain at most about 1.5× from a second thread on
-    a quiet machine, while on a busy one the threads' spin-waiting made steps 10–180× slower
-    (measured here). ``--threads N`` asks for more.
-    """
-    return 1 if model.device.type == "cpu" else None
 
 
 @dataclass
@@ -225,44 +204,32 @@ def fit(
     monitor: Monitor = Monitor(),
     callbacks: Sequence[Callback] = (),
     threads: int | None = 0,
+    engine: str = "auto",
 ) -> FitResult:
     """Train every model of ``model`` in place for up to ``epochs`` epochs and return its history.
 
     ``eta`` is one value or one per model. ``order_seeds``: one seed (all models share the mini-batch
-    order) or one per model. ``n`` of the regularizers is the size of ``data.train``. ``threads``:
-    torch threads for the mini-batch loop (0: :func:`auto_threads`; ``None``: leave torch's setting).
+    order) or one per model. ``n`` of the regularizers is the size of ``data.train``. ``engine``:
+    ``auto`` (compiled on the CPU where it applies), ``compiled`` or ``tensor`` (see
+    :mod:`reglab.steps`). ``threads``: CPU threads of the steps (0: automatic; ``None``: torch's
+    setting).
     """
     from reglab.optim import SGD
 
     regularizer = regularizer or NoRegularizer()
     optimizer = optimizer or SGD()
-    M, n, L = model.M, len(data.train), len(model.weights)
+    M, n = model.M, len(data.train)
     eta_t = torch.as_tensor(eta, dtype=model.dtype).reshape(-1).to(model.device).expand(M).clone()  # (M,)
     run = RunState(eta_t)
-    params = [p for pair in zip(model.weights, model.biases) for p in pair]  # W0, b0, W1, b1, …
-    infos = [Param(l, kind, n) for l in range(L) for kind in ("weight", "bias")]
-    etas = [eta_t.view((M,) + (1,) * (p.dim() - 1)) for p in params]
-    opt_state = optimizer.init(params)
-    grads = [torch.empty_like(p) for p in params]  # reused every step
+    steps = make_steps(engine, model, regularizer, optimizer, eta_t, n, batch_size, threads)
     gens = [generator(int(s), "order") for s in order_seeds]
     history, initial = History(), model.numpy_params()
     history.append(0, monitor(model, data, regularizer, n))
     train_seconds = 0.0
-    step_threads = auto_threads(model, batch_size) if threads == 0 else threads
     with torch.no_grad():
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
-            with torch_threads(step_threads):
-                for x, y in _batches(data.train, batch_size, gens, M):
-                    zs, acts = model.forward(x)
-                    model.backward(y, zs, acts, grads[0::2], grads[1::2])
-                    for p, info, g in zip(params, infos, grads):
-                        regularizer.add_grad(p, info, g)
-                    optimizer.step(params, grads, etas, opt_state)
-                    for p, info, e in zip(params, infos, etas):
-                        new = regularizer.prox(p, e, info)
-                        if new is not p:
-                            p.copy_(new)
+            steps.epoch(data.train, orders(n, gens))
             if model.device.type == "cuda":
                 torch.cuda.synchronize()
             train_seconds += time.perf_counter() - t0
@@ -271,4 +238,4 @@ def fit(
                 callback(epoch, record, run)
             if not run.active.any():
                 break
-    return FitResult(model, history, initial, run, train_seconds, n)
+    return FitResult(model, history, initial, run, train_seconds, n, {"engine": type(steps).__name__})

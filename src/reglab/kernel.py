@@ -1,0 +1,330 @@
+r"""The compiled training step: one epoch of every model in one call, on the CPU.
+
+The same mathematics as the tensor path of :func:`reglab.train.fit` (and tested
+equal to it), compiled with numba so that a step on a mini-batch of 10 costs
+a few microseconds of fixed overhead instead of the ~25 framework calls of the
+tensor program. For each mini-batch of ``m`` examples and each model:
+
+.. math::  z^{l} = a^{l} W^{l\,T} + b^{l}, \quad a^{l+1} = f(z^{l}); \qquad
+           \delta^{l-1} = (\delta^{l} W^{l}) \odot f'(z^{l-1});
+
+.. math::  g = \tfrac1m\,\delta^{l\,T} a^{l} + \lambda_2 w + \lambda_1 \operatorname{sgn} w
+           \quad\text{(the data gradient plus the coupled regularizers)},
+
+then the optimizer's step with ``η`` of the model, then the decoupled parts:
+``w ← (1 − η d) w`` and ``w ← w − clip(w, −η t, η t)`` (soft-thresholding).
+``λ₂, λ₁, d, t`` are the regularizers' elementwise form
+(:meth:`reglab.regularizers.Regularizer.elementwise`), per model and parameter.
+
+Models are independent, so the kernel trains them in groups that fit in the
+core's cache, group after group (and groups on several threads when asked):
+each model's arithmetic is the same whichever models train beside it, so
+``M`` models trained together equal the same ``M`` trained one by one, bit
+for bit. Weights, biases and optimizer state are the caller's arrays, updated
+in place (numpy views of the model's torch tensors).
+
+Codes (data, not flags): activations ``sigmoid=0, tanh=1, relu=2, linear=3``;
+costs ``cross-entropy=0, quadratic=1, log-likelihood=2``; optimizers
+``sgd=0, momentum=1, nesterov=2, adam=3``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+#: Floating-point reassociation lets LLVM vectorize the dot products; each model's result
+#: still depends only on its own data, so it is deterministic and independent of ``M``.
+_FAST = {"reassoc", "contract", "nsz", "arcp"}
+
+ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "linear": 3}
+COST_CODES = {"cross-entropy": 0, "quadratic": 1, "log-likelihood": 2}
+SGD, MOMENTUM, NESTEROV, ADAM = 0, 1, 2, 3
+
+#: Bytes of parameters and optimizer state a group of models may fill (about half a core's L2).
+GROUP_BYTES = 384 * 1024
+
+
+@nb.njit(fastmath=_FAST, cache=True, inline="always")
+def _activate(z, code):
+    if code == 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    if code == 1:
+        return math.tanh(z)
+    if code == 2:
+        return z if z > 0.0 else 0.0 * z
+    return z
+
+
+@nb.njit(fastmath=_FAST, cache=True, inline="always")
+def _slope(a, code):
+    """``f'(z)`` from ``a = f(z)``."""
+    if code == 0:
+        return a * (1.0 - a)
+    if code == 1:
+        return 1.0 - a * a
+    if code == 2:
+        return 1.0 if a > 0.0 else 0.0
+    return 1.0
+
+
+@nb.njit(fastmath=_FAST, cache=True)
+def dense(inp, W, b, out, m):
+    """``out[:m] = inp[:m] Wᵀ + b``: inp (B, n_in), W (n_out, n_in), b (n_out,), out (B, n_out).
+
+    Tiles of 4 units × 2 examples keep eight running sums in registers (the fastest tile measured
+    on AVX2: about 80 GFLOP/s in float32 on one core).
+    """
+    n_out, n_in = W.shape
+    zero = out.dtype.type(0)
+    j = 0
+    while j + 4 <= n_out:
+        i = 0
+        while i + 2 <= m:
+            s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = zero
+            for k in range(n_in):
+                x0, x1 = inp[i, k], inp[i + 1, k]
+                u0, u1, u2, u3 = W[j, k], W[j + 1, k], W[j + 2, k], W[j + 3, k]
+                s00 += u0 * x0
+                s01 += u0 * x1
+                s10 += u1 * x0
+                s11 += u1 * x1
+                s20 += u2 * x0
+                s21 += u2 * x1
+                s30 += u3 * x0
+                s31 += u3 * x1
+            out[i, j], out[i, j + 1], out[i, j + 2], out[i, j + 3] = s00, s10, s20, s30
+            out[i + 1, j], out[i + 1, j + 1], out[i + 1, j + 2], out[i + 1, j + 3] = s01, s11, s21, s31
+            i += 2
+        if i < m:
+            s00 = s10 = s20 = s30 = zero
+            for k in range(n_in):
+                x0 = inp[i, k]
+                s00 += W[j, k] * x0
+                s10 += W[j + 1, k] * x0
+                s20 += W[j + 2, k] * x0
+                s30 += W[j + 3, k] * x0
+            out[i, j], out[i, j + 1], out[i, j + 2], out[i, j + 3] = s00, s10, s20, s30
+        j += 4
+    for jj in range(j, n_out):
+        for i in range(m):
+            s00 = zero
+            for k in range(n_in):
+                s00 += W[jj, k] * inp[i, k]
+            out[i, jj] = s00
+    for i in range(m):
+        for jj in range(n_out):
+            out[i, jj] += b[jj]
+
+
+@nb.njit(fastmath=_FAST, cache=True)
+def _weighted_rows(c, rows, m, out):
+    """``out = Σ_i c[i]·rows[i]`` over the first ``m`` rows; c (B,), rows (B, n), out (n,)."""
+    n = out.shape[0]
+    zero = out.dtype.type(0)
+    for k in range(n):
+        out[k] = zero
+    i = 0
+    while i + 4 <= m:
+        c0, c1, c2, c3 = c[i], c[i + 1], c[i + 2], c[i + 3]
+        for k in range(n):
+            out[k] += c0 * rows[i, k] + c1 * rows[i + 1, k] + c2 * rows[i + 2, k] + c3 * rows[i + 3, k]
+        i += 4
+    while i < m:
+        c0 = c[i]
+        for k in range(n):
+            out[k] += c0 * rows[i, k]
+        i += 1
+
+
+@nb.njit(fastmath=_FAST, cache=True)
+def _weight_grads(d, inp, m, j, scale, g0, g1):
+    """Rows ``j`` and ``j+1`` of ``scale·δᵀa``: ``g0 = scale Σ_i d[i,j] inp[i]``, ``g1`` with ``j+1``.
+
+    Two rows share every load of ``inp``; five examples at a time (the fastest block measured).
+    """
+    n = g0.shape[0]
+    zero = g0.dtype.type(0)
+    for k in range(n):
+        g0[k] = zero
+        g1[k] = zero
+    i = 0
+    while i + 5 <= m:
+        a0, a1, a2, a3, a4 = d[i, j], d[i + 1, j], d[i + 2, j], d[i + 3, j], d[i + 4, j]
+        b0, b1, b2, b3, b4 = d[i, j + 1], d[i + 1, j + 1], d[i + 2, j + 1], d[i + 3, j + 1], d[i + 4, j + 1]
+        for k in range(n):
+            x0, x1, x2, x3, x4 = inp[i, k], inp[i + 1, k], inp[i + 2, k], inp[i + 3, k], inp[i + 4, k]
+            g0[k] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
+            g1[k] += b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 + b4 * x4
+        i += 5
+    while i < m:
+        a0, b0 = d[i, j], d[i, j + 1]
+        for k in range(n):
+            g0[k] += a0 * inp[i, k]
+            g1[k] += b0 * inp[i, k]
+        i += 1
+    for k in range(n):
+        g0[k] *= scale
+        g1[k] *= scale
+
+
+@nb.njit(fastmath=_FAST, cache=True)
+def _step(w, g, s1, s2, eta, reg, opt, hyper, bc1, bc2):
+    """Optimizer step and decoupled regularizers on one row ``w`` (n,) with its gradient ``g`` (n,).
+
+    reg = (λ₂, λ₁, d, t); hyper = (μ or β₁, β₂, ε); s1, s2: the optimizer's state rows.
+    """
+    l2, l1, dec, thr = reg[0], reg[1], reg[2], reg[3]
+    one = w.dtype.type(1)
+    keep = one - eta * dec
+    t = eta * thr
+    n = w.shape[0]
+    if l1 != 0:
+        for k in range(n):
+            x = w[k]
+            g[k] += l1 * ((x > 0) * one - (x < 0) * one)
+    if opt == 0:
+        for k in range(n):
+            x = w[k]
+            x = (x - eta * (g[k] + l2 * x)) * keep
+            w[k] = x - min(max(x, -t), t)
+        return
+    if opt == 1 or opt == 2:
+        mu = hyper[0]
+        for k in range(n):
+            x = w[k]
+            gk = g[k] + l2 * x
+            v = mu * s1[k] + gk
+            s1[k] = v
+            d = gk + mu * v if opt == 2 else v
+            x = (x - eta * d) * keep
+            w[k] = x - min(max(x, -t), t)
+        return
+    b1, b2, eps = hyper[0], hyper[1], hyper[2]
+    step = eta / bc1
+    for k in range(n):
+        x = w[k]
+        gk = g[k] + l2 * x
+        mk = s1[k] + (one - b1) * (gk - s1[k])
+        vk = b2 * s2[k] + (one - b2) * gk * gk
+        s1[k] = mk
+        s2[k] = vk
+        x = (x - step * mk / (math.sqrt(vk / bc2) + eps)) * keep
+        w[k] = x - min(max(x, -t), t)
+
+
+@nb.njit(fastmath=_FAST, cache=True)
+def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, bc1, bc2,
+                 act, cost, acts, deltas, grad, cvec):
+    """One step of model ``mi`` on the mini-batch ``x[:m]`` whose targets are ``Y[rows[:m]]``."""
+    L = len(Ws)
+    inv_m = x.dtype.type(1.0 / m)
+    for l in range(L):
+        inp = x if l == 0 else acts[l - 1]
+        out = acts[l]
+        W = Ws[l][mi]
+        n_out = W.shape[0]
+        dense(inp, W, bs[l][mi], out, m)
+        if l < L - 1:
+            for i in range(m):
+                for j in range(n_out):
+                    out[i, j] = _activate(out[i, j], act)
+        elif cost == 2:  # softmax
+            for i in range(m):
+                top = out[i, 0]
+                for j in range(n_out):
+                    top = max(top, out[i, j])
+                total = 0.0
+                for j in range(n_out):
+                    e = math.exp(out[i, j] - top)
+                    out[i, j] = e
+                    total += e
+                for j in range(n_out):
+                    out[i, j] /= total
+        else:
+            for i in range(m):
+                for j in range(n_out):
+                    out[i, j] = _activate(out[i, j], 0)
+    # output error δ = ∂fn/∂z
+    top = acts[L - 1]
+    d = deltas[L - 1]
+    for i in range(m):
+        y = Y[rows[i]]
+        for j in range(top.shape[1]):
+            a = top[i, j]
+            e = a - y[j]
+            d[i, j] = e * a * (1.0 - a) if cost == 1 else e
+    for l in range(L - 1, -1, -1):
+        inp = x if l == 0 else acts[l - 1]
+        W = Ws[l][mi]
+        n_out, n_in = W.shape
+        d = deltas[l]
+        if l > 0:  # δ of the layer below, from the weights before their update
+            below = deltas[l - 1]
+            a_below = acts[l - 1]
+            for i in range(m):
+                _weighted_rows(d[i], W, n_out, below[i])
+                for k in range(n_in):
+                    below[i, k] *= _slope(a_below[i, k], act)
+        g0, g1 = grad[0, :n_in], grad[1, :n_in]
+        for j in range(0, n_out - 1, 2):
+            _weight_grads(d, inp, m, j, inv_m, g0, g1)
+            _step(W[j], g0, S1w[l][mi][j], S2w[l][mi][j], eta, reg_w[l], opt, hyper, bc1, bc2)
+            _step(W[j + 1], g1, S1w[l][mi][j + 1], S2w[l][mi][j + 1], eta, reg_w[l], opt, hyper, bc1, bc2)
+        if n_out % 2:
+            j = n_out - 1
+            for i in range(m):
+                cvec[i] = d[i, j] * inv_m
+            _weighted_rows(cvec, inp, m, g0)
+            _step(W[j], g0, S1w[l][mi][j], S2w[l][mi][j], eta, reg_w[l], opt, hyper, bc1, bc2)
+        gb = grad[0, :n_out]
+        for j in range(n_out):
+            total = 0.0
+            for i in range(m):
+                total += d[i, j]
+            gb[j] = total * inv_m
+        _step(bs[l][mi], gb, S1b[l][mi], S2b[l][mi], eta, reg_b[l], opt, hyper, bc1, bc2)
+
+
+@nb.njit(cache=True, parallel=True)
+def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w, reg_b, opt, hyper, t0,
+                act, cost, group):
+    """Train every model for one epoch; returns the optimizer's step count after it.
+
+    X (N, d); Y (N, K) targets (one-hot labels); perms (P, N) with P = 1 (shared order) or M; Ws[l] (M, n_out, n_in);
+    bs[l] (M, n_out); S1*/S2* optimizer state shaped like the parameters (or one dummy row when
+    unused); eta (M,); reg_w, reg_b (M, L, 4); hyper (3,); t0: Adam's steps so far; group: models
+    per group.
+    """
+    M = Ws[0].shape[0]
+    N = perms.shape[1]
+    L = len(Ws)
+    widest = X.shape[1]
+    for l in range(L):
+        widest = max(widest, Ws[l].shape[1])
+    n_groups = (M + group - 1) // group
+    steps = (N + batch_size - 1) // batch_size
+    for gi in nb.prange(n_groups):
+        first, last = gi * group, min(M, gi * group + group)
+        x = np.empty((batch_size, X.shape[1]), X.dtype)
+        acts = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
+        deltas = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
+        grad = np.empty((2, widest), X.dtype)
+        cvec = np.empty(batch_size, X.dtype)
+        for s in range(steps):
+            start = s * batch_size
+            m = min(batch_size, N - start)
+            t = t0 + s + 1
+            bc1 = X.dtype.type(1.0 - hyper[0] ** t)
+            bc2 = X.dtype.type(1.0 - hyper[1] ** t)
+            for mi in range(first, last):
+                p = perms[0] if perms.shape[0] == 1 else perms[mi]
+                rows = p[start:start + m]
+                if mi == first or perms.shape[0] > 1:
+                    for i in range(m):
+                        x[i] = X[rows[i]]
+                _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
+                             opt, hyper, bc1, bc2, act, cost, acts, deltas, grad, cvec)
+    return t0 + steps

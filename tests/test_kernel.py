@@ -1,0 +1,125 @@
+"""The compiled steps against the tensor steps: every activation, cost, regularizer and optimizer."""
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from reglab.errors import ReglabError
+from reglab.model import MLP
+from reglab.optim import SGD, Adam
+from reglab.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, NoRegularizer, Regularizer
+from reglab.steps import CompiledSteps, TensorSteps
+from reglab.train import TensorData, TensorSplit, fit
+
+F64 = torch.float64
+
+
+def _data(n=53, d=6, k=3, seed=0, dtype=F64):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n + 20, d))
+    y = rng.integers(0, k, n + 20)
+    return TensorData(TensorSplit.from_arrays(X[:n], y[:n], k, "cpu", dtype),
+                      TensorSplit.from_arrays(X[n:], y[n:], k, "cpu", dtype), None, k)
+
+
+def _train(engine, *, sizes=(6, 5, 4, 3), activation="sigmoid", cost="cross-entropy", reg=None, opt=None,
+           seeds=(1, 2, 3), order_seeds=(0,), batch_size=7, epochs=3, dtype=F64, eta=(0.5, 0.2, 0.05)):
+    model = MLP.initialize(sizes, seeds=seeds, init="default", activation=activation, cost=cost, dtype=dtype)
+    result = fit(model, _data(d=sizes[0], k=sizes[-1], dtype=dtype), epochs=epochs, batch_size=batch_size,
+                 eta=list(eta)[: len(seeds)], regularizer=reg, optimizer=opt, order_seeds=order_seeds, engine=engine)
+    return result
+
+
+def _assert_same(a, b, rtol):
+    for p, q in zip([*a.model.weights, *a.model.biases], [*b.model.weights, *b.model.biases]):
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=rtol, atol=rtol)
+
+
+REGS = [
+    lambda: NoRegularizer(),
+    lambda: L2([5.0, 0.0, 20.0]),
+    lambda: L1([3.0, 1.0, 0.0]),
+    lambda: L1Prox([3.0, 10.0, 0.5]),
+    lambda: ElasticNet([4.0, 8.0, 1.0], 0.3),
+    lambda: DecoupledDecay([10.0, 0.0, 2.0]),
+    lambda: L2(2.0) + L1Prox([1.0, 2.0, 3.0]),
+    lambda: L2(3.0, layer_scale={0: 0.0, 2: 4.0}),
+]
+OPTS = [SGD(), SGD(momentum=0.9), SGD(momentum=0.5, nesterov=True), Adam()]
+
+
+@pytest.mark.parametrize("make_reg,opt", list(itertools.product(REGS, OPTS)), ids=str)
+def test_compiled_steps_equal_tensor_steps_for_every_regularizer_and_optimizer(make_reg, opt):
+    eta = (0.01, 0.003, 0.001) if isinstance(opt, Adam) else (0.5, 0.2, 0.05)
+    a = _train("compiled", reg=make_reg(), opt=opt, eta=eta)
+    b = _train("tensor", reg=make_reg(), opt=opt, eta=eta)
+    assert a.meta["engine"] == "CompiledSteps" and b.meta["engine"] == "TensorSteps"
+    _assert_same(a, b, 1e-9)
+
+
+@pytest.mark.parametrize("activation,cost", list(itertools.product(["sigmoid", "tanh", "relu", "linear"],
+                                                                    ["cross-entropy", "quadratic", "log-likelihood"])))
+def test_compiled_steps_equal_tensor_steps_for_every_activation_and_cost(activation, cost):
+    kw = dict(activation=activation, cost=cost, reg=L2([1.0, 2.0, 3.0]), eta=(0.1, 0.05, 0.02))
+    _assert_same(_train("compiled", **kw), _train("tensor", **kw), 1e-9)
+
+
+@pytest.mark.parametrize("sizes", [(6, 3), (6, 9, 3), (6, 7, 5, 2, 3)], ids=str)
+@pytest.mark.parametrize("batch_size", [1, 4, 10, 53, 60])
+def test_any_depth_and_mini_batch_size_including_a_smaller_last_one(sizes, batch_size):
+    kw = dict(sizes=sizes, batch_size=batch_size, reg=L2(1.0))
+    _assert_same(_train("compiled", **kw), _train("tensor", **kw), 1e-9)
+
+
+def test_float32_agrees_to_float32_precision_and_per_model_orders_too():
+    kw = dict(dtype=torch.float32, order_seeds=(4, 5, 6), reg=L1Prox(2.0))
+    a, b = _train("compiled", **kw), _train("tensor", **kw)
+    _assert_same(a, b, 2e-4)
+
+
+def test_M_models_together_equal_M_models_one_by_one_bit_for_bit():
+    together = _train("compiled", reg=L2([5.0, 1.0, 0.5]), opt=Adam(), eta=(0.01, 0.02, 0.03))
+    for m, (seed, lam, eta) in enumerate(zip((1, 2, 3), (5.0, 1.0, 0.5), (0.01, 0.02, 0.03))):
+        alone = _train("compiled", reg=L2(lam), opt=Adam(), seeds=(seed,), eta=(eta,))
+        for p, q in zip([*together.model.weights, *together.model.biases], [*alone.model.weights, *alone.model.biases]):
+            assert torch.equal(p[m], q[0])
+
+
+def test_thread_count_does_not_change_the_numbers():
+    model = MLP.initialize((6, 5, 3), seeds=range(8), init="large", dtype=torch.float32)
+    twin = MLP(*([t.clone() for t in ts] for ts in (model.weights, model.biases)), model.activation, model.cost)
+    data = _data(dtype=torch.float32)
+    for m, threads in ((model, 1), (twin, 2)):
+        fit(m, data, epochs=2, batch_size=5, eta=0.3, regularizer=L2(1.0), threads=threads, engine="compiled")
+    for p, q in zip(model.weights + model.biases, twin.weights + twin.biases):
+        assert torch.equal(p, q)
+
+
+def test_a_frozen_model_does_not_move_and_a_diverging_one_does_not_stop_the_others():
+    result = _train("compiled", eta=(0.5, 1e6, 0.0), reg=L2(1.0), cost="quadratic", activation="linear", epochs=4)
+    assert result.run.diverged_epoch[1] is not None and result.run.diverged_epoch[0] is None
+    fresh = MLP.initialize((6, 5, 4, 3), seeds=(3,), init="default", dtype=F64)
+    for p, q in zip(result.model.weights, fresh.weights):
+        np.testing.assert_array_equal(p[2].numpy(), q[0].numpy())
+
+
+class Custom(Regularizer):
+    def grad(self, w, p):
+        return w**3
+
+
+def test_auto_falls_back_to_tensor_steps_and_compiled_says_why_not():
+    model = MLP.initialize((6, 5, 3), seeds=(0,))
+    assert CompiledSteps.unsupported(model, Custom(1.0), SGD()) is not None
+    assert CompiledSteps.unsupported(model, DecoupledDecay(1.0) + DecoupledDecay(2.0), SGD()) is not None
+    assert CompiledSteps.unsupported(model, L1Prox(1.0) + DecoupledDecay(2.0), SGD()) is not None
+    assert CompiledSteps.unsupported(model, DecoupledDecay(1.0) + L1Prox(2.0), SGD()) is None
+    result = fit(model, _data(dtype=torch.float32), epochs=1, batch_size=10, eta=0.1, regularizer=Custom(1.0))
+    assert result.meta["engine"] == "TensorSteps"
+    with pytest.raises(ReglabError, match="regularizer .* has no elementwise form"):
+        fit(model, _data(dtype=torch.float32), epochs=1, batch_size=10, eta=0.1, regularizer=Custom(1.0), engine="compiled")
+    with pytest.raises(ReglabError, match="unknown engine"):
+        fit(model, _data(dtype=torch.float32), epochs=1, batch_size=10, eta=0.1, engine="fast")
+    assert isinstance(TensorSteps, type)
