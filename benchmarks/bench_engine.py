@@ -55,15 +55,17 @@ def flops_per_example(sizes: list[int]) -> int:
     return 2 * sum(macs) + 2 * sum(macs) + 2 * sum(macs[1:])
 
 
-def reglab_epoch(data: TensorData, M: int, device, epochs: int = 1, monitor: Monitor = NO_MONITOR, threads: int | None = 0) -> float:
+def reglab_epoch(data: TensorData, M: int, device, epochs: int = 1, monitor: Monitor = NO_MONITOR, threads: int | None = 0,
+                 engine: str = "auto") -> float:
     """Seconds of training (monitoring excluded) per epoch for ``M`` models trained together.
 
-    ``threads``: 0 is reglab's default (one thread on the CPU); ``None`` leaves torch's setting (all cores).
+    ``threads``: 0 is reglab's default (one thread on the CPU); ``engine``: reglab's ``auto`` (the
+    compiled steps on the CPU) or ``tensor`` (torch operations per mini-batch).
     """
     model = MLP.initialize(SIZES, seeds=list(range(M)), device=device)
     lambdas = list(np.logspace(-2, 2, M)) if M > 1 else [LMBDA]
     res = fit(model, data, epochs=epochs, batch_size=BATCH, eta=ETA, regularizer=L2(lambdas), monitor=monitor,
-              threads=threads)
+              threads=threads, engine=engine)
     return res.train_seconds / epochs
 
 
@@ -168,25 +170,26 @@ def main(argv=None) -> int:
     reglab_epoch(TensorData.from_dataset(ds, device, train_size=1000), 1, device)
 
     r1 = min(reglab_epoch(data, 1, device) for _ in range(2)) * scale
+    rt = reglab_epoch(data, 1, device, engine="tensor") * scale if device.type == "cpu" else r1
     tt = min(torch_epoch(X_t, y_t, size, device) for _ in range(2)) * scale
     sk = min(sklearn_epoch(X_np, y_np, size) for _ in range(2)) * scale
-    say("1. one model, seconds per epoch (the better of two epochs each)")
-    say("| reglab | PyTorch nn.Module + optim.SGD | scikit-learn MLPClassifier | reglab vs PyTorch | reglab vs scikit-learn |")
-    say("|---|---|---|---|---|")
-    say(f"| {r1:.2f} | {tt:.2f} | {sk:.2f} | {tt / r1:.1f}× | {sk / r1:.1f}× |")
+    say("1. one model, seconds per epoch (the better of two epochs each; reglab's tensor steps: one epoch)")
+    say("| reglab | reglab, tensor steps | PyTorch nn.Module + optim.SGD | scikit-learn MLPClassifier | reglab vs PyTorch | reglab vs scikit-learn |")
+    say("|---|---|---|---|---|---|")
+    say(f"| {r1:.2f} | {rt:.2f} | {tt:.2f} | {sk:.2f} | {tt / r1:.1f}× | {sk / r1:.1f}× |")
     say()
 
-    say("2. a 32-value λ sweep trained together (threads: reglab's default, one; then all of torch's)")
+    all_threads = os.cpu_count() or 1
+    say(f"2. a 32-value λ sweep trained together (threads: reglab's default, one; then {all_threads})")
     say("| threads | seconds per epoch (32 models) | per model-epoch | vs PyTorch (one at a time) | vs scikit-learn | FLOP/s | large float32 matmul, same threads | fraction |")
     say("|---|---|---|---|---|---|---|---|")
-    all_threads = torch.get_num_threads()
-    for label, threads in (("1", 0), (str(all_threads), None)):
+    for label, threads in (("1", 0), (str(all_threads), all_threads)):
         t32 = reglab_epoch(data, 32, device, threads=threads) * scale
         if threads == 0:
             r32 = t32
         per = t32 / 32
         rate = 32 * full * flops_per_example(SIZES) / t32
-        with torch_threads(1 if threads == 0 and device.type == "cpu" else None):
+        with torch_threads(1 if threads == 0 and device.type == "cpu" else all_threads):
             peak = matmul_rate(device)
         say(f"| {label} | {t32:.2f} | {per:.3f} | {tt / per:.1f}× | {sk / per:.1f}× | {rate / 1e9:.1f} G | {peak / 1e9:.1f} G | {rate / peak:.0%} |")
     per, rate = r32 / 32, 32 * full * flops_per_example(SIZES) / r32
@@ -215,12 +218,17 @@ def main(argv=None) -> int:
 
     model = MLP.initialize(SIZES, seeds=[0], device=device)
     full_data = TensorData.from_dataset(ds, device)
-    monitor = Monitor()
-    t0 = time.perf_counter()
-    monitor(model, full_data, L2(LMBDA), full)
-    mon = time.perf_counter() - t0
-    say(f"5. monitoring one model once per epoch (costs and accuracies on 70,000 images, weight statistics, saturation): "
-        f"{mon:.3f} s, {mon / r1:.1%} of its {r1:.2f} s epoch")
+    say("5. monitoring one model once per epoch (weight statistics, saturation, and costs and accuracies on the splits named)")
+    say("| splits | images | seconds | share of its training epoch |")
+    say("|---|---|---|---|")
+    for splits in (("train", "validation", "test"), ("validation", "test")):
+        monitor = Monitor(splits=splits)
+        monitor(model, full_data, L2(LMBDA), full)  # warm-up
+        t0 = time.perf_counter()
+        monitor(model, full_data, L2(LMBDA), full)
+        mon = time.perf_counter() - t0
+        images = sum(len(getattr(full_data, s)) for s in splits)
+        say(f"| {', '.join(splits)} | {images:,} | {mon:.3f} | {mon / r1:.0%} of {r1:.2f} s |")
 
     if args.write:
         header = "# Benchmark results\n\nWritten by `python benchmarks/bench_engine.py" + (" --quick" if args.quick else "") + \

@@ -123,3 +123,17 @@ def test_auto_falls_back_to_tensor_steps_and_compiled_says_why_not():
     with pytest.raises(ReglabError, match="unknown engine"):
         fit(model, _data(dtype=torch.float32), epochs=1, batch_size=10, eta=0.1, engine="fast")
     assert isinstance(TensorSteps, type)
+
+
+@pytest.mark.parametrize("activation,cost", list(itertools.product(["sigmoid", "tanh", "relu", "linear"],
+                                                                    ["cross-entropy", "quadratic", "log-likelihood"])))
+def test_compiled_evaluation_equals_the_tensor_one(activation, cost):
+    from reglab.monitors import evaluate, evaluate_tensor
+
+    model = MLP.initialize((6, 9, 5, 3), seeds=(0, 1, 2), init="large", activation=activation, cost=cost, dtype=F64)
+    data = _data(n=600, dtype=F64)
+    s = data.train
+    c1, a1 = evaluate(model, s.X, s.y, s.Y)
+    c2, a2 = evaluate_tensor(model, s.X, s.y, s.Y)
+    np.testing.assert_allclose(c1.numpy(), c2.numpy(), rtol=1e-10)
+    np.testing.assert_array_equal(a1.numpy(), a2.numpy())

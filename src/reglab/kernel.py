@@ -216,23 +216,23 @@ def _step(w, g, s1, s2, eta, reg, opt, hyper, bc1, bc2):
 
 
 @nb.njit(fastmath=_FAST, cache=True)
-def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, bc1, bc2,
-                 act, cost, acts, deltas, grad, cvec):
-    """One step of model ``mi`` on the mini-batch ``x[:m]`` whose targets are ``Y[rows[:m]]``."""
+def _forward(x, m, Ws, bs, mi, act, cost, acts, zlast):
+    """Model ``mi`` on ``x[:m]``: ``acts[l][:m]`` the activations of layer ``l``, ``zlast[:m]`` the
+    output layer's pre-activations (the output non-linearity is the cost's: sigmoid or softmax)."""
     L = len(Ws)
-    inv_m = x.dtype.type(1.0 / m)
     for l in range(L):
         inp = x if l == 0 else acts[l - 1]
         out = acts[l]
-        W = Ws[l][mi]
-        n_out = W.shape[0]
-        dense(inp, W, bs[l][mi], out, m)
+        n_out = out.shape[1]
+        dense(inp, Ws[l][mi], bs[l][mi], out, m)
         if l < L - 1:
             for i in range(m):
                 for j in range(n_out):
                     out[i, j] = _activate(out[i, j], act)
-        elif cost == 2:  # softmax
-            for i in range(m):
+            continue
+        zlast[:m] = out[:m]
+        for i in range(m):
+            if cost == 2:  # softmax
                 top = out[i, 0]
                 for j in range(n_out):
                     top = max(top, out[i, j])
@@ -243,10 +243,18 @@ def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_
                     total += e
                 for j in range(n_out):
                     out[i, j] /= total
-        else:
-            for i in range(m):
+            else:
                 for j in range(n_out):
                     out[i, j] = _activate(out[i, j], 0)
+
+
+@nb.njit(fastmath=_FAST, cache=True)
+def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, bc1, bc2,
+                 act, cost, acts, zlast, deltas, grad, cvec):
+    """One step of model ``mi`` on the mini-batch ``x[:m]`` whose targets are ``Y[rows[:m]]``."""
+    L = len(Ws)
+    inv_m = x.dtype.type(1.0 / m)
+    _forward(x, m, Ws, bs, mi, act, cost, acts, zlast)
     # output error δ = ∂fn/∂z
     top = acts[L - 1]
     d = deltas[L - 1]
@@ -311,6 +319,7 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
         x = np.empty((batch_size, X.shape[1]), X.dtype)
         acts = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
         deltas = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
+        zlast = np.empty((batch_size, Ws[L - 1].shape[1]), X.dtype)
         grad = np.empty((2, widest), X.dtype)
         cvec = np.empty(batch_size, X.dtype)
         for s in range(steps):
@@ -326,5 +335,67 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
                     for i in range(m):
                         x[i] = X[rows[i]]
                 _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
-                             opt, hyper, bc1, bc2, act, cost, acts, deltas, grad, cvec)
+                             opt, hyper, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec)
     return t0 + steps
+
+
+@nb.njit(fastmath=_FAST, cache=True)
+def _cost_and_hits(out, z, Y, labels, start, m, cost):
+    """Summed data cost ``fn`` and correct predictions over rows ``start…start+m`` whose output is ``out``.
+
+    ``z`` holds the output layer's pre-activations; ``out`` its activations (overwritten nowhere).
+    Costs as in :mod:`reglab.nn`: cross-entropy ``softplus(z) − y z``, quadratic ``½(a − y)²``,
+    log-likelihood ``−Σ y log softmax(z)``.
+    """
+    total = 0.0
+    hits = 0
+    K = out.shape[1]
+    for i in range(m):
+        y = Y[start + i]
+        best = 0
+        for j in range(K):
+            if out[i, j] > out[i, best]:
+                best = j
+        hits += best == labels[start + i]
+        if cost == 0:
+            for j in range(K):
+                zz = float(z[i, j])
+                total += max(zz, 0.0) + math.log1p(math.exp(-abs(zz))) - y[j] * zz
+        elif cost == 1:
+            for j in range(K):
+                e = float(out[i, j]) - y[j]
+                total += 0.5 * e * e
+        else:
+            top = float(z[i, 0])
+            for j in range(K):
+                top = max(top, float(z[i, j]))
+            s = 0.0
+            for j in range(K):
+                s += math.exp(float(z[i, j]) - top)
+            lse = top + math.log(s)
+            for j in range(K):
+                total -= y[j] * (float(z[i, j]) - lse)
+    return total, hits
+
+
+@nb.njit(cache=True, parallel=True)
+def evaluate(X, Y, labels, Ws, bs, act, cost, chunk):
+    """Mean data cost ``C₀`` and accuracy of every model on all of ``X``: two (M,) float64 arrays.
+
+    X (N, d), Y (N, K), labels (N,); Ws[l] (M, n_out, n_in), bs[l] (M, n_out). Chunks of ``chunk``
+    examples are spread over the threads; partial sums are added in a fixed order.
+    """
+    M, N, L = Ws[0].shape[0], X.shape[0], len(Ws)
+    n_chunks = (N + chunk - 1) // chunk
+    costs = np.zeros((M, n_chunks))
+    hits = np.zeros((M, n_chunks))
+    for job in nb.prange(M * n_chunks):
+        mi, c = job // n_chunks, job % n_chunks
+        start = c * chunk
+        m = min(chunk, N - start)
+        acts = [np.empty((chunk, Ws[l].shape[1]), X.dtype) for l in range(L)]
+        z = np.empty((chunk, Ws[L - 1].shape[1]), X.dtype)
+        _forward(X[start:start + m], m, Ws, bs, mi, act, cost, acts, z)
+        costs[mi, c], hits[mi, c] = _cost_and_hits(acts[L - 1], z, Y, labels, start, m, cost)
+    n = max(N, 1)
+    return costs.sum(axis=1) / n, hits.sum(axis=1) / n

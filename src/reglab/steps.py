@@ -84,6 +84,25 @@ def auto_threads(model: MLP) -> int | None:
     return 1 if model.device.type == "cpu" else None
 
 
+def uncompiled(model: MLP) -> str | None:
+    """Why the compiled kernel cannot run ``model`` (device, type, activation, cost, numba), or ``None``."""
+    if model.device.type != "cpu":
+        return f"it runs on the CPU, not on {model.device.type}"
+    if model.dtype not in (torch.float32, torch.float64):
+        return f"it computes in float32 or float64, not {model.dtype}"
+    if ACTIVATIONS.get(model.activation.name) is not model.activation:
+        return f"activation {model.activation.name!r} is not a built-in one"
+    if type(model.cost) is not COSTS.get(model.cost.name):
+        return f"cost {model.cost!r} is not a built-in one"
+    if any(not p.is_contiguous() for p in (*model.weights, *model.biases)):
+        return "its parameters are not contiguous tensors"
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return "numba is not installed"
+    return None
+
+
 class CompiledSteps:
     """One epoch of mini-batch steps as one compiled call (:func:`reglab.kernel.train_epoch`).
 
@@ -128,20 +147,13 @@ class CompiledSteps:
     @staticmethod
     def unsupported(model: MLP, regularizer: Regularizer, optimizer) -> str | None:
         """Why the compiled form cannot train this, or ``None`` when it can."""
-        if model.device.type != "cpu":
-            return f"it runs on the CPU, not on {model.device.type}"
-        if model.dtype not in (torch.float32, torch.float64):
-            return f"it computes in float32 or float64, not {model.dtype}"
-        if ACTIVATIONS.get(model.activation.name) is not model.activation:
-            return f"activation {model.activation.name!r} is not a built-in one"
-        if type(model.cost) is not COSTS.get(model.cost.name):
-            return f"cost {model.cost!r} is not a built-in one"
+        reason = uncompiled(model)
+        if reason:
+            return reason
         if not hasattr(optimizer, "kernel_form"):
             return f"optimizer {optimizer!r} has no compiled form"
         if any(regularizer.elementwise(Param(l, k, 1)) is None for l in range(len(model.weights)) for k in ("weight", "bias")):
             return f"regularizer {regularizer!r} has no elementwise form"
-        if any(not p.is_contiguous() for p in (*model.weights, *model.biases)):
-            return "its parameters are not contiguous tensors"
         return None
 
     def epoch(self, train, perms: Tensor) -> None:
@@ -168,11 +180,6 @@ def make_steps(engine: str, model: MLP, regularizer: Regularizer, optimizer, eta
     if engine not in ENGINES:
         raise ReglabError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     reason = CompiledSteps.unsupported(model, regularizer, optimizer) if engine != "tensor" else "tensor asked for"
-    if reason is None and engine != "tensor":
-        try:
-            import numba  # noqa: F401
-        except ImportError:
-            reason = "numba is not installed"
     if engine == "compiled" and reason is not None:
         raise ReglabError(f"--engine compiled cannot train this: {reason}")
     cls = CompiledSteps if reason is None else TensorSteps
