@@ -58,7 +58,7 @@ class TrainConfig:
     seeds: int = _f(1, "number of initial-weight seeds per (λ, η): models seed, seed+1, …")
     per_model_order: bool = _f(False, "give each model its own mini-batch order (default: all share one, common random numbers)")
     device: str = _f("auto", "cpu, cuda, or auto (cuda when present)", choices=("auto", "cpu", "cuda"))
-    threads: int = _f(0, "CPU threads of the training steps (0: automatic, which is 1; the compiled engine trains groups of models on N threads, with the same numbers)")
+    threads: int = _f(0, "CPU threads of the training steps (0: automatic: the compiled engine spreads groups of models over every core, with the same numbers as on one; the tensor engine uses 1)")
     engine: str = _f("auto", "training steps: compiled (one compiled call per epoch, CPU), tensor (torch ops per mini-batch, any device), auto (compiled where it applies)", choices=("auto", "compiled", "tensor"))
     dtype: str = _f("float32", "floating-point type", choices=("float32", "float64"))
     early_stop: int = _f(0, "stop a model after N epochs without better validation accuracy (0: off)")

@@ -288,7 +288,7 @@ def _no_progress(task: str, done: int, total: int) -> None:
 
 
 def train_group(group: Group, data: TensorData, seeds: Sequence[int], progress: Progress = _no_progress,
-                dtype: torch.dtype = torch.float32, threads: int | None = 1) -> dict[Arm, ArmResult]:
+                dtype: torch.dtype = torch.float32, threads: int | None = 0) -> dict[Arm, ArmResult]:
     """Train every arm of ``group`` over ``seeds`` as one batched run; return each arm's results.
 
     ``threads`` goes to :func:`reglab.train.fit` (``0``: its own choice).
@@ -447,14 +447,14 @@ def reproduce(
     max_epochs: int | None = None,
     progress: Progress = _no_progress,
     dtype: torch.dtype = torch.float32,
-    threads: int | None = 1,
+    threads: int | None = 0,
 ) -> Report:
     """Train every arm of ``experiments`` over ``seeds`` on ``dataset`` (a :class:`reglab.data.Dataset`) and judge.
 
     Runs the groups of :func:`plan` one after another; ``max_epochs`` caps every arm's length
-    (rows that need more epochs are reported as not comparable). ``threads``: torch threads of the
-    training loops (``0``: :func:`reglab.train.auto_threads`). One by default: on a 2-core machine
-    a second thread made an epoch of 12 batched ``[784, 100, 10]`` models 30 times slower, not faster.
+    (rows that need more epochs are reported as not comparable). ``threads``: CPU threads of the
+    training steps (``0``: the engine's choice, see :func:`reglab.train.fit`; the compiled steps give
+    the same numbers on any count).
     """
     if not seeds:
         raise ReglabError("at least one seed is needed")

@@ -146,7 +146,7 @@ def to_markdown(report: Report, *, command: str = "", quick_note: str = "") -> s
         f"`{command}`" if command else "",
         "",
         f"{len(report.seeds)} seeds per arm ({', '.join(map(str, report.seeds))}); engine in {s['dtype']}, "
-        f"mini-batches of {s['mini_batch']}, {'automatic' if s['threads'] == 0 else s['threads']} torch thread(s) in training; {report.seconds:.0f} s in all.",
+        f"mini-batches of {s['mini_batch']}, {'automatic' if s['threads'] == 0 else s['threads']} CPU thread(s) in training; {report.seconds:.0f} s in all.",
         "",
     ]
     if quick_note:

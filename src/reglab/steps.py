@@ -107,8 +107,9 @@ class CompiledSteps:
     """One epoch of mini-batch steps as one compiled call (:func:`reglab.kernel.train_epoch`).
 
     The parameters and the optimizer's state are numpy views of the model's tensors and are updated
-    in place. ``threads`` (0: one) trains groups of models on that many cores; each model's numbers
-    are the same whatever the thread count.
+    in place. Models train in groups that fit in a core's cache, the groups spread over ``threads``
+    cores (0: every core numba sees; never more than there are groups). The threads meet once per
+    epoch, not per step, and each model's numbers are the same whatever the thread count.
     """
 
     def __init__(self, model: MLP, regularizer: Regularizer, optimizer, eta: Tensor, n: int, batch_size: int, threads):
@@ -141,7 +142,9 @@ class CompiledSteps:
         self.cost = kernel.COST_CODES[model.cost.name]
         per_model = sum(W[0].nbytes + b[0].nbytes for W, b in zip(self.Ws, self.bs)) * (1 + stateful + two)
         self.group = int(max(1, min(M, kernel.GROUP_BYTES // max(per_model, 1))))
-        self.batch_size, self.threads = batch_size, max(1, threads or 1)
+        groups = -(-M // self.group)
+        cores = kernel.nb.config.NUMBA_NUM_THREADS
+        self.batch_size, self.threads = batch_size, max(1, min(groups, cores if threads == 0 else threads or 1))
         self._data = None
 
     @staticmethod
@@ -164,7 +167,7 @@ class CompiledSteps:
             self._data = (train, train.X.numpy(), train.Y.numpy())
         _, X, Y = self._data
         before = numba.get_num_threads()
-        numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))  # no more than it started
         try:
             self.t = self.kernel.train_epoch(
                 X, Y, perms.numpy(), self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,

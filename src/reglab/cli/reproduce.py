@@ -40,9 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default="reproduce", metavar="DIR", help="output folder (default: reproduce/)")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="data directory holding mnist/ (default: $REGLAB_DATA, else ~/.cache/reglab)")
-    parser.add_argument("--threads", type=int, default=1, metavar="N",
-                        help="torch threads of the training loops (default: 1; 0: the engine's choice); "
-                             "mini-batches of 10 gain little from more, and lose much on a busy machine")
+    parser.add_argument("--threads", type=int, default=0, metavar="N",
+                        help="CPU threads of the training steps (default: 0, the engine's choice: "
+                             "groups of models on every core)")
     parser.set_defaults(func=run)
 
 
@@ -94,7 +94,7 @@ def _command(args: argparse.Namespace) -> str:
     if args.only:
         words += ["--only", args.only]
     for flag, value, default in (("--seeds", args.seeds, 3), ("--max-epochs", args.max_epochs, None),
-                                 ("--threads", args.threads, 1)):
+                                 ("--threads", args.threads, 0)):
         if value != default:
             words += [flag, str(value)]
     return " ".join(shlex.quote(w) for w in words)
