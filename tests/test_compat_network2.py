@@ -204,6 +204,90 @@ def test_custom_cost_class_runs_through_the_engine():
     assert mine.total_cost(pairs(X, y), 1.0) == pytest.approx(book.total_cost(pairs(X, y), 1.0), rel=1e-12)
 
 
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    """Counts the compiled kernel's epochs; :class:`Stepper` steps fail the test unless ``allow_stepper``."""
+    from reglab import kernel
+
+    calls = {"kernel": 0, "stepper": 0}
+    train_epoch, step = kernel.train_epoch, Stepper.__call__
+
+    def counted_epoch(*args):
+        calls["kernel"] += 1
+        return train_epoch(*args)
+
+    def counted_step(self, *args):
+        calls["stepper"] += 1
+        return step(self, *args)
+
+    monkeypatch.setattr(kernel, "train_epoch", counted_epoch)
+    monkeypatch.setattr(Stepper, "__call__", counted_step)
+    return calls
+
+
+@pytest.mark.parametrize("cost", [CrossEntropyCost, QuadraticCost, CrossEntropyCost(), QuadraticCost()])
+def test_the_books_costs_train_through_the_compiled_kernel(cost, kernel_calls):
+    """An epoch of SGD is one kernel call, and so is update_mini_batch; the torch Stepper never runs."""
+    X, y = make_data(25)
+    net = fresh_net(cost)
+    net.SGD(pairs(X, y), 3, 10, 0.5, lmbda=1.0)
+    assert kernel_calls == {"kernel": 3, "stepper": 0}
+    net.update_mini_batch(pairs(X, y)[:4], 0.5, 1.0, 25)
+    assert kernel_calls == {"kernel": 4, "stepper": 0}
+
+
+def test_a_custom_cost_trains_through_its_own_delta(kernel_calls):
+    """A cost class that is not one of the book's two (a subclass included) trains on the torch engine
+    with its own delta: δ = 2(a − y) at λ = 0 is cross-entropy's update with 2η."""
+    deltas = []
+
+    class Doubled(CrossEntropyCost):
+        @staticmethod
+        def delta(z, a, y):
+            deltas.append(z.shape)
+            return 2.0 * (a - y)
+
+    X, y = make_data(23)
+    mine, book = fresh_net(Doubled), fresh_net(CrossEntropyCost)
+    random.seed(4)
+    mine.SGD(pairs(X, y), 2, 10, 0.25)
+    assert kernel_calls == {"kernel": 0, "stepper": 6} and len(deltas) == 6  # 3 mini-batches (10, 10, 3) per epoch
+    random.seed(4)
+    book.SGD(pairs(X, y), 2, 10, 0.5)
+    assert kernel_calls["kernel"] == 2
+    assert_close(mine.weights + mine.biases, book.weights + book.biases, 1e-12)
+
+
+def test_an_interrupted_sgd_writes_back_the_weights_it_reached(monkeypatch):
+    """Interrupted after its second epoch, SGD leaves the network and the caller's list as two epochs left them."""
+    from reglab import kernel
+
+    X, y = make_data(30)
+    done = fresh_net()
+    random.seed(9)
+    done.SGD(pairs(X, y), 2, 10, 0.5, lmbda=1.0)
+    train_epoch, calls = kernel.train_epoch, []
+
+    def interrupted(*args):
+        calls.append(train_epoch(*args))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(kernel, "train_epoch", interrupted)
+    net, original = fresh_net(), pairs(X, y)
+    data = list(original)
+    random.seed(9)
+    with pytest.raises(KeyboardInterrupt):
+        net.SGD(data, 5, 10, 0.5, lmbda=1.0)
+    assert len(calls) == 2
+    assert_close(net.weights + net.biases, done.weights + done.biases, 0)
+    random.seed(9)
+    order = list(range(30))
+    random.shuffle(order)
+    random.shuffle(order)
+    assert all(a is original[i] for a, i in zip(data, order))
+
+
 def test_cost_instance_is_accepted_and_stored_as_its_class():
     net = Network([3, 2], cost=QuadraticCost())
     assert net.cost is QuadraticCost
@@ -249,6 +333,15 @@ def test_wrongly_shaped_weights_are_reported():
     net.weights[1] = np.zeros((4, 7))
     with pytest.raises(ReglabError, match=r"weights\[1\]"):
         net.accuracy([(np.zeros((6, 1)), 0)])
+
+
+def test_inputs_of_the_wrong_width_are_reported():
+    net = fresh_net()
+    X, y = make_data(10, d=5)
+    with pytest.raises(ReglabError, match="5 entries but the network has 6 inputs"):
+        net.SGD(pairs(X, y), 1, 10, 0.5)
+    with pytest.raises(ReglabError, match="inputs"):
+        net.accuracy((X, y))
 
 
 # --------------------------------------------------------------------------------------------
