@@ -74,49 +74,48 @@ def _slope(a, code):
 def dense(inp, W, b, out, m):
     """``out[:m] = inp[:m] Wᵀ + b``: inp (B, n_in), W (n_out, n_in), b (n_out,), out (B, n_out).
 
-    Tiles of 4 units × 2 examples keep eight running sums in registers (the fastest tile measured
-    on AVX2: about 80 GFLOP/s in float32 on one core).
+    Tiles of 2 units × 5 examples keep ten running sums in registers (for a mini-batch of 10,
+    the fastest tile measured on AVX2; 60–80 GFLOP/s in float32 on one core).
     """
     n_out, n_in = W.shape
     zero = out.dtype.type(0)
-    j = 0
-    while j + 4 <= n_out:
-        i = 0
-        while i + 2 <= m:
-            s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = zero
+    i = 0
+    while i + 5 <= m:
+        j = 0
+        while j + 2 <= n_out:
+            s00 = s01 = s02 = s03 = s04 = s10 = s11 = s12 = s13 = s14 = zero
             for k in range(n_in):
-                x0, x1 = inp[i, k], inp[i + 1, k]
-                u0, u1, u2, u3 = W[j, k], W[j + 1, k], W[j + 2, k], W[j + 3, k]
+                u0, u1 = W[j, k], W[j + 1, k]
+                x0, x1, x2, x3, x4 = inp[i, k], inp[i + 1, k], inp[i + 2, k], inp[i + 3, k], inp[i + 4, k]
                 s00 += u0 * x0
                 s01 += u0 * x1
+                s02 += u0 * x2
+                s03 += u0 * x3
+                s04 += u0 * x4
                 s10 += u1 * x0
                 s11 += u1 * x1
-                s20 += u2 * x0
-                s21 += u2 * x1
-                s30 += u3 * x0
-                s31 += u3 * x1
-            out[i, j], out[i, j + 1], out[i, j + 2], out[i, j + 3] = s00, s10, s20, s30
-            out[i + 1, j], out[i + 1, j + 1], out[i + 1, j + 2], out[i + 1, j + 3] = s01, s11, s21, s31
-            i += 2
-        if i < m:
-            s00 = s10 = s20 = s30 = zero
-            for k in range(n_in):
-                x0 = inp[i, k]
-                s00 += W[j, k] * x0
-                s10 += W[j + 1, k] * x0
-                s20 += W[j + 2, k] * x0
-                s30 += W[j + 3, k] * x0
-            out[i, j], out[i, j + 1], out[i, j + 2], out[i, j + 3] = s00, s10, s20, s30
-        j += 4
-    for jj in range(j, n_out):
-        for i in range(m):
+                s12 += u1 * x2
+                s13 += u1 * x3
+                s14 += u1 * x4
+            out[i, j], out[i + 1, j], out[i + 2, j], out[i + 3, j], out[i + 4, j] = s00, s01, s02, s03, s04
+            out[i, j + 1], out[i + 1, j + 1], out[i + 2, j + 1], out[i + 3, j + 1], out[i + 4, j + 1] = s10, s11, s12, s13, s14
+            j += 2
+        if j < n_out:
+            for ii in range(i, i + 5):
+                s00 = zero
+                for k in range(n_in):
+                    s00 += W[j, k] * inp[ii, k]
+                out[ii, j] = s00
+        i += 5
+    for ii in range(i, m):
+        for jj in range(n_out):
             s00 = zero
             for k in range(n_in):
-                s00 += W[jj, k] * inp[i, k]
-            out[i, jj] = s00
-    for i in range(m):
+                s00 += W[jj, k] * inp[ii, k]
+            out[ii, jj] = s00
+    for ii in range(m):
         for jj in range(n_out):
-            out[i, jj] += b[jj]
+            out[ii, jj] += b[jj]
 
 
 @nb.njit(fastmath=_FAST, cache=True)
@@ -143,31 +142,37 @@ def _weighted_rows(c, rows, m, out):
 def _weight_grads(d, inp, m, j, scale, g0, g1):
     """Rows ``j`` and ``j+1`` of ``scale·δᵀa``: ``g0 = scale Σ_i d[i,j] inp[i]``, ``g1`` with ``j+1``.
 
-    Two rows share every load of ``inp``; five examples at a time (the fastest block measured).
+    Two rows share every load of ``inp``, five examples at a time (the fastest block measured);
+    the first block writes the rows, the others add to them.
     """
     n = g0.shape[0]
-    zero = g0.dtype.type(0)
-    for k in range(n):
-        g0[k] = zero
-        g1[k] = zero
     i = 0
     while i + 5 <= m:
-        a0, a1, a2, a3, a4 = d[i, j], d[i + 1, j], d[i + 2, j], d[i + 3, j], d[i + 4, j]
-        b0, b1, b2, b3, b4 = d[i, j + 1], d[i + 1, j + 1], d[i + 2, j + 1], d[i + 3, j + 1], d[i + 4, j + 1]
-        for k in range(n):
-            x0, x1, x2, x3, x4 = inp[i, k], inp[i + 1, k], inp[i + 2, k], inp[i + 3, k], inp[i + 4, k]
-            g0[k] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
-            g1[k] += b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 + b4 * x4
+        a0, a1, a2, a3, a4 = d[i, j] * scale, d[i + 1, j] * scale, d[i + 2, j] * scale, d[i + 3, j] * scale, d[i + 4, j] * scale
+        b0, b1, b2, b3, b4 = (d[i, j + 1] * scale, d[i + 1, j + 1] * scale, d[i + 2, j + 1] * scale,
+                              d[i + 3, j + 1] * scale, d[i + 4, j + 1] * scale)
+        if i == 0:
+            for k in range(n):
+                x0, x1, x2, x3, x4 = inp[0, k], inp[1, k], inp[2, k], inp[3, k], inp[4, k]
+                g0[k] = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
+                g1[k] = b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 + b4 * x4
+        else:
+            for k in range(n):
+                x0, x1, x2, x3, x4 = inp[i, k], inp[i + 1, k], inp[i + 2, k], inp[i + 3, k], inp[i + 4, k]
+                g0[k] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
+                g1[k] += b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 + b4 * x4
         i += 5
+    if m < 5:
+        zero = g0.dtype.type(0)
+        for k in range(n):
+            g0[k] = zero
+            g1[k] = zero
     while i < m:
-        a0, b0 = d[i, j], d[i, j + 1]
+        a0, b0 = d[i, j] * scale, d[i, j + 1] * scale
         for k in range(n):
             g0[k] += a0 * inp[i, k]
             g1[k] += b0 * inp[i, k]
         i += 1
-    for k in range(n):
-        g0[k] *= scale
-        g1[k] *= scale
 
 
 @nb.njit(fastmath=_FAST, cache=True)
@@ -185,6 +190,12 @@ def _step(w, g, s1, s2, eta, reg, opt, hyper, bc1, bc2):
         for k in range(n):
             x = w[k]
             g[k] += l1 * ((x > 0) * one - (x < 0) * one)
+    if opt == 0 and t == 0:  # the book's w ← (1 − ηλ₂)w − ηg (times 1 − ηd)
+        shrink = (one - eta * l2) * keep
+        step = eta * keep
+        for k in range(n):
+            w[k] = shrink * w[k] - step * g[k]
+        return
     if opt == 0:
         for k in range(n):
             x = w[k]

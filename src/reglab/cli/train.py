@@ -11,7 +11,7 @@ def add_parser(sub) -> None:
         "train",
         help="train MLPs; several --lmbda/--eta values train several models at once",
         description="Train multilayer perceptrons. Every combination of --lmbda, --eta and --seeds is one model; "
-        "all train together in one tensor program.",
+        "all train together (on the CPU an epoch of all of them is one compiled call).",
     )
     add_arguments(p)
     add_output_flags(p)

@@ -5,7 +5,7 @@ axes:
 
 * **model axes**, ``lmbda`` and ``eta`` (and the ``seeds`` of the base): they
   vary *inside* one training run, where the models ``λ × η × seeds`` train
-  together as one tensor program;
+  together as one batched run;
 * **group axes**, every other field (``reg``, ``init``, ``hidden``,
   ``train_size``, ``optimizer``, …): each combination is a *group*, one
   :class:`TrainConfig` holding the whole ``λ × η`` grid.

@@ -1,6 +1,6 @@
 r"""How many models fit in one chunk: the memory available and an estimate per model.
 
-A chunk of ``M`` models trains as one tensor program, so its memory grows
+A chunk of ``M`` models trains as one batched run, so its memory grows
 linearly in ``M``. With ``P = Σ_l n_out·(n_in + 1)`` parameters per model,
 ``e`` bytes per number (4 for float32), ``m`` the mini-batch size, ``A =
 Σ_{l≥1} sizes[l]`` the units of the non-input layers, ``k`` optimizer slots
@@ -35,8 +35,9 @@ import torch
 from reglab.config import TrainConfig
 from reglab.run import layer_sizes, resolve_device
 
-#: Most models per chunk when memory allows more: on the CPU the time per model-epoch
-#: stops falling near 32–64 models; a GPU keeps gaining far longer.
+#: Most models per chunk when memory allows more: on the CPU the compiled steps' time per
+#: model-epoch stops falling once every core has a group (near 16 models on 2 cores); a GPU
+#: keeps gaining far longer.
 CAP = {"cpu": 64, "cuda": 512}
 #: Share of the available memory a chunk may use.
 BUDGET_SHARE = 0.5
