@@ -137,3 +137,28 @@ def test_compiled_evaluation_equals_the_tensor_one(activation, cost):
     c2, a2 = evaluate_tensor(model, s.X, s.y, s.Y)
     np.testing.assert_allclose(c1.numpy(), c2.numpy(), rtol=1e-10)
     np.testing.assert_array_equal(a1.numpy(), a2.numpy())
+
+
+def test_an_exception_from_a_signal_handler_reaches_the_caller_as_itself():
+    from reglab.kernel import call
+
+    class Stop(Exception):
+        pass
+
+    def boxed_with_exception_set():  # what CPython reports when a handler raised while numba boxed
+        try:
+            raise Stop("SIGTERM")
+        except Stop as stop:
+            raise SystemError("returned a result with an exception set") from stop
+
+    def twice_wrapped():  # numba's own unpickling failing on the same pending exception
+        try:
+            boxed_with_exception_set()
+        except SystemError as inner:
+            raise SystemError("outer") from inner
+
+    for f in (boxed_with_exception_set, twice_wrapped):
+        with pytest.raises(Stop, match="SIGTERM"):
+            call(f)
+    with pytest.raises(SystemError):
+        call(lambda: (_ for _ in ()).throw(SystemError("plain")))

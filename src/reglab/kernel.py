@@ -47,6 +47,25 @@ SGD, MOMENTUM, NESTEROV, ADAM = 0, 1, 2, 3
 GROUP_BYTES = 384 * 1024
 
 
+def call(compiled, *args):
+    """``compiled(*args)``, re-raising as itself an exception that a signal handler raised meanwhile.
+
+    A compiled function does not stop for signals; Python runs their handlers when it returns, and
+    one that raises then (Ctrl-C's ``KeyboardInterrupt``, the sweep's SIGTERM) while numba boxes
+    the result reaches the caller as a ``SystemError`` caused by it (sometimes through a second
+    ``SystemError`` of numba's own). The caller gets the first cause that is not a ``SystemError``.
+    """
+    try:
+        return compiled(*args)
+    except SystemError as exc:
+        cause = exc
+        while isinstance(cause, SystemError) and (cause.__cause__ or cause.__context__) is not None:
+            cause = cause.__cause__ or cause.__context__
+        if not isinstance(cause, SystemError):
+            raise cause from None
+        raise
+
+
 @nb.njit(fastmath=_FAST, cache=True, inline="always")
 def _activate(z, code):
     if code == 0:

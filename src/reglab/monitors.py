@@ -81,7 +81,7 @@ def evaluate(model: MLP, X: Tensor, y: Tensor, Y: Tensor) -> tuple[Tensor, Tenso
     if uncompiled(model) is None and X.dtype == model.dtype and X.is_contiguous() and Y.is_contiguous():
         from reglab import kernel
 
-        cost, acc = kernel.evaluate(X.numpy(), Y.numpy(), y.numpy(), tuple(W.numpy() for W in model.weights),
+        cost, acc = kernel.call(kernel.evaluate, X.numpy(), Y.numpy(), y.numpy(), tuple(W.numpy() for W in model.weights),
                                     tuple(b.numpy() for b in model.biases), kernel.ACTIVATION_CODES[model.activation.name],
                                     kernel.COST_CODES[model.cost.name], 256)
         return torch.from_numpy(cost), torch.from_numpy(acc)

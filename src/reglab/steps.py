@@ -169,7 +169,8 @@ class CompiledSteps:
         before = numba.get_num_threads()
         numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))  # no more than it started
         try:
-            self.t = self.kernel.train_epoch(
+            self.t = self.kernel.call(
+                self.kernel.train_epoch,
                 X, Y, perms.numpy(), self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,
                 self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost, self.group,
             )

@@ -378,9 +378,9 @@ class KernelPasses:
         before = numba.get_num_threads()
         numba.set_num_threads(1)
         try:
-            kernel.train_epoch(self.X, self.T, perms, self.batch_size, self.Ws, self.bs, self.none_w, self.none_w,
-                               self.none_b, self.none_b, self.eta, self.reg_w, self.reg_b, kernel.SGD, self.hyper, 0,
-                               kernel.ACTIVATION_CODES["sigmoid"], self.cost, 1)
+            kernel.call(kernel.train_epoch, self.X, self.T, perms, self.batch_size, self.Ws, self.bs, self.none_w,
+                        self.none_w, self.none_b, self.none_b, self.eta, self.reg_w, self.reg_b, kernel.SGD, self.hyper,
+                        0, kernel.ACTIVATION_CODES["sigmoid"], self.cost, 1)
         finally:
             numba.set_num_threads(before)
 
