@@ -141,10 +141,10 @@ class CompiledSteps:
         self.act = kernel.ACTIVATION_CODES[model.activation.name]
         self.cost = kernel.COST_CODES[model.cost.name]
         per_model = sum(W[0].nbytes + b[0].nbytes for W, b in zip(self.Ws, self.bs)) * (1 + stateful + two)
-        self.group = int(max(1, min(M, kernel.GROUP_BYTES // max(per_model, 1))))
-        groups = -(-M // self.group)
-        cores = kernel.nb.config.NUMBA_NUM_THREADS
-        self.batch_size, self.threads = batch_size, max(1, min(groups, cores if threads == 0 else threads or 1))
+        wanted = max(1, kernel.nb.config.NUMBA_NUM_THREADS if threads == 0 else threads or 1)
+        # as many models per group as fit GROUP_BYTES, but at least one group per thread
+        self.group = int(max(1, min(M, kernel.GROUP_BYTES // max(per_model, 1), -(-M // wanted))))
+        self.batch_size, self.threads = batch_size, min(wanted, -(-M // self.group))
         self._data = None
 
     @staticmethod
