@@ -162,3 +162,21 @@ def test_an_exception_from_a_signal_handler_reaches_the_caller_as_itself():
             call(f)
     with pytest.raises(SystemError):
         call(lambda: (_ for _ in ()).throw(SystemError("plain")))
+
+
+def test_data_that_do_not_fit_the_network_get_a_one_line_error_not_an_out_of_bounds_read():
+    from reglab.monitors import evaluate
+
+    model = MLP.initialize((6, 5, 3), seeds=(0,), dtype=F64)
+    wide = _data(d=7, dtype=F64)
+    with pytest.raises(ReglabError, match=r"have shape \(53, 7\).*needs \(N, 6\)"):
+        fit(model, wide, epochs=1, batch_size=10, eta=0.1, engine="compiled")
+    with pytest.raises(ReglabError, match="float32 but the network computes in torch.float64"):
+        fit(model, _data(dtype=torch.float32), epochs=1, batch_size=10, eta=0.1, engine="compiled")
+    with pytest.raises(ReglabError, match="data to evaluate"):
+        evaluate(model, wide.train.X, wide.train.y, wide.train.Y)
+    from reglab.monitors import Monitor
+
+    with pytest.raises(ReglabError, match=r"the training data have shape \(53, 7\)"):
+        fit(model, wide, epochs=1, batch_size=10, eta=0.1, engine="compiled",
+            monitor=Monitor(splits=(), weights=False, saturation_examples=0))

@@ -73,17 +73,18 @@ def _chunk_size(model: MLP, budget_bytes: int = 1 << 28) -> int:
 def evaluate(model: MLP, X: Tensor, y: Tensor, Y: Tensor) -> tuple[Tensor, Tensor]:
     """``(cost, accuracy)`` per model ``(M,)`` on ``X`` (N, d): mean data cost ``C₀`` and fraction correct.
 
-    On the CPU the compiled kernel (:func:`reglab.kernel.evaluate`) does it on every core: a forward
-    pass of 70,000 images costs about as much as a tenth of a training epoch. Elsewhere, torch.
+    On the CPU the compiled kernel (:func:`reglab.kernel.evaluate`) does it, chunks of examples
+    spread over every core and summed in a fixed order. Elsewhere, torch.
     """
-    from reglab.steps import uncompiled
+    from reglab.steps import check_shapes, uncompiled
 
-    if uncompiled(model) is None and X.dtype == model.dtype and X.is_contiguous() and Y.is_contiguous():
+    if uncompiled(model) is None:
         from reglab import kernel
 
+        check_shapes(model, X, Y, "the data to evaluate")
         cost, acc = kernel.call(kernel.evaluate, X.numpy(), Y.numpy(), y.numpy(), tuple(W.numpy() for W in model.weights),
-                                    tuple(b.numpy() for b in model.biases), kernel.ACTIVATION_CODES[model.activation.name],
-                                    kernel.COST_CODES[model.cost.name], 256)
+                                tuple(b.numpy() for b in model.biases), kernel.ACTIVATION_CODES[model.activation.name],
+                                kernel.COST_CODES[model.cost.name], 256)
         return torch.from_numpy(cost), torch.from_numpy(acc)
     return evaluate_tensor(model, X, y, Y)
 

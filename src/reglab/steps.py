@@ -103,6 +103,17 @@ def uncompiled(model: MLP) -> str | None:
     return None
 
 
+def check_shapes(model: MLP, X: Tensor, Y: Tensor, what: str) -> None:
+    """The compiled kernel reads without bounds checks: ``X`` (N, sizes[0]) and ``Y`` (N, sizes[-1]) in
+    the model's dtype, or a one-line error naming what does not fit."""
+    sizes = model.sizes
+    if X.dim() != 2 or X.shape[1] != sizes[0] or Y.shape != (X.shape[0], sizes[-1]):
+        raise ReglabError(f"{what} have shape {tuple(X.shape)} with targets {tuple(Y.shape)}, "
+                          f"but the network {sizes} needs (N, {sizes[0]}) and (N, {sizes[-1]})")
+    if X.dtype != model.dtype or Y.dtype != model.dtype:
+        raise ReglabError(f"{what} are {X.dtype} but the network computes in {model.dtype}")
+
+
 class CompiledSteps:
     """One epoch of mini-batch steps as one compiled call (:func:`reglab.kernel.train_epoch`).
 
@@ -115,7 +126,7 @@ class CompiledSteps:
     def __init__(self, model: MLP, regularizer: Regularizer, optimizer, eta: Tensor, n: int, batch_size: int, threads):
         from reglab import kernel
 
-        self.kernel = kernel
+        self.kernel, self.model = kernel, model
         M, L = model.M, len(model.weights)
         dt = np.dtype(str(model.dtype).removeprefix("torch."))
         self.Ws = tuple(W.numpy() for W in model.weights)
@@ -164,6 +175,7 @@ class CompiledSteps:
         import numba
 
         if self._data is None or self._data[0] is not train:
+            check_shapes(self.model, train.X, train.Y, "the training data")
             self._data = (train, train.X.numpy(), train.Y.numpy())
         _, X, Y = self._data
         before = numba.get_num_threads()
