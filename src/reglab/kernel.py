@@ -1,7 +1,7 @@
 r"""The compiled training step: one epoch of every model in one call, on the CPU.
 
-The same mathematics as the tensor path of :func:`reglab.train.fit` (and tested
-equal to it), compiled with numba so that a step on a mini-batch of 10 costs
+The same mathematics as the tensor steps of :func:`reglab.train.fit` (and
+tested equal to them), compiled with numba so that a step on a mini-batch of 10 costs
 a few microseconds of fixed overhead instead of the ~25 framework calls of the
 tensor program. For each mini-batch of ``m`` examples and each model:
 
@@ -18,8 +18,8 @@ then the optimizer's step with ``η`` of the model, then the decoupled parts:
 
 Models are independent, so the kernel trains them in groups that share each
 mini-batch's gathered rows and fit in cache, group after group (and groups on
-several threads):
-each model's arithmetic is the same whichever models train beside it, so
+several threads). Each model's arithmetic is the same whichever models train
+beside it, so
 ``M`` models trained together equal the same ``M`` trained one by one, bit
 for bit. Weights, biases and optimizer state are the caller's arrays, updated
 in place (numpy views of the model's torch tensors).
@@ -334,10 +334,10 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
                 act, cost, group):
     """Train every model for one epoch; returns the optimizer's step count after it.
 
-    X (N, d); Y (N, K) targets (one-hot labels); perms (P, N) with P = 1 (shared order) or M; Ws[l] (M, n_out, n_in);
-    bs[l] (M, n_out); S1*/S2* optimizer state shaped like the parameters (or one dummy row when
-    unused); eta (M,); reg_w, reg_b (M, L, 4); hyper (3,); t0: Adam's steps so far; group: models
-    per group.
+    X (N, d); Y (N, K) targets (one-hot labels); perms (P, N) with P = 1 (shared order) or M;
+    Ws[l] (M, n_out, n_in); bs[l] (M, n_out); S1*/S2* optimizer state shaped like the parameters
+    (zero-width last axis where unused); eta (M,); reg_w, reg_b (M, L, 4); hyper (3,): μ or
+    (β₁, β₂, ε); t0: Adam's steps so far; group: models per group.
     """
     M = Ws[0].shape[0]
     N = perms.shape[1]
