@@ -31,6 +31,7 @@ costs ``cross-entropy=0, quadratic=1, log-likelihood=2``; optimizers
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numba as nb
@@ -67,6 +68,17 @@ def call(compiled, *args):
         if not isinstance(cause, SystemError):
             raise cause from None
         raise
+
+
+@contextlib.contextmanager
+def threads(n: int):
+    """Run the block with ``n`` numba threads (at most the pool numba started); restored after."""
+    before = nb.get_num_threads()
+    nb.set_num_threads(max(1, min(n, nb.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        nb.set_num_threads(before)
 
 
 @nb.njit(fastmath=_FAST, cache=True, inline="always")

@@ -159,13 +159,11 @@ class Regularizer:
     def elementwise(self, p: Param) -> np.ndarray | None:
         """``(M, 4)`` float64: ``(λ₂, λ₁, d, t)`` per model (see the module docstring), or ``None``.
 
-        The base class has none: a subclass that overrides ``grad`` or ``prox`` trains on the tensor path.
+        The base class has none: a subclass that overrides ``grad``, ``add_grad`` or ``prox`` trains on
+        the tensor path.
         """
-        if type(self).grad is not Regularizer.grad or type(self).prox is not Regularizer.prox:
-            return None
-        if type(self).add_grad is not Regularizer.add_grad:
-            return None
-        return np.zeros((self.M, 4))
+        own = [getattr(type(self), name) is not getattr(Regularizer, name) for name in ("grad", "add_grad", "prox")]
+        return None if any(own) else np.zeros((self.M, 4))
 
     def _form(self, p: Param, column: int, factor: float = 1.0) -> np.ndarray:
         """The elementwise form with ``factor·λ·scale/n`` in one column (0 where masked out)."""

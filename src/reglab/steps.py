@@ -128,9 +128,9 @@ class CompiledSteps:
 
         self.kernel, self.model = kernel, model
         M, L = model.M, len(model.weights)
-        dt = np.dtype(str(model.dtype).removeprefix("torch."))
         self.Ws = tuple(W.numpy() for W in model.weights)
         self.bs = tuple(b.numpy() for b in model.biases)
+        dt = self.Ws[0].dtype
         self.eta = eta.numpy()  # (M,), a view: the callbacks' changes to η show here
         forms = {kind: [regularizer.elementwise(Param(l, kind, n)) for l in range(L)] for kind in ("weight", "bias")}
         self.reg_w, self.reg_b = (
@@ -172,22 +172,16 @@ class CompiledSteps:
 
     def epoch(self, train, perms: Tensor) -> None:
         """Steps over ``train`` (a :class:`~reglab.train.TensorSplit`) in the orders ``perms`` (P, N)."""
-        import numba
-
         if self._data is None or self._data[0] is not train:
             check_shapes(self.model, train.X, train.Y, "the training data")
             self._data = (train, train.X.numpy(), train.Y.numpy())
         _, X, Y = self._data
-        before = numba.get_num_threads()
-        numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))  # no more than it started
-        try:
+        with self.kernel.threads(self.threads):
             self.t = self.kernel.call(
                 self.kernel.train_epoch,
                 X, Y, perms.numpy(), self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,
                 self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost, self.group,
             )
-        finally:
-            numba.set_num_threads(before)
 
 
 def make_steps(engine: str, model: MLP, regularizer: Regularizer, optimizer, eta: Tensor, n: int, batch_size: int,

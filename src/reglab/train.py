@@ -36,7 +36,7 @@ from reglab.model import MLP
 from reglab.monitors import History, Monitor
 from reglab.regularizers import NoRegularizer, Regularizer
 from reglab.rng import generator
-from reglab.steps import auto_threads, make_steps, orders  # noqa: F401  (auto_threads: public here)
+from reglab.steps import make_steps, orders
 
 
 @dataclass(frozen=True)

@@ -371,18 +371,12 @@ class KernelPasses:
         self.cost = kernel.COST_CODES[model.cost.name]
 
     def __call__(self, order) -> None:
-        import numba
-
         kernel = self.kernel
         perms = np.asarray(order, dtype=np.int64).reshape(1, -1)  # (1, N)
-        before = numba.get_num_threads()
-        numba.set_num_threads(1)
-        try:
+        with kernel.threads(1):
             kernel.call(kernel.train_epoch, self.X, self.T, perms, self.batch_size, self.Ws, self.bs, self.none_w,
                         self.none_w, self.none_b, self.none_b, self.eta, self.reg_w, self.reg_b, kernel.SGD, self.hyper,
                         0, kernel.ACTIVATION_CODES["sigmoid"], self.cost, 1)
-        finally:
-            numba.set_num_threads(before)
 
 
 def outputs(model: MLP, X: Tensor, chunk: int = 1_000) -> Tensor:
