@@ -119,3 +119,19 @@ def test_diverging_model_is_marked_and_others_go_on(tmp_path, capsys):
     ok, bad = s["models"]
     assert not ok["diverged"] and bad["diverged"] and bad["diverged_epoch"] == 1
     assert ok["final_validation_accuracy"] > 0.5
+
+
+def test_monitor_train_running_or_exact_measures_without_changing_the_training(tmp_path, capsys):
+    runs = {}
+    for how in ("running", "exact"):
+        out = tmp_path / how
+        assert main(["train", *FAST, "--monitor-train", how, "--json", "--out", str(out)]) == 0
+        capsys.readouterr()
+        assert json.loads((out / "config.json").read_text())["monitor_train"] == how
+        rows = [r.split(",") for r in (out / "metrics.csv").read_text().splitlines()[1:]]
+        runs[how] = {(int(e), metric): float(v) for e, m, layer, metric, v in rows if layer == ""}
+    running, exact = runs["running"], runs["exact"]
+    assert running[(2, "validation_accuracy")] == exact[(2, "validation_accuracy")]  # the same weights
+    assert running[(0, "train_cost")] == exact[(0, "train_cost")]  # epoch 0 is measured exactly
+    assert running[(2, "train_cost")] != exact[(2, "train_cost")]  # epoch 2: during the epoch, or after it
+    assert 0 < running[(2, "train_accuracy")] <= 1

@@ -8,6 +8,7 @@ import torch
 
 from reglab.errors import ReglabError
 from reglab.model import MLP
+from reglab.monitors import Monitor
 from reglab.optim import SGD, Adam
 from reglab.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, NoRegularizer, Regularizer
 from reglab.steps import CompiledSteps, TensorSteps
@@ -180,3 +181,44 @@ def test_data_that_do_not_fit_the_network_get_a_one_line_error_not_an_out_of_bou
     with pytest.raises(ReglabError, match=r"the training data have shape \(53, 7\)"):
         fit(model, wide, epochs=1, batch_size=10, eta=0.1, engine="compiled",
             monitor=Monitor(splits=(), weights=False, saturation_examples=0))
+
+
+# -- the running measure of the training split -----------------------------------------------------
+def _running(engine, *, cost="cross-entropy", order_seeds=(0,), batch_size=7, dtype=F64, epochs=2):
+    model = MLP.initialize((6, 5, 3), seeds=(1, 2, 3), init="default", cost=cost, dtype=dtype)
+    return fit(model, _data(dtype=dtype), epochs=epochs, batch_size=batch_size, eta=[0.5, 0.2, 0.05],
+               regularizer=L2(1.0), order_seeds=order_seeds, engine=engine,
+               monitor=Monitor(splits=("train",), weights=False, saturation_examples=0, train="running"))
+
+
+@pytest.mark.parametrize("cost", ["cross-entropy", "quadratic", "log-likelihood"])
+@pytest.mark.parametrize("order_seeds", [(0,), (4, 5, 6)], ids=["shared order", "own orders"])
+def test_running_training_measure_is_the_same_from_both_engines(cost, order_seeds):
+    a, b = (_running(e, cost=cost, order_seeds=order_seeds) for e in ("compiled", "tensor"))
+    for metric in ("train_cost", "train_accuracy", "train_total_cost"):
+        np.testing.assert_allclose(a.history.get(metric), b.history.get(metric), rtol=1e-9)
+    assert np.ptp(a.history.get("train_accuracy")[1:]) >= 0  # numbers, one per epoch and model
+    assert a.history.get("train_cost").shape == (3, 3)
+
+
+@pytest.mark.parametrize("engine", ["compiled", "tensor"])
+def test_one_mini_batch_per_epoch_makes_the_running_measure_the_exact_one_of_the_weights_before(engine):
+    # with the whole training set as one mini-batch, epoch 1's running measure is taken on the initial
+    # weights, which epoch 0 measured exactly; epoch 2's differs (the weights moved)
+    r = _running(engine, batch_size=53)
+    for metric in ("train_cost", "train_accuracy"):
+        values = r.history.get(metric)
+        np.testing.assert_allclose(values[1], values[0], rtol=1e-9)
+    assert not np.allclose(r.history.get("train_cost")[2], r.history.get("train_cost")[1])
+
+
+def test_running_measure_of_float32_models_agrees_with_float64_arithmetic():
+    a, b = (_running(e, dtype=torch.float32) for e in ("compiled", "tensor"))
+    np.testing.assert_allclose(a.history.get("train_cost"), b.history.get("train_cost"), rtol=2e-4)
+    np.testing.assert_allclose(a.history.get("train_accuracy"), b.history.get("train_accuracy"), atol=1 / 53 + 1e-12)
+
+
+def test_monitor_train_measure_is_checked():
+    with pytest.raises(ValueError, match="Monitor.train must be one of exact, running"):
+        Monitor(train="lagging")
+    assert not Monitor(splits=("validation",), train="running").running

@@ -64,6 +64,7 @@ class TrainConfig:
     early_stop: int = _f(0, "stop a model after N epochs without better validation accuracy (0: off)")
     schedule: int = _f(0, "the book's schedule: halve η after N epochs without progress, stop at η/128 (0: off)")
     monitor: tuple[str, ...] = _f(("train", "validation", "test"), "splits to evaluate every epoch")
+    monitor_train: str = _f("running", "how the training split is measured: running (the mean over the epoch's mini-batches, each just before its step, as Keras reports it; almost free) or exact (a pass after the epoch with its final weights, as the book's monitor_training_*)", choices=("running", "exact"))
 
     def __post_init__(self):
         self.validate()

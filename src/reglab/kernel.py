@@ -36,10 +36,15 @@ import math
 
 import numba as nb
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 #: Floating-point reassociation lets LLVM vectorize the dot products; each model's result
 #: still depends only on its own data, so it is deterministic and independent of ``M``.
 _FAST = {"reassoc", "contract", "nsz", "arcp"}
+#: Without reassociation: the exponential's argument reduction must subtract ``n·ln2`` in two parts.
+_EXACT_ORDER = {"contract", "nsz", "arcp"}
 
 ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "linear": 3}
 COST_CODES = {"cross-entropy": 0, "quadratic": 1, "log-likelihood": 2}
@@ -81,7 +86,112 @@ def threads(n: int):
         nb.set_num_threads(before)
 
 
-@nb.njit(fastmath=_FAST, cache=True, inline="always")
+@intrinsic
+def _exp2i(typingctx, n):
+    """``2ⁿ`` for a float ``n`` holding an integer in the normal exponent range, built from its bits
+    (an add, a shift and bit casts, which vectorize where ``math.ldexp`` does not)."""
+    if not isinstance(n, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        width, mantissa, bias = (32, 23, 127) if n.bitwidth == 32 else (64, 52, 1023)
+        ft, it = context.get_value_type(n), ir.IntType(width)
+        # n + bias + 2^mantissa holds n + bias in its low mantissa bits (no float-to-int conversion,
+        # which AVX2 lacks for float64); shifted up, they are the exponent field of 2ⁿ
+        shifted = builder.fadd(args[0], ir.Constant(ft, float(bias + 2 ** mantissa)))
+        return builder.bitcast(builder.shl(builder.bitcast(shifted, it), ir.Constant(it, mantissa)), ft)
+
+    return n(n), codegen
+
+
+_LOG2E = 1.4426950408889634
+#: ln 2 in two parts (Cody and Waite): ``n·hi`` is exact for the n that occur, ``lo`` the rest.
+_LN2_HI32, _LN2_LO32 = 0.693359375, -2.12194440e-4
+_LN2_HI64, _LN2_LO64 = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+#: Taylor coefficients 1/k! of e^r; |r| ≤ ln2/2 makes degree 7 exact to float32, 12 to float64.
+_C = tuple(1.0 / math.factorial(k) for k in range(13))
+
+
+@nb.njit(fastmath=_EXACT_ORDER, cache=True, inline="always", error_model="numpy")
+def _exp64(t):
+    """``eᵗ`` in float64 as in :func:`_sigmoid_all` (degree 12), without a library call: loops of it vectorize."""
+    n = np.floor(min(max(t * _LOG2E, -1022.0), 1022.0) + 0.5)
+    r = (t - n * _LN2_HI64) - n * _LN2_LO64
+    p = _C[12]
+    p = p * r + _C[11]
+    p = p * r + _C[10]
+    p = p * r + _C[9]
+    p = p * r + _C[8]
+    p = p * r + _C[7]
+    p = p * r + _C[6]
+    p = p * r + _C[5]
+    p = p * r + _C[4]
+    p = p * r + _C[3]
+    p = p * r + _C[2]
+    p = p * r + 1.0
+    p = p * r + 1.0
+    return p * _exp2i(n)
+
+
+@nb.njit(fastmath=_EXACT_ORDER, cache=True, inline="always", error_model="numpy")
+def _log1p01(u):
+    """``ln(1 + u)`` in float64 for ``0 ≤ u ≤ 1``: ``2 atanh s = 2 Σ s²ᵏ⁺¹/(2k+1)``, ``s = u/(2+u) ≤ ⅓``,
+    to ``k = 16`` (the first term left out is below 10⁻¹⁷)."""
+    s = u / (2.0 + u)
+    s2 = s * s
+    p = 1.0 / 33.0
+    p = p * s2 + 1.0 / 31.0
+    p = p * s2 + 1.0 / 29.0
+    p = p * s2 + 1.0 / 27.0
+    p = p * s2 + 1.0 / 25.0
+    p = p * s2 + 1.0 / 23.0
+    p = p * s2 + 1.0 / 21.0
+    p = p * s2 + 1.0 / 19.0
+    p = p * s2 + 1.0 / 17.0
+    p = p * s2 + 1.0 / 15.0
+    p = p * s2 + 1.0 / 13.0
+    p = p * s2 + 1.0 / 11.0
+    p = p * s2 + 1.0 / 9.0
+    p = p * s2 + 1.0 / 7.0
+    p = p * s2 + 1.0 / 5.0
+    p = p * s2 + 1.0 / 3.0
+    p = p * s2 + 1.0
+    return 2.0 * s * p
+
+
+@nb.njit(fastmath=_EXACT_ORDER, cache=True, error_model="numpy")
+def _sigmoid_all(out, count):
+    r"""``σ`` in place on the first ``count`` elements of the contiguous ``out``, vectorized.
+
+    .. math:: e^{-z} = 2^{n} e^{r}, \quad n = \operatorname{round}(-z \log_2 e), \quad
+              r = -z - n \ln 2 \in [-\tfrac{\ln 2}{2}, \tfrac{\ln 2}{2}],
+
+    ``eʳ`` by its Taylor polynomial, ``2ⁿ`` from the exponent bits; ``n`` is clamped to the normal
+    range, where ``σ`` is 0 or 1 to the type's precision. Within a few units in the last place of
+    ``1/(1 + math.exp(-z))``, and about 8 times faster than it on AVX2.
+    """
+    flat = out.reshape(out.size)
+    one = flat.dtype.type(1)
+    if flat.itemsize == 4:
+        for k in range(count):
+            t = -flat[k]
+            n = np.floor(min(max(t * np.float32(_LOG2E), np.float32(-126.0)), np.float32(126.0)) + np.float32(0.5))
+            r = (t - n * np.float32(_LN2_HI32)) - n * np.float32(_LN2_LO32)
+            p = np.float32(_C[7])
+            p = p * r + np.float32(_C[6])
+            p = p * r + np.float32(_C[5])
+            p = p * r + np.float32(_C[4])
+            p = p * r + np.float32(_C[3])
+            p = p * r + np.float32(_C[2])
+            p = p * r + one
+            p = p * r + one
+            flat[k] = one / (one + p * _exp2i(n))
+    else:
+        for k in range(count):
+            flat[k] = one / (one + _exp64(-flat[k]))
+
+
+@nb.njit(fastmath=_FAST, cache=True, inline="always", error_model="numpy")
 def _activate(z, code):
     if code == 0:
         return 1.0 / (1.0 + math.exp(-z))
@@ -92,7 +202,7 @@ def _activate(z, code):
     return z
 
 
-@nb.njit(fastmath=_FAST, cache=True, inline="always")
+@nb.njit(fastmath=_FAST, cache=True, inline="always", error_model="numpy")
 def _slope(a, code):
     """``f'(z)`` from ``a = f(z)``."""
     if code == 0:
@@ -104,7 +214,7 @@ def _slope(a, code):
     return 1.0
 
 
-@nb.njit(fastmath=_FAST, cache=True)
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
 def dense(inp, W, b, out, m):
     """``out[:m] = inp[:m] Wᵀ + b``: inp (B, n_in), W (n_out, n_in), b (n_out,), out (B, n_out).
 
@@ -152,7 +262,7 @@ def dense(inp, W, b, out, m):
             out[ii, jj] += b[jj]
 
 
-@nb.njit(fastmath=_FAST, cache=True)
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
 def _weighted_rows(c, rows, m, out):
     """``out = Σ_i c[i]·rows[i]`` over the first ``m`` rows; c (B,), rows (B, n), out (n,)."""
     n = out.shape[0]
@@ -172,44 +282,49 @@ def _weighted_rows(c, rows, m, out):
         i += 1
 
 
-@nb.njit(fastmath=_FAST, cache=True)
-def _weight_grads(d, inp, m, j, scale, g0, g1):
-    """Rows ``j`` and ``j+1`` of ``scale·δᵀa``: ``g0 = scale Σ_i d[i,j] inp[i]``, ``g1`` with ``j+1``.
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _rows(d, inp, m, j, c, shrink, w0, w1):
+    """Rows ``j`` (w0) and ``j+1`` (w1) of ``w ← shrink·w + c·δᵀa``: ``w0 ← shrink·w0 + c Σ_i d[i,j] inp[i]``.
 
-    Two rows share every load of ``inp``, five examples at a time (the fastest block measured);
-    the first block writes the rows, the others add to them.
+    With ``shrink = 0`` it writes the gradient rows ``c·δᵀa`` (w0, w1 need not hold numbers yet);
+    with ``c = −η/m`` and ``shrink = 1 − ηλ₂`` it is the book's step, added straight into the weights
+    without forming the gradient (one pass less over them; measured 10% faster per epoch).
+    Two rows share every load of ``inp``, five examples at a time (the fastest block measured).
     """
-    n = g0.shape[0]
+    n = w0.shape[0]
+    if shrink == 0:
+        w0[:] = 0
+        w1[:] = 0
+        shrink = w0.dtype.type(1)
     i = 0
     while i + 5 <= m:
-        a0, a1, a2, a3, a4 = d[i, j] * scale, d[i + 1, j] * scale, d[i + 2, j] * scale, d[i + 3, j] * scale, d[i + 4, j] * scale
-        b0, b1, b2, b3, b4 = (d[i, j + 1] * scale, d[i + 1, j + 1] * scale, d[i + 2, j + 1] * scale,
-                              d[i + 3, j + 1] * scale, d[i + 4, j + 1] * scale)
+        a0, a1, a2, a3, a4 = d[i, j] * c, d[i + 1, j] * c, d[i + 2, j] * c, d[i + 3, j] * c, d[i + 4, j] * c
+        b0, b1, b2, b3, b4 = (d[i, j + 1] * c, d[i + 1, j + 1] * c, d[i + 2, j + 1] * c,
+                              d[i + 3, j + 1] * c, d[i + 4, j + 1] * c)
         if i == 0:
             for k in range(n):
                 x0, x1, x2, x3, x4 = inp[0, k], inp[1, k], inp[2, k], inp[3, k], inp[4, k]
-                g0[k] = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
-                g1[k] = b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 + b4 * x4
+                w0[k] = shrink * w0[k] + (a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4)
+                w1[k] = shrink * w1[k] + (b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 + b4 * x4)
         else:
             for k in range(n):
                 x0, x1, x2, x3, x4 = inp[i, k], inp[i + 1, k], inp[i + 2, k], inp[i + 3, k], inp[i + 4, k]
-                g0[k] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
-                g1[k] += b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 + b4 * x4
+                w0[k] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
+                w1[k] += b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 + b4 * x4
         i += 5
     if m < 5:
-        zero = g0.dtype.type(0)
         for k in range(n):
-            g0[k] = zero
-            g1[k] = zero
+            w0[k] *= shrink
+            w1[k] *= shrink
     while i < m:
-        a0, b0 = d[i, j] * scale, d[i, j + 1] * scale
+        a0, b0 = d[i, j] * c, d[i, j + 1] * c
         for k in range(n):
-            g0[k] += a0 * inp[i, k]
-            g1[k] += b0 * inp[i, k]
+            w0[k] += a0 * inp[i, k]
+            w1[k] += b0 * inp[i, k]
         i += 1
 
 
-@nb.njit(fastmath=_FAST, cache=True)
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
 def _step(w, g, s1, s2, eta, reg, opt, hyper, bc1, bc2):
     """Optimizer step and decoupled regularizers on one row ``w`` (n,) with its gradient ``g`` (n,).
 
@@ -260,7 +375,7 @@ def _step(w, g, s1, s2, eta, reg, opt, hyper, bc1, bc2):
         w[k] = x - min(max(x, -t), t)
 
 
-@nb.njit(fastmath=_FAST, cache=True)
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
 def _forward(x, m, Ws, bs, mi, act, cost, acts, zlast):
     """Model ``mi`` on ``x[:m]``: ``acts[l][:m]`` the activations of layer ``l``, ``zlast[:m]`` the
     output layer's pre-activations (the output non-linearity is the cost's: sigmoid or softmax)."""
@@ -271,35 +386,43 @@ def _forward(x, m, Ws, bs, mi, act, cost, acts, zlast):
         n_out = out.shape[1]
         dense(inp, Ws[l][mi], bs[l][mi], out, m)
         if l < L - 1:
-            for i in range(m):
-                for j in range(n_out):
-                    out[i, j] = _activate(out[i, j], act)
+            if act == 0:
+                _sigmoid_all(out, m * n_out)
+            else:
+                for i in range(m):
+                    for j in range(n_out):
+                        out[i, j] = _activate(out[i, j], act)
             continue
         zlast[:m] = out[:m]
-        for i in range(m):
-            if cost == 2:  # softmax
-                top = out[i, 0]
-                for j in range(n_out):
-                    top = max(top, out[i, j])
-                total = 0.0
-                for j in range(n_out):
-                    e = math.exp(out[i, j] - top)
-                    out[i, j] = e
-                    total += e
-                for j in range(n_out):
-                    out[i, j] /= total
-            else:
-                for j in range(n_out):
-                    out[i, j] = _activate(out[i, j], 0)
+        if cost != 2:
+            _sigmoid_all(out, m * n_out)
+            continue
+        for i in range(m):  # softmax
+            top = out[i, 0]
+            for j in range(n_out):
+                top = max(top, out[i, j])
+            total = 0.0
+            for j in range(n_out):
+                e = math.exp(out[i, j] - top)
+                out[i, j] = e
+                total += e
+            for j in range(n_out):
+                out[i, j] /= total
 
 
-@nb.njit(fastmath=_FAST, cache=True)
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
 def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, bc1, bc2,
-                 act, cost, acts, zlast, deltas, grad, cvec):
-    """One step of model ``mi`` on the mini-batch ``x[:m]`` whose targets are ``Y[rows[:m]]``."""
+                 act, cost, acts, zlast, deltas, grad, cvec, seen):
+    """One step of model ``mi`` on the mini-batch ``x[:m]`` whose targets are ``Y[rows[:m]]``; adds the
+    mini-batch's data cost and correct predictions before the step to ``seen[mi]`` (when it has rows)."""
     L = len(Ws)
     inv_m = x.dtype.type(1.0 / m)
+    zero = x.dtype.type(0)
     _forward(x, m, Ws, bs, mi, act, cost, acts, zlast)
+    if seen.shape[0]:  # the running measure: cost and hits before this step
+        c, h = _cost_and_hits(acts[L - 1], zlast, Y, rows, m, cost)
+        seen[mi, 0] += c
+        seen[mi, 1] += h
     # output error δ = ∂fn/∂z
     top = acts[L - 1]
     d = deltas[L - 1]
@@ -322,8 +445,16 @@ def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_
                 for k in range(n_in):
                     below[i, k] *= _slope(a_below[i, k], act)
         g0, g1 = grad[0, :n_in], grad[1, :n_in]
-        for j in range(0, n_out - 1, 2):
-            _weight_grads(d, inp, m, j, inv_m, g0, g1)
+        r = reg_w[l]
+        paired = 0
+        if opt == 0 and r[1] == 0 and r[3] == 0:  # the book's step, fused with the gradient
+            one = x.dtype.type(1)
+            keep = one - eta * r[2]
+            for j in range(0, n_out - 1, 2):
+                _rows(d, inp, m, j, -eta * keep * inv_m, (one - eta * r[0]) * keep, W[j], W[j + 1])
+            paired = n_out - n_out % 2
+        for j in range(paired, n_out - 1, 2):
+            _rows(d, inp, m, j, inv_m, zero, g0, g1)
             _step(W[j], g0, S1w[l][mi][j], S2w[l][mi][j], eta, reg_w[l], opt, hyper, bc1, bc2)
             _step(W[j + 1], g1, S1w[l][mi][j + 1], S2w[l][mi][j + 1], eta, reg_w[l], opt, hyper, bc1, bc2)
         if n_out % 2:
@@ -341,15 +472,17 @@ def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_
         _step(bs[l][mi], gb, S1b[l][mi], S2b[l][mi], eta, reg_b[l], opt, hyper, bc1, bc2)
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, error_model="numpy")
 def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w, reg_b, opt, hyper, t0,
-                act, cost, group):
+                act, cost, group, seen):
     """Train every model for one epoch; returns the optimizer's step count after it.
 
     X (N, d); Y (N, K) targets (one-hot labels); perms (P, N) with P = 1 (shared order) or M;
     Ws[l] (M, n_out, n_in); bs[l] (M, n_out); S1*/S2* optimizer state shaped like the parameters
     (zero-width last axis where unused); eta (M,); reg_w, reg_b (M, L, 4); hyper (3,): μ or
-    (β₁, β₂, ε); t0: Adam's steps so far; group: models per group.
+    (β₁, β₂, ε); t0: Adam's steps so far; group: models per group; seen (M, 2) float64: each model's
+    data cost and correct predictions summed over the epoch's mini-batches, each measured just before
+    its step (the running measure), added to; (0, 2) to skip it.
     """
     M = Ws[0].shape[0]
     N = perms.shape[1]
@@ -380,32 +513,31 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
                     for i in range(m):
                         x[i] = X[rows[i]]
                 _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
-                             opt, hyper, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec)
+                             opt, hyper, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen)
     return t0 + steps
 
 
-@nb.njit(fastmath=_FAST, cache=True)
-def _cost_and_hits(out, z, Y, labels, start, m, cost):
-    """Summed data cost ``fn`` and correct predictions over rows ``start…start+m`` whose output is ``out``.
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _cost_and_hits(out, z, Y, rows, m, cost):
+    """Summed data cost ``fn`` and correct predictions of the first ``m`` outputs, whose targets are ``Y[rows]``.
 
-    ``z`` holds the output layer's pre-activations; ``out`` its activations (overwritten nowhere).
-    Costs as in :mod:`reglab.nn`: cross-entropy ``softplus(z) − y z``, quadratic ``½(a − y)²``,
-    log-likelihood ``−Σ y log softmax(z)``.
+    ``out`` (B, K) the output activations, ``z`` (B, K) their pre-activations; a prediction is correct
+    when its largest output is the target's 1 (one-hot). Costs as in :mod:`reglab.nn`, in float64:
+    cross-entropy ``softplus(z) − y z``, quadratic ``½(a − y)²``, log-likelihood ``−Σ y log softmax(z)``.
     """
     total = 0.0
     hits = 0
     K = out.shape[1]
     for i in range(m):
-        y = Y[start + i]
+        y = Y[rows[i]]
         best = 0
         for j in range(K):
             if out[i, j] > out[i, best]:
                 best = j
-        hits += best == labels[start + i]
-        if cost == 0:
+        hits += y[best] == 1
+        if cost == 0:  # the softplus terms are summed below, over the whole block at once
             for j in range(K):
-                zz = float(z[i, j])
-                total += max(zz, 0.0) + math.log1p(math.exp(-abs(zz))) - y[j] * zz
+                total -= y[j] * float(z[i, j])
         elif cost == 1:
             for j in range(K):
                 e = float(out[i, j]) - y[j]
@@ -416,18 +548,32 @@ def _cost_and_hits(out, z, Y, labels, start, m, cost):
                 top = max(top, float(z[i, j]))
             s = 0.0
             for j in range(K):
-                s += math.exp(float(z[i, j]) - top)
+                s += _exp64(float(z[i, j]) - top)
             lse = top + math.log(s)
             for j in range(K):
                 total -= y[j] * (float(z[i, j]) - lse)
+    if cost == 0:
+        total += _softplus_sum(z, m * K)
     return total, hits
 
 
-@nb.njit(cache=True, parallel=True)
-def evaluate(X, Y, labels, Ws, bs, act, cost, chunk):
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _softplus_sum(z, count):
+    """``Σ softplus(z) = Σ max(z, 0) + ln(1 + e^{−|z|})`` over the first ``count`` elements of the
+    contiguous ``z``, in float64; one vectorized loop (the summation order is LLVM's, fixed per build)."""
+    flat = z.reshape(z.size)
+    total = 0.0
+    for k in range(count):
+        zz = float(flat[k])
+        total += max(zz, 0.0) + _log1p01(_exp64(-abs(zz)))
+    return total
+
+
+@nb.njit(cache=True, parallel=True, error_model="numpy")
+def evaluate(X, Y, Ws, bs, act, cost, chunk):
     """Mean data cost ``C₀`` and accuracy of every model on all of ``X``: two (M,) float64 arrays.
 
-    X (N, d), Y (N, K), labels (N,); Ws[l] (M, n_out, n_in), bs[l] (M, n_out). Chunks of ``chunk``
+    X (N, d), Y (N, K) one-hot targets; Ws[l] (M, n_out, n_in), bs[l] (M, n_out). Chunks of ``chunk``
     examples are spread over the threads; partial sums are added in a fixed order.
     """
     M, N, L = Ws[0].shape[0], X.shape[0], len(Ws)
@@ -441,6 +587,6 @@ def evaluate(X, Y, labels, Ws, bs, act, cost, chunk):
         acts = [np.empty((chunk, Ws[l].shape[1]), X.dtype) for l in range(L)]
         z = np.empty((chunk, Ws[L - 1].shape[1]), X.dtype)
         _forward(X[start:start + m], m, Ws, bs, mi, act, cost, acts, z)
-        costs[mi, c], hits[mi, c] = _cost_and_hits(acts[L - 1], z, Y, labels, start, m, cost)
+        costs[mi, c], hits[mi, c] = _cost_and_hits(acts[L - 1], z, Y, np.arange(start, start + m), m, cost)
     n = max(N, 1)
     return costs.sum(axis=1) / n, hits.sum(axis=1) / n

@@ -40,6 +40,7 @@ from reglab.model import MLP
 from reglab.nn import ACTIVATIONS
 from reglab.regularizers import Param, Regularizer
 
+TRAIN_MEASURES = ("exact", "running")
 WEIGHT_STATS = ("sum", "mean", "l1", "l2", "rms", "var", "max_abs", "frac_small", "zeros")
 SMALL = 1e-3
 
@@ -82,7 +83,7 @@ def evaluate(model: MLP, X: Tensor, y: Tensor, Y: Tensor) -> tuple[Tensor, Tenso
         from reglab import kernel
 
         check_shapes(model, X, Y, "the data to evaluate")
-        cost, acc = kernel.call(kernel.evaluate, X.numpy(), Y.numpy(), y.numpy(), tuple(W.numpy() for W in model.weights),
+        cost, acc = kernel.call(kernel.evaluate, X.numpy(), Y.numpy(), tuple(W.numpy() for W in model.weights),
                                 tuple(b.numpy() for b in model.biases), kernel.ACTIVATION_CODES[model.activation.name],
                                 kernel.COST_CODES[model.cost.name], 256)
         return torch.from_numpy(cost), torch.from_numpy(acc)
@@ -135,14 +136,32 @@ class Monitor:
         Per-layer weight statistics.
     saturation_examples : int
         Size of the fixed batch (the first examples of the validation split, else training) for saturation; 0 = off.
+    train : {"exact", "running"}
+        How the training split is measured. ``exact``: a pass over it after the epoch, with the
+        epoch's final weights (as the book's ``monitor_training_*``). ``running``: the mean over the
+        epoch's mini-batches of the cost and accuracy each had just before its step (as Keras and
+        Lightning report training metrics), measured by the steps themselves at almost no cost. It
+        lags the exact value while the weights still move much within an epoch. Epoch 0 is exact.
     """
 
     splits: tuple[str, ...] = ("train", "validation", "test")
     weights: bool = True
     saturation_examples: int = 1000
+    train: str = "exact"
+
+    def __post_init__(self):
+        if self.train not in TRAIN_MEASURES:
+            raise ValueError(f"Monitor.train must be one of {', '.join(TRAIN_MEASURES)}, got {self.train!r}")
+
+    @property
+    def running(self) -> bool:
+        """Whether the steps should measure the running training cost and accuracy."""
+        return self.train == "running" and "train" in self.splits
 
     @torch.no_grad()
-    def __call__(self, model: MLP, data, regularizer: Regularizer, n: int) -> dict:
+    def __call__(self, model: MLP, data, regularizer: Regularizer, n: int, seen: tuple[Tensor, Tensor] | None = None) -> dict:
+        """The record of the models as they are; ``seen`` = (cost sum, correct count), each (M,), over the
+        epoch's mini-batches: the running measure of the training split (used when :attr:`running`)."""
         record: dict = {}
         pen = penalty(model, regularizer, n)
         record["penalty"] = pen
@@ -150,7 +169,10 @@ class Monitor:
             s = getattr(data, split, None)
             if s is None:
                 continue
-            cost, acc = evaluate(model, s.X, s.y, s.Y)
+            if split == "train" and self.running and seen is not None:
+                cost, acc = (v.to(pen.device, torch.float64) / len(s) for v in seen)
+            else:
+                cost, acc = evaluate(model, s.X, s.y, s.Y)
             record[f"{split}_cost"] = cost
             record[f"{split}_total_cost"] = cost + pen
             record[f"{split}_accuracy"] = acc

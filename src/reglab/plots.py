@@ -18,8 +18,9 @@ def _label(models: list[dict], m: int) -> str:
     return f"λ={s['lmbda']:g}, η={s['eta']:g}, seed {s['seed']}"
 
 
-def accuracy_and_cost(history: History, models: list[dict]) -> Figure:
-    """Accuracy and cost (data cost and data + penalty) per epoch, per model and split."""
+def accuracy_and_cost(history: History, models: list[dict], train_measure: str = "exact") -> Figure:
+    """Accuracy and cost (data cost and data + penalty) per epoch, per model and split; the training
+    split's label says how it was measured (``running`` or ``exact``, see :class:`~reglab.monitors.Monitor`)."""
     fig = Figure(figsize=(11, 4.2))
     ax_acc, ax_cost = fig.subplots(1, 2)
     epochs = np.array(history.epochs)
@@ -28,8 +29,9 @@ def accuracy_and_cost(history: History, models: list[dict]) -> Figure:
         color = f"C{m % 10}"
         for split, ls in styles.items():
             if history.has(f"{split}_accuracy"):
+                name = f"train ({train_measure})" if split == "train" else split
                 ax_acc.plot(epochs, 100 * history.get(f"{split}_accuracy")[:, m], ls, color=color,
-                            label=f"{split} · {_label(models, m)}" if len(models) <= 6 else (split if m == 0 else None))
+                            label=f"{name} · {_label(models, m)}" if len(models) <= 6 else (name if m == 0 else None))
                 ax_cost.plot(epochs, history.get(f"{split}_cost")[:, m], ls, color=color)
                 ax_cost.plot(epochs, history.get(f"{split}_total_cost")[:, m], ls, color=color, alpha=0.35)
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")

@@ -50,7 +50,7 @@ def write_run(result: TrainResult, out: str | Path, summary: dict | None = None)
     save_npz(out / "weights_initial.npz", fit.initial)
     final = fit.model.numpy_params()
     save_npz(out / "weights_final.npz", final)
-    save_figure(plots.accuracy_and_cost(fit.history, result.models), out / "accuracy_cost.png")
+    save_figure(plots.accuracy_and_cost(fit.history, result.models, result.config.monitor_train), out / "accuracy_cost.png")
     save_figure(plots.layer_rms(fit.history, result.models, result.sizes), out / "layer_rms.png")
     save_figure(plots.weight_histograms(fit.initial, final), out / "weight_histograms.png")
     write_json(out / "summary.json", summary)  # last: its presence marks a complete run

@@ -50,8 +50,12 @@ class TensorSteps:
         self.grads = [torch.empty_like(p) for p in self.params]  # reused every step
         self.threads = auto_threads(model) if threads == 0 else threads
 
-    def epoch(self, train, perms: Tensor) -> None:
-        """Steps over ``train`` (a :class:`~reglab.train.TensorSplit`) in the orders ``perms`` (P, N)."""
+    def epoch(self, train, perms: Tensor, running: bool = False) -> tuple[Tensor, Tensor] | None:
+        """Steps over ``train`` (a :class:`~reglab.train.TensorSplit`) in the orders ``perms`` (P, N).
+
+        With ``running``, returns each model's data cost summed over the epoch's mini-batches and its
+        count of correct predictions, each mini-batch measured just before its step: two (M,) tensors.
+        """
         from reglab.train import torch_threads
 
         model, reg, params, grads = self.model, self.regularizer, self.params, self.grads
@@ -60,9 +64,14 @@ class TensorSteps:
             batches = zip(train.X[perms[0]].split(self.batch_size), train.Y[perms[0]].split(self.batch_size))
         else:  # x (M, m, d)
             batches = ((train.X[idx], train.Y[idx]) for idx in perms.split(self.batch_size, dim=1))
+        seen = (torch.zeros(model.M, dtype=torch.float64, device=train.X.device),
+                torch.zeros(model.M, dtype=torch.int64, device=train.X.device)) if running else None
         with torch_threads(self.threads):
             for x, y in batches:
                 zs, acts = model.forward(x)
+                if seen is not None:
+                    seen[0].add_(model.cost.fn(zs[-1], acts[-1], y))
+                    seen[1].add_((acts[-1].argmax(dim=-1) == y.argmax(dim=-1)).sum(dim=-1))
                 model.backward(y, zs, acts, grads[0::2], grads[1::2])
                 for p, info, g in zip(params, self.infos, grads):
                     reg.add_grad(p, info, g)
@@ -71,6 +80,7 @@ class TensorSteps:
                     new = reg.prox(p, e, info)
                     if new is not p:
                         p.copy_(new)
+        return seen
 
 
 def auto_threads(model: MLP) -> int | None:
@@ -170,18 +180,21 @@ class CompiledSteps:
             return f"regularizer {regularizer!r} has no elementwise form"
         return None
 
-    def epoch(self, train, perms: Tensor) -> None:
-        """Steps over ``train`` (a :class:`~reglab.train.TensorSplit`) in the orders ``perms`` (P, N)."""
+    def epoch(self, train, perms: Tensor, running: bool = False) -> tuple[Tensor, Tensor] | None:
+        """Steps over ``train`` (a :class:`~reglab.train.TensorSplit`) in the orders ``perms`` (P, N);
+        ``running`` as in :meth:`TensorSteps.epoch`."""
         if self._data is None or self._data[0] is not train:
             check_shapes(self.model, train.X, train.Y, "the training data")
             self._data = (train, train.X.numpy(), train.Y.numpy())
         _, X, Y = self._data
+        seen = np.zeros((self.model.M if running else 0, 2))
         with self.kernel.threads(self.threads):
             self.t = self.kernel.call(
                 self.kernel.train_epoch,
                 X, Y, perms.numpy(), self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,
-                self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost, self.group,
+                self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost, self.group, seen,
             )
+        return (torch.from_numpy(seen[:, 0].copy()), torch.from_numpy(seen[:, 1].copy())) if running else None
 
 
 def make_steps(engine: str, model: MLP, regularizer: Regularizer, optimizer, eta: Tensor, n: int, batch_size: int,

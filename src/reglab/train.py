@@ -229,11 +229,11 @@ def fit(
     with torch.no_grad():
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
-            steps.epoch(data.train, orders(n, gens))
+            seen = steps.epoch(data.train, orders(n, gens), running=monitor.running)
             if model.device.type == "cuda":
                 torch.cuda.synchronize()
             train_seconds += time.perf_counter() - t0
-            record = history.append(epoch, monitor(model, data, regularizer, n))
+            record = history.append(epoch, monitor(model, data, regularizer, n, seen))
             for callback in (stop_diverged, *callbacks):
                 callback(epoch, record, run)
             if not run.active.any():

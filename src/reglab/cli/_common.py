@@ -108,7 +108,8 @@ def execute(config: TrainConfig, args, epoch_callbacks=()):
 
 def models_table(summary: dict) -> Table:
     t = Table(title=f"{summary['data']} {summary['sizes']} · {summary['regularizer']} · {summary['train_seconds']:.3g} s training")
-    for col in ("model", "λ", "η", "seed", "train acc", "val acc", "best val (epoch)", "test acc at best", "status"):
+    train = "train acc (running)" if summary.get("train_measure") == "running" else "train acc"
+    for col in ("model", "λ", "η", "seed", train, "val acc", "best val (epoch)", "test acc at best", "status"):
         t.add_column(col, justify="right")
     for m in summary["models"]:
         status = f"diverged (epoch {m['diverged_epoch']})" if m["diverged"] else (

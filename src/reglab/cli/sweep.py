@@ -146,11 +146,13 @@ def _num(x: float, fmt: str) -> str:
     return format(x, fmt) if np.isfinite(x) else "—"
 
 
-def curve_table(curve: Curve, title: str) -> Table:
-    """The λ curve: accuracies in % as mean ± sd over seeds; ★ marks λ_best, ◆ λ_1se."""
+def curve_table(curve: Curve, title: str, train_measure: str = "exact") -> Table:
+    """The λ curve: accuracies in % as mean ± sd over seeds; ★ marks λ_best, ◆ λ_1se; ``train_measure``
+    as in :class:`~reglab.monitors.Monitor`."""
     from reglab.sweep.plots import L1_KINDS
 
-    t = Table(title=title, caption="mean ± sd over seeds · test is reported, never used to choose λ")
+    t = Table(title=title, caption="mean ± sd over seeds · test is reported, never used to choose λ"
+              + (" · train: running mean over the last epoch" if train_measure == "running" else ""))
     layers = curve.layers()
     l1 = curve.settings.get("reg") in L1_KINDS
     cols = ["λ", "seeds", "train %", "validation %", "test %", "val cost", *(f"‖W{l}‖" for l in layers),
@@ -221,7 +223,7 @@ def run(args) -> int:
         return 0
     for curve in result.curves:
         sizes = next((r["sizes"] for r in result.rows if all(r.get(k) == v for k, v in curve.settings.items())), "")
-        stdout.print(curve_table(curve, f"{curve.label()} · {ds.name} [{sizes}] · {base.epochs} epochs"))
+        stdout.print(curve_table(curve, f"{curve.label()} · {ds.name} [{sizes}] · {base.epochs} epochs", base.monitor_train))
         stdout.print(choice_line(curve))
     stdout.print(f"{result.trained} cells trained, {result.reused} reused · results: {result.out / 'results.csv'}"
                  + ("" if args.no_plots else f" · plots: {result.out}/curve_*.png"))

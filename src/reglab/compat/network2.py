@@ -369,6 +369,7 @@ class KernelPasses:
         self.none_b = tuple(np.zeros(b.shape[:-1] + (0,), dtype=dt) for b in self.bs)
         self.hyper = np.zeros(3, dtype=dt)
         self.cost = kernel.COST_CODES[model.cost.name]
+        self.unmeasured = np.zeros((0, 2))  # no running measure: the book's monitors measure after the epoch
 
     def __call__(self, order) -> None:
         kernel = self.kernel
@@ -376,7 +377,7 @@ class KernelPasses:
         with kernel.threads(1):
             kernel.call(kernel.train_epoch, self.X, self.T, perms, self.batch_size, self.Ws, self.bs, self.none_w,
                         self.none_w, self.none_b, self.none_b, self.eta, self.reg_w, self.reg_b, kernel.SGD, self.hyper,
-                        0, kernel.ACTIVATION_CODES["sigmoid"], self.cost, 1)
+                        0, kernel.ACTIVATION_CODES["sigmoid"], self.cost, 1, self.unmeasured)
 
 
 def outputs(model: MLP, X: Tensor, chunk: int = 1_000) -> Tensor:
