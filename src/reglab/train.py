@@ -14,7 +14,9 @@ One step on a mini-batch of size ``m`` (the last of an epoch may be smaller):
 The steps of an epoch run as a tensor program or as one compiled call on the
 CPU (:mod:`reglab.steps`); both compute the above and are tested equal.
 
-After each epoch the monitor measures, and callbacks may change ``η`` or stop
+After each epoch the monitor measures (the training split, if it asks for the
+running measure, from the cost and accuracy the steps saw just before each step;
+see :class:`~reglab.monitors.Monitor`), and callbacks may change ``η`` or stop
 models (a stopped model is frozen by ``η = 0`` and keeps its place in the
 batch). A model whose weights or cost become non-finite is stopped and marked
 diverged with its epoch; the others go on.
