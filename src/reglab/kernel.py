@@ -15,6 +15,12 @@ then the optimizer's step with ``η`` of the model, then the decoupled parts:
 ``w ← (1 − η d) w`` and ``w ← w − clip(w, −η t, η t)`` (soft-thresholding).
 ``λ₂, λ₁, d, t`` are the regularizers' elementwise form
 (:meth:`reglab.regularizers.Regularizer.elementwise`), per model and parameter.
+Plain SGD without soft-thresholding (the book's step) adds ``−(η/m) δᵀa`` straight
+into the shrunk weights instead of forming ``g`` first. Sigmoids and the cost's
+exponentials and logarithms are polynomials written so that their loops vectorize
+(no library calls), within a few units in the last place.
+The steps can also sum each mini-batch's data cost and correct predictions before
+its step: the running measure of the training split.
 
 Models are independent, so the kernel trains them in groups that share each
 mini-batch's gathered rows and fit in cache, group after group (and groups on
