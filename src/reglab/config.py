@@ -16,7 +16,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from reglab.choices import ACTIVATIONS, COSTS, INITIALIZERS, OPTIMIZERS, REGULARIZERS
+from reglab.choices import ACTIVATIONS, COSTS, ENGINES, INITIALIZERS, OPTIMIZERS, REGULARIZERS, TRAIN_MEASURES
 from reglab.errors import ReglabError
 
 
@@ -59,12 +59,12 @@ class TrainConfig:
     per_model_order: bool = _f(False, "give each model its own mini-batch order (default: all share one, common random numbers)")
     device: str = _f("auto", "cpu, cuda, or auto (cuda when present)", choices=("auto", "cpu", "cuda"))
     threads: int = _f(0, "CPU threads of the training steps (0: automatic: the compiled engine spreads groups of models over every core, with the same numbers as on one; the tensor engine uses 1)")
-    engine: str = _f("auto", "training steps: compiled (one compiled call per epoch, CPU), tensor (torch ops per mini-batch, any device), auto (compiled where it applies)", choices=("auto", "compiled", "tensor"))
+    engine: str = _f("auto", "training steps: compiled (one compiled call per epoch, CPU), tensor (torch ops per mini-batch, any device), auto (compiled where it applies)", choices=ENGINES)
     dtype: str = _f("float32", "floating-point type", choices=("float32", "float64"))
     early_stop: int = _f(0, "stop a model after N epochs without better validation accuracy (0: off)")
     schedule: int = _f(0, "the book's schedule: halve η after N epochs without progress, stop at η/128 (0: off)")
     monitor: tuple[str, ...] = _f(("train", "validation", "test"), "splits to evaluate every epoch")
-    monitor_train: str = _f("running", "how the training split is measured: running (the mean over the epoch's mini-batches, each just before its step, as Keras reports it; almost free) or exact (a pass after the epoch with its final weights, as the book's monitor_training_*)", choices=("running", "exact"))
+    monitor_train: str = _f("running", "how the training split is measured: running (the mean over the epoch's mini-batches, each just before its step, as Keras reports it; almost free) or exact (a pass after the epoch with its final weights, as the book's monitor_training_*)", choices=TRAIN_MEASURES)
 
     def __post_init__(self):
         self.validate()

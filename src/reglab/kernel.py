@@ -119,6 +119,22 @@ _C = tuple(1.0 / math.factorial(k) for k in range(13))
 
 
 @nb.njit(fastmath=_EXACT_ORDER, cache=True, inline="always", error_model="numpy")
+def _exp32(t):
+    """``eᵗ`` in float32 as in :func:`_sigmoid_all` (degree 7), without a library call: loops of it vectorize."""
+    n = np.floor(min(max(t * np.float32(_LOG2E), np.float32(-126.0)), np.float32(126.0)) + np.float32(0.5))
+    r = (t - n * np.float32(_LN2_HI32)) - n * np.float32(_LN2_LO32)
+    p = np.float32(_C[7])
+    p = p * r + np.float32(_C[6])
+    p = p * r + np.float32(_C[5])
+    p = p * r + np.float32(_C[4])
+    p = p * r + np.float32(_C[3])
+    p = p * r + np.float32(_C[2])
+    p = p * r + np.float32(1.0)
+    p = p * r + np.float32(1.0)
+    return p * _exp2i(n)
+
+
+@nb.njit(fastmath=_EXACT_ORDER, cache=True, inline="always", error_model="numpy")
 def _exp64(t):
     """``eᵗ`` in float64 as in :func:`_sigmoid_all` (degree 12), without a library call: loops of it vectorize."""
     n = np.floor(min(max(t * _LOG2E, -1022.0), 1022.0) + 0.5)
@@ -195,18 +211,7 @@ def _sigmoid_all(out, count):
     one = flat.dtype.type(1)
     if flat.itemsize == 4:
         for k in range(count):
-            t = -flat[k]
-            n = np.floor(min(max(t * np.float32(_LOG2E), np.float32(-126.0)), np.float32(126.0)) + np.float32(0.5))
-            r = (t - n * np.float32(_LN2_HI32)) - n * np.float32(_LN2_LO32)
-            p = np.float32(_C[7])
-            p = p * r + np.float32(_C[6])
-            p = p * r + np.float32(_C[5])
-            p = p * r + np.float32(_C[4])
-            p = p * r + np.float32(_C[3])
-            p = p * r + np.float32(_C[2])
-            p = p * r + one
-            p = p * r + one
-            flat[k] = one / (one + p * _exp2i(n))
+            flat[k] = one / (one + _exp32(-flat[k]))
     else:
         for k in range(count):
             flat[k] = one / (one + _exp64(-flat[k]))
@@ -214,8 +219,7 @@ def _sigmoid_all(out, count):
 
 @nb.njit(fastmath=_FAST, cache=True, inline="always", error_model="numpy")
 def _activate(z, code):
-    if code == 0:
-        return 1.0 / (1.0 + math.exp(-z))
+    """``f(z)`` for tanh (1), relu (2) and linear (3); sigmoid (0) is :func:`_sigmoid_all`, vectorized."""
     if code == 1:
         return math.tanh(z)
     if code == 2:

@@ -36,11 +36,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from reglab.choices import TRAIN_MEASURES
 from reglab.model import MLP
 from reglab.nn import ACTIVATIONS
 from reglab.regularizers import Param, Regularizer
 
-TRAIN_MEASURES = ("exact", "running")
 WEIGHT_STATS = ("sum", "mean", "l1", "l2", "rms", "var", "max_abs", "frac_small", "zeros")
 SMALL = 1e-3
 

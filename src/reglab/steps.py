@@ -24,12 +24,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from reglab.choices import ENGINES
 from reglab.errors import ReglabError
 from reglab.model import MLP
 from reglab.nn import ACTIVATIONS, COSTS
 from reglab.regularizers import Param, Regularizer
 
-ENGINES = ("auto", "compiled", "tensor")
 
 
 def orders(N: int, gens: Sequence[torch.Generator]) -> Tensor:
