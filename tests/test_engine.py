@@ -217,3 +217,79 @@ def test_weight_stats_by_hand():
     assert s["l2"] == pytest.approx(np.sqrt(10.00000025)) and s["rms"] == pytest.approx(np.sqrt(10.00000025 / 4))
     assert s["var"] == pytest.approx(np.var([1, -3, 0, 0.0005])) and s["max_abs"] == 3.0
     assert s["frac_small"] == 0.5 and s["zeros"] == 1.0
+
+
+class _Calls:
+    """A callback that remembers every call: (epoch, the record's numbers, the η it saw)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, epoch, record, run):
+        self.calls.append((epoch, {k: v.copy() for k, v in record.items()}, run.eta.clone()))
+
+
+def _same_records(a, b):
+    return a.history.epochs == b.history.epochs and all(
+        x.keys() == y.keys() and all(np.array_equal(x[k], y[k], equal_nan=True) for k in x)
+        for x, y in zip(a.history.records, b.history.records))
+
+
+@pytest.mark.parametrize("engine", ["compiled", "tensor"])
+@pytest.mark.parametrize("plateau", [None, "halving", "early-stop", "diverging"])
+@pytest.mark.parametrize("train_measure", ["running", "exact"])
+def test_measuring_beside_training_gives_the_records_calls_and_weights_of_measuring_in_turn(engine, plateau, train_measure):
+    data = _data(n=60, dtype=torch.float32)
+    results, calls = [], []
+    for beside in (False, True):
+        m = MLP.initialize([5, 6, 3], seeds=[0, 1], init="default", dtype=torch.float32)
+        callbacks = {"halving": [HalvingSchedule(1)], "early-stop": [EarlyStopping(1)]}.get(plateau, [])
+        eta = [0.5, 1e30] if plateau == "diverging" else [0.5, 0.2]
+        spy = _Calls()
+        results.append(fit(m, data, epochs=7, batch_size=4, eta=eta, regularizer=L2(0.5), optimizer=Adam() if engine == "tensor" else SGD(),
+                           monitor=Monitor(train=train_measure), callbacks=[*callbacks, spy], engine=engine, beside=beside))
+        calls.append(spy.calls)
+    a, b = results
+    assert (a.meta["monitor_beside"], b.meta["monitor_beside"]) == (False, True)
+    assert _same_records(a, b)
+    assert [(e, eta.tolist()) for e, _, eta in calls[0]] == [(e, eta.tolist()) for e, _, eta in calls[1]]
+    for p, q in zip([*a.model.weights, *a.model.biases], [*b.model.weights, *b.model.biases]):
+        assert np.array_equal(p.numpy(), q.numpy(), equal_nan=True)  # a diverged model's weights are NaN
+    assert a.run.stopped_epoch == b.run.stopped_epoch and a.run.diverged_epoch == b.run.diverged_epoch
+    if plateau == "early-stop":  # every model stopped before the last epoch: the loop ended early
+        assert not b.run.active.any() and len(b.history.epochs) < 8
+    if plateau == "diverging":
+        assert b.run.diverged_epoch[1] == 1
+
+
+@pytest.mark.parametrize("engine", ["compiled", "tensor"])
+def test_steps_restore_what_they_saved_and_train_the_same_epoch_again(engine):
+    from reglab.steps import make_steps, orders
+    from reglab.rng import generator
+
+    data = _data(n=60, dtype=torch.float32)
+    m = MLP.initialize([5, 6, 3], seeds=[0, 1], init="default", dtype=torch.float32)
+    steps = make_steps(engine, m, L2(0.5), Adam(), torch.tensor([0.1, 0.05]), 60, 4, 0)
+    perms = orders(60, [generator(0, "order")])
+    steps.epoch(data.train, perms)
+    saved = steps.save()
+    steps.epoch(data.train, perms)
+    once = [p.clone() for p in (*m.weights, *m.biases)]
+    assert not torch.equal(once[0], saved.weights[0])
+    steps.restore(saved)
+    assert all(torch.equal(p, q) for p, q in zip((*m.weights, *m.biases), (*saved.weights, *saved.biases)))
+    steps.epoch(data.train, perms)  # the optimizer's state and step count came back too: the same epoch again
+    assert all(torch.equal(p, q) for p, q in zip((*m.weights, *m.biases), once))
+
+
+def test_measuring_beside_is_chosen_where_the_steps_leave_a_core_idle(monkeypatch):
+    import os
+
+    from reglab.steps import make_steps
+
+    m = MLP.initialize([5, 6, 3], seeds=[0], dtype=torch.float32)
+    steps = make_steps("compiled", m, L2(0.5), SGD(), torch.tensor([0.1]), 60, 4, 0)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert steps.threads == 1 and steps.leaves_core_idle()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert not steps.leaves_core_idle()

@@ -222,3 +222,14 @@ def test_monitor_train_measure_is_checked():
     with pytest.raises(ValueError, match="Monitor.train must be one of exact, running"):
         Monitor(train="lagging")
     assert not Monitor(splits=("validation",), train="running").running
+
+
+@pytest.mark.parametrize("cost", ["cross-entropy", "quadratic", "log-likelihood"])
+def test_evaluation_on_one_thread_gives_the_numbers_of_every_thread_bit_for_bit(cost):
+    from reglab.monitors import evaluate
+
+    for dtype in (F64, torch.float32):
+        model = MLP.initialize((6, 9, 5, 3), seeds=(0, 1, 2), init="large", cost=cost, dtype=dtype)
+        s = _data(n=1500, dtype=dtype).train
+        for a, b in zip(evaluate(model, s.X, s.y, s.Y), evaluate(model, s.X, s.y, s.Y, one_thread=True)):
+            assert torch.equal(a, b)

@@ -497,7 +497,7 @@ def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_
         _step(bs[l][mi], gb, S1b[l][mi], S2b[l][mi], eta, reg_b[l], opt, hyper, bc1, bc2)
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
+@nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w, reg_b, opt, hyper, t0,
                 act, cost, group, seen):
     """Train every model for one epoch; returns the optimizer's step count after it.
@@ -507,7 +507,8 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
     (zero-width last axis where unused); eta (M,); reg_w, reg_b (M, L, 4); hyper (3,): μ or
     (β₁, β₂, ε); t0: Adam's steps so far; group: models per group; seen (M, 2) float64: each model's
     data cost and correct predictions summed over the epoch's mini-batches, each measured just before
-    its step (the running measure), added to; (0, 2) to skip it.
+    its step (the running measure), added to; (0, 2) to skip it. It does not hold Python's lock, so that
+    a thread may measure the previous epoch's weights meanwhile (:func:`reglab.train.fit`).
     """
     M = Ws[0].shape[0]
     N = perms.shape[1]
@@ -605,6 +606,18 @@ def _softplus_sum(z, a, count):
     return float(total)
 
 
+@nb.njit(cache=True, error_model="numpy")
+def _evaluate_chunk(X, Y, Ws, bs, act, cost, chunk, mi, c, costs, hits):
+    """Chunk ``c`` of ``X`` through model ``mi``: its data cost and hits into ``costs[mi, c]``, ``hits[mi, c]``."""
+    L = len(Ws)
+    start = c * chunk
+    m = min(chunk, X.shape[0] - start)
+    acts = [np.empty((chunk, Ws[l].shape[1]), X.dtype) for l in range(L)]
+    z = np.empty((chunk, Ws[L - 1].shape[1]), X.dtype)
+    _forward(X[start:start + m], m, Ws, bs, mi, act, cost, acts, z)
+    costs[mi, c], hits[mi, c] = _cost_and_hits(acts[L - 1], z, Y, np.arange(start, start + m), m, cost)
+
+
 @nb.njit(cache=True, parallel=True, error_model="numpy")
 def evaluate(X, Y, Ws, bs, act, cost, chunk):
     """Mean data cost ``C₀`` and accuracy of every model on all of ``X``: two (M,) float64 arrays.
@@ -612,17 +625,25 @@ def evaluate(X, Y, Ws, bs, act, cost, chunk):
     X (N, d), Y (N, K) one-hot targets; Ws[l] (M, n_out, n_in), bs[l] (M, n_out). Chunks of ``chunk``
     examples are spread over the threads; partial sums are added in a fixed order.
     """
-    M, N, L = Ws[0].shape[0], X.shape[0], len(Ws)
+    M, N = Ws[0].shape[0], X.shape[0]
     n_chunks = (N + chunk - 1) // chunk
     costs = np.zeros((M, n_chunks))
     hits = np.zeros((M, n_chunks))
     for job in nb.prange(M * n_chunks):
-        mi, c = job // n_chunks, job % n_chunks
-        start = c * chunk
-        m = min(chunk, N - start)
-        acts = [np.empty((chunk, Ws[l].shape[1]), X.dtype) for l in range(L)]
-        z = np.empty((chunk, Ws[L - 1].shape[1]), X.dtype)
-        _forward(X[start:start + m], m, Ws, bs, mi, act, cost, acts, z)
-        costs[mi, c], hits[mi, c] = _cost_and_hits(acts[L - 1], z, Y, np.arange(start, start + m), m, cost)
+        _evaluate_chunk(X, Y, Ws, bs, act, cost, chunk, job // n_chunks, job % n_chunks, costs, hits)
+    n = max(N, 1)
+    return costs.sum(axis=1) / n, hits.sum(axis=1) / n
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def evaluate_serial(X, Y, Ws, bs, act, cost, chunk):
+    """:func:`evaluate` on the calling thread alone, without holding Python's lock: beside a training
+    epoch on another core. The same chunks summed in the same order: the same numbers, bit for bit."""
+    M, N = Ws[0].shape[0], X.shape[0]
+    n_chunks = (N + chunk - 1) // chunk
+    costs = np.zeros((M, n_chunks))
+    hits = np.zeros((M, n_chunks))
+    for job in range(M * n_chunks):
+        _evaluate_chunk(X, Y, Ws, bs, act, cost, chunk, job // n_chunks, job % n_chunks, costs, hits)
     n = max(N, 1)
     return costs.sum(axis=1) / n, hits.sum(axis=1) / n

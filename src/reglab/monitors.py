@@ -71,11 +71,12 @@ def _chunk_size(model: MLP, budget_bytes: int = 1 << 28) -> int:
 
 
 @torch.no_grad()
-def evaluate(model: MLP, X: Tensor, y: Tensor, Y: Tensor) -> tuple[Tensor, Tensor]:
+def evaluate(model: MLP, X: Tensor, y: Tensor, Y: Tensor, one_thread: bool = False) -> tuple[Tensor, Tensor]:
     """``(cost, accuracy)`` per model ``(M,)`` on ``X`` (N, d): mean data cost ``C₀`` and fraction correct.
 
     On the CPU the compiled kernel (:func:`reglab.kernel.evaluate`) does it, chunks of examples
-    spread over every core and summed in a fixed order. Elsewhere, torch.
+    spread over every core (``one_thread``: on the calling thread alone) and summed in a fixed order,
+    the same numbers either way. Elsewhere, torch.
     """
     from reglab.steps import check_shapes, uncompiled
 
@@ -83,7 +84,8 @@ def evaluate(model: MLP, X: Tensor, y: Tensor, Y: Tensor) -> tuple[Tensor, Tenso
         from reglab import kernel
 
         check_shapes(model, X, Y, "the data to evaluate")
-        cost, acc = kernel.call(kernel.evaluate, X.numpy(), Y.numpy(), tuple(W.numpy() for W in model.weights),
+        compiled = kernel.evaluate_serial if one_thread else kernel.evaluate
+        cost, acc = kernel.call(compiled, X.numpy(), Y.numpy(), tuple(W.numpy() for W in model.weights),
                                 tuple(b.numpy() for b in model.biases), kernel.ACTIVATION_CODES[model.activation.name],
                                 kernel.COST_CODES[model.cost.name], 256)
         return torch.from_numpy(cost), torch.from_numpy(acc)
@@ -159,9 +161,11 @@ class Monitor:
         return self.train == "running" and "train" in self.splits
 
     @torch.no_grad()
-    def __call__(self, model: MLP, data, regularizer: Regularizer, n: int, seen: tuple[Tensor, Tensor] | None = None) -> dict:
+    def __call__(self, model: MLP, data, regularizer: Regularizer, n: int, seen: tuple[Tensor, Tensor] | None = None,
+                 one_thread: bool = False) -> dict:
         """The record of the models as they are; ``seen`` = (cost sum, correct count), each (M,), over the
-        epoch's mini-batches: the running measure of the training split (used when :attr:`running`)."""
+        epoch's mini-batches: the running measure of the training split (used when :attr:`running`).
+        ``one_thread``: evaluate the splits on the calling thread alone (beside training on another core)."""
         record: dict = {}
         pen = penalty(model, regularizer, n)
         record["penalty"] = pen
@@ -172,7 +176,7 @@ class Monitor:
             if split == "train" and self.running and seen is not None:
                 cost, acc = (v.to(pen.device, torch.float64) / len(s) for v in seen)
             else:
-                cost, acc = evaluate(model, s.X, s.y, s.Y)
+                cost, acc = evaluate(model, s.X, s.y, s.Y, one_thread)
             record[f"{split}_cost"] = cost
             record[f"{split}_total_cost"] = cost + pen
             record[f"{split}_accuracy"] = acc

@@ -18,7 +18,10 @@ form; the tests train every combination both ways and compare.
 
 from __future__ import annotations
 
-from typing import Sequence
+import copy
+import os
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -31,13 +34,50 @@ from reglab.nn import ACTIVATIONS, COSTS
 from reglab.regularizers import Param, Regularizer
 
 
+@dataclass(frozen=True)
+class Saved:
+    """The state of the steps between two epochs: copies of the parameters and of the optimizer's state."""
+
+    weights: list[Tensor]  # weights[l] (M, n_out, n_in)
+    biases: list[Tensor]  # biases[l] (M, n_out)
+    optimizer: Any
+
+    def model(self, like: MLP) -> MLP:
+        """The saved parameters as a model shaped like ``like`` (no copy: do not train it)."""
+        return MLP(self.weights, self.biases, like.activation, like.cost)
+
+
+class _Steps:
+    """What both forms share: saving and restoring their state, and whether they leave a core idle."""
+
+    model: MLP
+    threads: int | None
+
+    def save(self) -> Saved:
+        """Copies of the parameters and of the optimizer's state, for :meth:`restore`."""
+        return Saved([W.clone() for W in self.model.weights], [b.clone() for b in self.model.biases],
+                     self._save_optimizer())
+
+    def restore(self, saved: Saved) -> None:
+        """Put the parameters and the optimizer's state back as :meth:`save` found them (in place)."""
+        for p, q in zip((*self.model.weights, *self.model.biases), (*saved.weights, *saved.biases)):
+            p.copy_(q)
+        self._restore_optimizer(saved.optimizer)
+
+    def leaves_core_idle(self) -> bool:
+        """Whether the steps run on the CPU on fewer threads than this process has cores (one is free to measure)."""
+        if self.model.device.type != "cpu" or self.threads is None:
+            return False
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return self.threads < cores
+
 
 def orders(N: int, gens: Sequence[torch.Generator]) -> Tensor:
     """Mini-batch orders of one epoch: ``(P, N)`` int64, one row per generator (P = 1: shared by all models)."""
     return torch.stack([torch.randperm(N, generator=g) for g in gens])
 
 
-class TensorSteps:
+class TensorSteps(_Steps):
     """One epoch of mini-batch steps as tensor operations (any device, any regularizer and optimizer)."""
 
     def __init__(self, model: MLP, regularizer: Regularizer, optimizer, eta: Tensor, n: int, batch_size: int, threads):
@@ -82,6 +122,12 @@ class TensorSteps:
                         p.copy_(new)
         return seen
 
+    def _save_optimizer(self):
+        return copy.deepcopy(self.state)
+
+    def _restore_optimizer(self, state) -> None:
+        self.state = copy.deepcopy(state)
+
 
 def auto_threads(model: MLP) -> int | None:
     """Torch threads of the tensor path when none are asked for: 1 on the CPU, else ``None``.
@@ -124,7 +170,7 @@ def check_shapes(model: MLP, X: Tensor, Y: Tensor, what: str) -> None:
         raise ReglabError(f"{what} are {X.dtype} but the network computes in {model.dtype}")
 
 
-class CompiledSteps:
+class CompiledSteps(_Steps):
     """One epoch of mini-batch steps as one compiled call (:func:`reglab.kernel.train_epoch`).
 
     The parameters and the optimizer's state are numpy views of the model's tensors and are updated
@@ -195,6 +241,14 @@ class CompiledSteps:
                 self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost, self.group, seen,
             )
         return (torch.from_numpy(seen[:, 0].copy()), torch.from_numpy(seen[:, 1].copy())) if running else None
+
+    def _save_optimizer(self):
+        return tuple(a.copy() for a in (*self.S1w, *self.S2w, *self.S1b, *self.S2b)), self.t
+
+    def _restore_optimizer(self, state) -> None:
+        arrays, self.t = state
+        for a, b in zip((*self.S1w, *self.S2w, *self.S1b, *self.S2b), arrays):
+            np.copyto(a, b)
 
 
 def make_steps(engine: str, model: MLP, regularizer: Regularizer, optimizer, eta: Tensor, n: int, batch_size: int,

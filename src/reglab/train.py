@@ -18,7 +18,10 @@ After each epoch the monitor measures (the training split, if it asks for the
 running measure, from the cost and accuracy the steps saw just before each step;
 see :class:`~reglab.monitors.Monitor`), and callbacks may change ``η`` or stop
 models (a stopped model is frozen by ``η = 0`` and keeps its place in the
-batch). A model whose weights or cost become non-finite is stopped and marked
+batch). Where the steps leave a CPU core idle, the monitor measures a copy of
+the weights there while the next epoch trains, and an epoch trained on a state
+the callbacks then changed is undone and trained again (``beside`` of
+:func:`fit`). A model whose weights or cost become non-finite is stopped and marked
 diverged with its epoch; the others go on.
 """
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
@@ -207,6 +211,7 @@ def fit(
     callbacks: Sequence[Callback] = (),
     threads: int | None = 0,
     engine: str = "auto",
+    beside: bool | None = None,
 ) -> FitResult:
     """Train every model of ``model`` in place for up to ``epochs`` epochs and return its history.
 
@@ -215,6 +220,13 @@ def fit(
     ``auto`` (compiled on the CPU where it applies), ``compiled`` or ``tensor`` (see
     :mod:`reglab.steps`). ``threads``: CPU threads of the steps (0: automatic; ``None``: torch's
     setting).
+
+    ``beside``: measure each epoch's record on another thread while the next epoch trains (``None``:
+    where the steps leave a CPU core idle, as one model on the compiled steps does). The callbacks
+    then see the record of epoch ``e`` once epoch ``e + 1`` has trained; if they change what trains
+    (stop a model, change its ``η``), epoch ``e + 1`` is undone and trained again in the same order.
+    The records, the callbacks' calls and the trained weights are those of measuring in turn, bit
+    for bit; only the wall-clock time changes. The last epoch is measured in turn.
     """
     from reglab.optim import SGD
 
@@ -224,20 +236,53 @@ def fit(
     eta_t = torch.as_tensor(eta, dtype=model.dtype).reshape(-1).to(model.device).expand(M).clone()  # (M,)
     run = RunState(eta_t)
     steps = make_steps(engine, model, regularizer, optimizer, eta_t, n, batch_size, threads)
+    beside = steps.leaves_core_idle() if beside is None else beside and model.device.type == "cpu"
     gens = [generator(int(s), "order") for s in order_seeds]
     history, initial = History(), model.numpy_params()
     history.append(0, monitor(model, data, regularizer, n))
     train_seconds = 0.0
-    with torch.no_grad():
-        for epoch in range(1, epochs + 1):
-            t0 = time.perf_counter()
-            seen = steps.epoch(data.train, orders(n, gens), running=monitor.running)
-            if model.device.type == "cuda":
-                torch.cuda.synchronize()
-            train_seconds += time.perf_counter() - t0
-            record = history.append(epoch, monitor(model, data, regularizer, n, seen))
-            for callback in (stop_diverged, *callbacks):
-                callback(epoch, record, run)
-            if not run.active.any():
-                break
-    return FitResult(model, history, initial, run, train_seconds, n, {"engine": type(steps).__name__})
+
+    def train(perms: Tensor):
+        nonlocal train_seconds
+        t0 = time.perf_counter()
+        seen = steps.epoch(data.train, perms, running=monitor.running)
+        if model.device.type == "cuda":
+            torch.cuda.synchronize()
+        train_seconds += time.perf_counter() - t0
+        return seen
+
+    def settle(epoch: int, record: dict) -> bool:
+        """Keep the record of ``epoch`` and call the callbacks; whether they changed what trains."""
+        numbers = history.append(epoch, record)
+        before = run.active.copy(), run.eta.clone()
+        for callback in (stop_diverged, *callbacks):
+            callback(epoch, numbers, run)
+        return not (np.array_equal(before[0], run.active) and torch.equal(before[1], run.eta))
+
+    pending = None  # (the steps' state after the previous epoch, its record being measured)
+    t_loop = time.perf_counter()
+    with torch.no_grad(), ThreadPoolExecutor(1, thread_name_prefix="reglab-monitor") as pool:
+        try:
+            for epoch in range(1, epochs + 1):
+                perms = orders(n, gens)
+                seen = train(perms)
+                if pending is not None:
+                    saved, measuring = pending
+                    pending = None
+                    if settle(epoch - 1, measuring.result()):
+                        steps.restore(saved)  # this epoch trained on a state the callbacks then changed
+                        if not run.active.any():
+                            break
+                        seen = train(perms)
+                if beside and epoch < epochs:
+                    saved = steps.save()
+                    pending = saved, pool.submit(monitor, saved.model(model), data, regularizer, n, seen, True)
+                    continue
+                settle(epoch, monitor(model, data, regularizer, n, seen))
+                if not run.active.any():
+                    break
+        finally:
+            if pending is not None:
+                pending[1].cancel()
+    meta = {"engine": type(steps).__name__, "monitor_beside": beside, "epochs_seconds": time.perf_counter() - t_loop}
+    return FitResult(model, history, initial, run, train_seconds, n, meta)
