@@ -17,7 +17,9 @@ On MNIST with ``[784, 30, 10]`` sigmoid, cross-entropy, mini-batch 10, η = 0.1,
    backward per second) as a fraction of a large float32 matmul timed in the same run;
 3. time per model-epoch for M = 1, 2, 4, …, 64 models trained together;
 4. peak resident memory of a process training a 64-model sweep;
-5. the cost of epoch-level monitoring relative to training.
+5. the cost of epoch-level monitoring relative to training, end to end: one model (its
+   records measured beside the next epoch's training, as fit does where a core is idle,
+   and in turn) and an 8-model sweep (no core idle: in turn).
 
 Timings are the better of two or three epochs (the tensor steps and the peak memory: one) on a possibly shared
 machine: compare ratios within one run, not seconds across runs.
@@ -69,6 +71,15 @@ def reglab_epoch(data: TensorData, M: int, device, epochs: int = 1, monitor: Mon
     return res.train_seconds / epochs
 
 
+def monitored_epochs(data: TensorData, M: int, device, epochs: int, monitor: Monitor, beside: bool | None) -> tuple[float, bool]:
+    """Wall-clock seconds of ``epochs`` epochs of ``M`` models with ``monitor`` after each (training, measuring and
+    callbacks; the record before training excluded), and whether the records were measured beside training."""
+    model = MLP.initialize(SIZES, seeds=list(range(M)), device=device)
+    lambdas = list(np.logspace(-2, 2, M)) if M > 1 else [LMBDA]
+    res = fit(model, data, epochs=epochs, batch_size=BATCH, eta=ETA, regularizer=L2(lambdas), monitor=monitor, beside=beside)
+    return res.meta["epochs_seconds"], res.meta["monitor_beside"]
+
+
 def torch_epoch(X: torch.Tensor, y: torch.Tensor, n: int, device) -> float:
     """A plain nn.Module + torch.optim.SGD loop with the book's update (biases not decayed)."""
     g = torch.Generator().manual_seed(0)
@@ -102,12 +113,6 @@ def sklearn_epoch(X: np.ndarray, y: np.ndarray, n: int) -> float:
         t0 = time.perf_counter()
         clf.fit(X, y)
         return time.perf_counter() - t0
-
-
-def timed(f, *args) -> float:
-    t0 = time.perf_counter()
-    f(*args)
-    return time.perf_counter() - t0
 
 
 def matmul_rate(device, size: int = 2048, repeat: int = 10) -> float:
@@ -226,28 +231,30 @@ def main(argv=None) -> int:
         say(f"4. peak GPU memory of a {args.max_m}-model sweep: {torch.cuda.max_memory_allocated() / 2**20:,.0f} MB")
     say()
 
-    model = MLP.initialize(SIZES, seeds=[0], device=device)
     full_data = TensorData.from_dataset(ds, device)
-    running_only = Monitor(splits=("train",), weights=False, saturation_examples=0, train="running")
-    # alternate the two so that a change in the machine's speed falls on both
-    pairs = [(reglab_epoch(data, 1, device), reglab_epoch(data, 1, device, monitor=running_only)) for _ in range(3)]
-    r1_plain, r1_running = (min(p[k] for p in pairs) * scale for k in (0, 1))
-    say("5. monitoring one model once per epoch: weight statistics, saturation, and cost and accuracy of the splits named "
-        "(the training split running, measured by the steps during the epoch, or exact, by a pass after it)")
-    say(f"   training epoch without monitoring {r1_plain:.3f} s; with the running measure {r1_running:.3f} s (the better of three each, alternated)")
-    say("| splits | passes after the epoch | seconds (after the epoch + added to it) | share of its training epoch |")
-    say("|---|---|---|---|")
-    seen = (torch.zeros(1, dtype=torch.float64), torch.zeros(1, dtype=torch.float64))
-    for splits, train in ((("train", "validation", "test"), "running"), (("train", "validation", "test"), "exact"),
-                          (("validation", "test"), "exact")):
-        monitor = Monitor(splits=splits, train=train)
-        monitor(model, full_data, L2(LMBDA), full, seen)  # warm-up
-        mon = min(timed(monitor, model, full_data, L2(LMBDA), full, seen) for _ in range(3))
-        added = max(0.0, r1_running - r1_plain) if monitor.running else 0.0
-        passed = [s for s in splits if not (s == "train" and monitor.running)]
-        images = sum(len(getattr(full_data, s)) for s in passed)
-        label = ", ".join(f"train ({train})" if s == "train" else s for s in splits)
-        say(f"| {label} | {images:,} images | {mon:.3f} + {added:.3f} | {(mon + added) / r1:.0%} of {r1:.2f} s |")
+    epochs = 3 if args.quick else 10
+    say(f"5. monitoring once per epoch: weight statistics, saturation, and the cost and accuracy of the splits named (the training "
+        f"split running, measured by the steps during the epoch, or exact, by a pass after it), in {epochs}-epoch runs on "
+        f"all {full:,} images, the best of three runs (8 models: two) alternated; beside = on the core the steps leave idle while "
+        f"the next epoch trains (the last epoch in turn)")
+    say("| models | monitoring | measured | seconds per epoch | added to training |")
+    say("|---|---|---|---|---|")
+    variants = [("none", NO_MONITOR, False), ("train (running), validation, test: the default", Monitor(train="running"), None),
+                ("train (running), validation, test: the default", Monitor(train="running"), False),
+                ("train (exact), validation, test", Monitor(train="exact"), None),
+                ("train (exact), validation, test", Monitor(train="exact"), False)]
+    for M in (1, 8):
+        runs: dict[int, list[tuple[float, bool]]] = {i: [] for i in range(len(variants))}
+        for _ in range(3 if M == 1 else 2):  # alternated, so that a change in the machine's speed falls on every variant
+            for i, (_, monitor, beside) in enumerate(variants):
+                runs[i].append(monitored_epochs(full_data, M, device, epochs, monitor, beside))
+        plain = min(t for t, _ in runs[0]) / epochs
+        for i, (label, _, beside) in enumerate(variants):
+            if M > 1 and beside is False:
+                continue  # no core is idle: the automatic choice is already in turn
+            seconds = min(t for t, _ in runs[i]) / epochs
+            how = "—" if i == 0 else ("beside" if runs[i][0][1] else "in turn")
+            say(f"| {M} | {label} | {how} | {seconds:.3f} | {'—' if i == 0 else f'{seconds / plain - 1:+.0%}'} |")
 
     if args.write:
         header = "# Benchmark results\n\nWritten by `python benchmarks/bench_engine.py" + (" --quick" if args.quick else "") + \
