@@ -293,3 +293,8 @@ def test_measuring_beside_is_chosen_where_the_steps_leave_a_core_idle(monkeypatc
     assert steps.threads == 1 and steps.leaves_core_idle()
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
     assert not steps.leaves_core_idle()
+    # steps on several threads: one thread measuring all their models could outlast the epoch
+    sweep = make_steps("compiled", MLP.initialize([5, 6, 3], seeds=[0, 1, 2, 3], dtype=torch.float32), L2(0.5), SGD(),
+                       torch.full((4,), 0.1), 60, 4, 2)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert sweep.threads == 2 and not sweep.leaves_core_idle()

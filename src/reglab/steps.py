@@ -65,11 +65,16 @@ class _Steps:
         self._restore_optimizer(saved.optimizer)
 
     def leaves_core_idle(self) -> bool:
-        """Whether the steps run on the CPU on fewer threads than this process has cores (one is free to measure)."""
-        if self.model.device.type != "cpu" or self.threads is None:
+        """Whether the steps run on one CPU thread and this process has another core.
+
+        There, measuring a record on one thread beside them (a fifth of a model's epoch of arithmetic
+        for validation and test) ends before the next epoch does; beside steps on several threads,
+        one thread measuring all their models could take longer than the epoch.
+        """
+        if self.model.device.type != "cpu" or self.threads != 1:
             return False
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        return self.threads < cores
+        return cores > 1
 
 
 def orders(N: int, gens: Sequence[torch.Generator]) -> Tensor:

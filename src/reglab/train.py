@@ -18,11 +18,11 @@ After each epoch the monitor measures (the training split, if it asks for the
 running measure, from the cost and accuracy the steps saw just before each step;
 see :class:`~reglab.monitors.Monitor`), and callbacks may change ``η`` or stop
 models (a stopped model is frozen by ``η = 0`` and keeps its place in the
-batch). Where the steps leave a CPU core idle, the monitor measures a copy of
-the weights there while the next epoch trains, and an epoch trained on a state
-the callbacks then changed is undone and trained again (``beside`` of
-:func:`fit`). A model whose weights or cost become non-finite is stopped and marked
-diverged with its epoch; the others go on.
+batch). Where the steps run on one CPU thread and another core is free, the
+monitor measures a copy of the weights there while the next epoch trains, and
+an epoch trained on a state the callbacks then changed is undone and trained
+again (``beside`` of :func:`fit`). A model whose weights or cost become
+non-finite is stopped and marked diverged with its epoch; the others go on.
 """
 
 from __future__ import annotations
@@ -222,7 +222,7 @@ def fit(
     setting).
 
     ``beside``: measure each epoch's record on another thread while the next epoch trains (``None``:
-    where the steps leave a CPU core idle, as one model on the compiled steps does). The callbacks
+    where the steps run on one CPU thread and another core is free, as for one model). The callbacks
     then see the record of epoch ``e`` once epoch ``e + 1`` has trained; if they change what trains
     (stop a model, change its ``η``), epoch ``e + 1`` is undone and trained again in the same order.
     The records, the callbacks' calls and the trained weights are those of measuring in turn, bit
