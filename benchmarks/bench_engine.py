@@ -57,26 +57,27 @@ def flops_per_example(sizes: list[int]) -> int:
     return 2 * sum(macs) + 2 * sum(macs) + 2 * sum(macs[1:])
 
 
-def reglab_epoch(data: TensorData, M: int, device, epochs: int = 1, monitor: Monitor = NO_MONITOR, threads: int | None = 0,
-                 engine: str = "auto") -> float:
-    """Seconds of training (monitoring excluded) per epoch for ``M`` models trained together.
+def train_models(data: TensorData, M: int, device, epochs: int = 1, **options):
+    """``M`` models of the seed configuration (λ log-spaced over 0.01–100 when ``M > 1``) trained together;
+    ``options`` go to :func:`reglab.train.fit`. Returns its :class:`~reglab.train.FitResult`."""
+    model = MLP.initialize(SIZES, seeds=list(range(M)), device=device)
+    lambdas = list(np.logspace(-2, 2, M)) if M > 1 else [LMBDA]
+    return fit(model, data, epochs=epochs, batch_size=BATCH, eta=ETA, regularizer=L2(lambdas), **options)
+
+
+def reglab_epoch(data: TensorData, M: int, device, threads: int | None = 0, engine: str = "auto") -> float:
+    """Seconds of training (no monitoring) of one epoch of ``M`` models trained together.
 
     ``threads``: 0 is reglab's default (one thread on the CPU); ``engine``: reglab's ``auto`` (the
     compiled steps on the CPU) or ``tensor`` (torch operations per mini-batch).
     """
-    model = MLP.initialize(SIZES, seeds=list(range(M)), device=device)
-    lambdas = list(np.logspace(-2, 2, M)) if M > 1 else [LMBDA]
-    res = fit(model, data, epochs=epochs, batch_size=BATCH, eta=ETA, regularizer=L2(lambdas), monitor=monitor,
-              threads=threads, engine=engine)
-    return res.train_seconds / epochs
+    return train_models(data, M, device, monitor=NO_MONITOR, threads=threads, engine=engine).train_seconds
 
 
 def monitored_epochs(data: TensorData, M: int, device, epochs: int, monitor: Monitor, beside: bool | None) -> tuple[float, bool]:
     """Wall-clock seconds of ``epochs`` epochs of ``M`` models with ``monitor`` after each (training, measuring and
     callbacks; the record before training excluded), and whether the records were measured beside training."""
-    model = MLP.initialize(SIZES, seeds=list(range(M)), device=device)
-    lambdas = list(np.logspace(-2, 2, M)) if M > 1 else [LMBDA]
-    res = fit(model, data, epochs=epochs, batch_size=BATCH, eta=ETA, regularizer=L2(lambdas), monitor=monitor, beside=beside)
+    res = train_models(data, M, device, epochs, monitor=monitor, beside=beside)
     return res.meta["epochs_seconds"], res.meta["monitor_beside"]
 
 

@@ -635,6 +635,8 @@ def evaluate(X, Y, Ws, bs, act, cost, chunk):
     return costs.sum(axis=1) / n, hits.sum(axis=1) / n
 
 
+# Its own function, not evaluate's body compiled a second time: numba's on-disk cache keys a
+# function by its bytecode and signature, not by its flags, so the two would share one cached entry.
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def evaluate_serial(X, Y, Ws, bs, act, cost, chunk):
     """:func:`evaluate` on the calling thread alone, without holding Python's lock: beside a training

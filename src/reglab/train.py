@@ -261,28 +261,25 @@ def fit(
 
     pending = None  # (the steps' state after the previous epoch, its record being measured)
     t_loop = time.perf_counter()
+    # leaving the block (also by an exception) waits for a record still being measured
     with torch.no_grad(), ThreadPoolExecutor(1, thread_name_prefix="reglab-monitor") as pool:
-        try:
-            for epoch in range(1, epochs + 1):
-                perms = orders(n, gens)
-                seen = train(perms)
-                if pending is not None:
-                    saved, measuring = pending
-                    pending = None
-                    if settle(epoch - 1, measuring.result()):
-                        steps.restore(saved)  # this epoch trained on a state the callbacks then changed
-                        if not run.active.any():
-                            break
-                        seen = train(perms)
-                if beside and epoch < epochs:
-                    saved = steps.save()
-                    pending = saved, pool.submit(monitor, saved.model(model), data, regularizer, n, seen, True)
-                    continue
-                settle(epoch, monitor(model, data, regularizer, n, seen))
-                if not run.active.any():
-                    break
-        finally:
+        for epoch in range(1, epochs + 1):
+            perms = orders(n, gens)
+            seen = train(perms)
             if pending is not None:
-                pending[1].cancel()
+                saved, measuring = pending
+                pending = None
+                if settle(epoch - 1, measuring.result()):
+                    steps.restore(saved)  # this epoch trained on a state the callbacks then changed
+                    if not run.active.any():
+                        break
+                    seen = train(perms)
+            if beside and epoch < epochs:
+                saved = steps.save()
+                pending = saved, pool.submit(monitor, saved.model(model), data, regularizer, n, seen, True)
+                continue
+            settle(epoch, monitor(model, data, regularizer, n, seen))
+            if not run.active.any():
+                break
     meta = {"engine": type(steps).__name__, "monitor_beside": beside, "epochs_seconds": time.perf_counter() - t_loop}
     return FitResult(model, history, initial, run, train_seconds, n, meta)
