@@ -40,11 +40,13 @@ import numpy as np
 import torch
 
 from reglab.data import load_dataset
-from reglab.model import MLP
-from reglab.monitors import Monitor
-from reglab.regularizers import L2
-from reglab.run import resolve_device
-from reglab.train import TensorData, fit, torch_threads
+from reglab.engine.model import MLP
+from reglab.engine.monitors import Monitor
+from reglab.engine.regularizers import L2
+from reglab.runs.assemble import resolve_device
+from reglab.engine.data import TensorData
+from reglab.engine.loop import fit
+from reglab.engine.threads import torch_threads
 
 SIZES = [784, 30, 10]
 ETA, LMBDA, BATCH = 0.1, 5.0, 10
@@ -59,7 +61,7 @@ def flops_per_example(sizes: list[int]) -> int:
 
 def train_models(data: TensorData, M: int, device, epochs: int = 1, **options):
     """``M`` models of the seed configuration (λ log-spaced over 0.01–100 when ``M > 1``) trained together;
-    ``options`` go to :func:`reglab.train.fit`. Returns its :class:`~reglab.train.FitResult`."""
+    ``options`` go to :func:`reglab.engine.loop.fit`. Returns its :class:`~reglab.train.FitResult`."""
     model = MLP.initialize(SIZES, seeds=list(range(M)), device=device)
     lambdas = list(np.logspace(-2, 2, M)) if M > 1 else [LMBDA]
     return fit(model, data, epochs=epochs, batch_size=BATCH, eta=ETA, regularizer=L2(lambdas), **options)

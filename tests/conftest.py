@@ -22,7 +22,7 @@ def shared_data_dir() -> Path:
 def one_thread():
     """Torch on one thread for a test module: fast on a shared 2-core machine, and bit-for-bit
     repeatable against subprocesses started with ``OMP_NUM_THREADS=1``."""
-    from reglab.train import torch_threads
+    from reglab.engine.threads import torch_threads
 
     with torch_threads(1):
         yield

@@ -1,10 +1,10 @@
 """The CLI's light list of names agrees with the registries that implement them."""
 
 from reglab import choices
-from reglab.model import init_layer
-from reglab.nn import ACTIVATIONS, COSTS
-from reglab.optim import make_optimizer
-from reglab.regularizers import KINDS
+from reglab.engine.model import init_layer
+from reglab.engine.nn import ACTIVATIONS, COSTS
+from reglab.engine.optim import make_optimizer
+from reglab.engine.regularizers import KINDS
 
 
 def test_choices_match_the_registries():

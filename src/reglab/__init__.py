@@ -4,7 +4,8 @@ The public surface, loaded on first use (so ``reglab --help`` need not import to
 
     from reglab import TrainConfig, train, summarize          # configure, train M models at once
     from reglab import L2, L1, L1Prox, ElasticNet, DecoupledDecay, NoRegularizer, Sum
-    from reglab import MLP, fit, Monitor, History, SGD, Adam  # the engine underneath
+    from reglab import MLP, fit, Monitor, History, SGD, Adam  # the engine underneath (reglab.engine)
+    from reglab import TensorData                              # data held once on the device
     from reglab import load_dataset, convert                  # data, λ units
 """
 
@@ -16,28 +17,30 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "TrainConfig": "reglab.config",
-    "train": "reglab.run",
-    "summarize": "reglab.run",
-    "TrainResult": "reglab.run",
-    "write_run": "reglab.runs",
-    "MLP": "reglab.model",
-    "fit": "reglab.train",
-    "TensorData": "reglab.train",
-    "EarlyStopping": "reglab.train",
-    "HalvingSchedule": "reglab.train",
-    "Monitor": "reglab.monitors",
-    "History": "reglab.monitors",
-    "weight_stats": "reglab.monitors",
-    "SGD": "reglab.optim",
-    "Adam": "reglab.optim",
-    "Regularizer": "reglab.regularizers",
-    "NoRegularizer": "reglab.regularizers",
-    "L2": "reglab.regularizers",
-    "L1": "reglab.regularizers",
-    "L1Prox": "reglab.regularizers",
-    "ElasticNet": "reglab.regularizers",
-    "DecoupledDecay": "reglab.regularizers",
-    "Sum": "reglab.regularizers",
+    "train": "reglab.runs.assemble",
+    "TrainResult": "reglab.runs.assemble",
+    "summarize": "reglab.runs.summary",
+    "write_run": "reglab.runs.folder",
+    "MLP": "reglab.engine.model",
+    "fit": "reglab.engine.loop",
+    "FitResult": "reglab.engine.loop",
+    "EarlyStopping": "reglab.engine.loop",
+    "HalvingSchedule": "reglab.engine.loop",
+    "TensorData": "reglab.engine.data",
+    "TensorSplit": "reglab.engine.data",
+    "Monitor": "reglab.engine.monitors",
+    "History": "reglab.engine.monitors",
+    "weight_stats": "reglab.engine.monitors",
+    "SGD": "reglab.engine.optim",
+    "Adam": "reglab.engine.optim",
+    "Regularizer": "reglab.engine.regularizers",
+    "NoRegularizer": "reglab.engine.regularizers",
+    "L2": "reglab.engine.regularizers",
+    "L1": "reglab.engine.regularizers",
+    "L1Prox": "reglab.engine.regularizers",
+    "ElasticNet": "reglab.engine.regularizers",
+    "DecoupledDecay": "reglab.engine.regularizers",
+    "Sum": "reglab.engine.regularizers",
     "load_dataset": "reglab.data",
     "Dataset": "reglab.data",
     "convert": "reglab.units",

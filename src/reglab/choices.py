@@ -8,5 +8,5 @@ COSTS = ("cross-entropy", "quadratic", "log-likelihood")
 INITIALIZERS = ("large", "default", "he", "glorot")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 REGULARIZERS = ("none", "l2", "l1", "l1-prox", "elastic", "decay")
-ENGINES = ("auto", "compiled", "tensor")  # reglab.steps.make_steps
-TRAIN_MEASURES = ("exact", "running")  # reglab.monitors.Monitor.train
+ENGINES = ("auto", "compiled", "tensor")  # reglab.engine.steps.make_steps
+TRAIN_MEASURES = ("exact", "running")  # reglab.engine.monitors.Monitor.train

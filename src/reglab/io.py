@@ -42,6 +42,12 @@ def write_text(path: str | Path, text: str) -> None:
         f.write(text)
 
 
+def nan_to_none(x: float) -> float | None:
+    """``float(x)``, or ``None`` where it is NaN (a missing number in a table; infinities are kept)."""
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
 def finite_or_none(obj):
     """``obj`` with every NaN or infinity replaced by ``None`` (JSON has no such numbers)."""
     if isinstance(obj, float):

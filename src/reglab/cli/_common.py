@@ -85,8 +85,9 @@ def add_output_flags(p) -> None:
 
 def execute(config: TrainConfig, args, epoch_callbacks=()):
     """Train, write the run folder, return (result, summary, folder)."""
-    from reglab.run import check, load_data, summarize, train
-    from reglab.runs import default_run_dir, write_run
+    from reglab.runs.assemble import check, load_data, train
+    from reglab.runs.summary import summarize
+    from reglab.runs.folder import default_run_dir, write_run
 
     ds = load_data(config)
     check(config, ds)  # bad settings fail here, before the progress bar starts

@@ -48,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from reglab import reproduce as rp
-    from reglab import reproduce_report as report_io
+    from reglab.reproduce import report as report_io
     from reglab.data import load_mnist
     from reglab.errors import ReglabError
     from reglab.io import save_figure, write_text

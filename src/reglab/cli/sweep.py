@@ -148,7 +148,7 @@ def _num(x: float, fmt: str) -> str:
 
 def curve_table(curve: Curve, title: str, train_measure: str = "exact") -> Table:
     """The λ curve: accuracies in % as mean ± sd over seeds; ★ marks λ_best, ◆ λ_1se; ``train_measure``
-    as in :class:`~reglab.monitors.Monitor`."""
+    as in :class:`~reglab.engine.monitors.Monitor`."""
     from reglab.sweep.plots import L1_KINDS
 
     t = Table(title=title, caption="mean ± sd over seeds · test is reported, never used to choose λ"
@@ -191,8 +191,8 @@ def choice_line(curve: Curve) -> str:
 
 
 def run(args) -> int:
-    from reglab.run import load_data
-    from reglab.runs import default_run_dir
+    from reglab.runs.assemble import load_data
+    from reglab.runs.folder import default_run_dir
     from reglab.sweep.backends import LocalBackend, RayBackend
     from reglab.sweep.core import SweepInterrupted, sweep
 

@@ -17,19 +17,17 @@ of ``m`` examples (the last of an epoch may be smaller),
            w \leftarrow \Bigl(1-\frac{\eta\lambda}{n}\Bigr) w - \frac{\eta}{m}\sum_x \frac{\partial C_x}{\partial w},
            \qquad b \leftarrow b - \frac{\eta}{m}\sum_x \frac{\partial C_x}{\partial b}.
 
-What is different is where the arithmetic happens. With the book's two costs
-(``CrossEntropyCost``, ``QuadraticCost``) a whole epoch is one call of reglab's
-compiled kernel (:func:`reglab.kernel.train_epoch`, on the CPU): it walks the
-epoch's order in slices of ``m`` and, per mini-batch, updates every parameter
-by plain SGD with the L2 term as a gradient,
+What is different is where the arithmetic happens: in reglab's engine, through
+the same steps as ``reglab train`` (:func:`book_steps`: plain SGD and the L2
+term as a gradient, per mini-batch
 
 .. math::  w \leftarrow w - \eta\Bigl(\frac1m\sum_x \frac{\partial C_x}{\partial w} + \frac{\lambda}{n} w\Bigr),
 
-which is the update above rearranged (equal to rounding). Any other cost class
-trains through its own ``delta`` on reglab's torch engine instead
-(:class:`reglab.model.MLP`, its sigmoid), a mini-batch at a time as one matrix
-``(m, n_in)``, with the update fused into the weight-gradient product: one
-``W ← βW + α δᵀa`` per layer with ``β = 1 − ηλ/n`` and ``α = −η/m``.
+which is the update above rearranged, equal to rounding). With the book's two
+costs (``CrossEntropyCost``, ``QuadraticCost``) a whole epoch is one call of
+the compiled kernel (on the CPU), walking the epoch's order in slices of ``m``;
+any other cost class trains through its own ``delta`` on the engine's tensor
+steps (:class:`reglab.engine.model.MLP`, its sigmoid), a mini-batch at a time.
 ``accuracy`` and ``total_cost`` (and ``SGD``'s monitoring) run on the torch
 engine whatever the cost.
 
@@ -99,17 +97,22 @@ from __future__ import annotations
 import json
 import random
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from reglab.engine.data import TensorSplit
+from reglab.engine.model import MLP
+from reglab.engine.nn import Cost, get_activation, get_cost
+from reglab.engine.optim import SGD
+from reglab.engine.regularizers import L2
+from reglab.engine.steps import CompiledSteps, TensorSteps, make_steps
+from reglab.engine.threads import torch_threads
 from reglab.errors import ReglabError
 from reglab.io import atomic_open
-from reglab.model import MLP
-from reglab.nn import Cost, get_activation, get_cost
-from reglab.train import torch_threads
 
 __all__ = [
     "QuadraticCost",
@@ -269,115 +272,41 @@ def _check_convert(data: Examples, vectors_expected: bool, call: str) -> None:
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
-class Stepper:
-    r"""The book's update for one mini-batch on a one-model engine, fused (the path of cost classes
-    other than the book's two, whose ``delta`` only the torch engine can call).
+class BookL2(L2):
+    """The book's L2 term for whatever ``lmbda`` a script passes: network2.py accepts any number,
+    a negative one included, where :class:`~reglab.engine.regularizers.L2` refuses it."""
 
-    The engine's forward and backward (:meth:`MLP.forward`, :meth:`MLP.backward`)
-    specialized to ``M = 1``: the parameters are held as 2-D views of the
-    engine's tensors, so a step updates ``model`` in place. For a mini-batch
-    ``x`` (m, n_in) with targets ``t`` (m, K), as rows:
+    @staticmethod
+    def check_lmbda(lam: Tensor) -> None:
+        return None
 
-    * forward: ``z^l = a^l W^{lT} + b^l``, ``a^{l+1} = σ(z^l)`` (the cost's output on the last layer);
-    * output error ``δ = cost.delta(z, a, t)`` (m, K);
-    * going back, the error of layer ``l−1``, ``(δ W^l) ⊙ σ'(z^{l−1})``, is taken from
-      ``W^l`` *before* it changes; then one fused product per layer,
-      ``W^l ← (1 − ηλ/n)·W^l − (η/m)·δ^{lT} a^l``, and ``b^l ← b^l − (η/m) Σ_x δ^l``.
 
-    That is :meth:`MLP.backward` (the mean gradient) followed by the book's update,
-    in fewer passes over the weights; the tests check both against each other and
-    against the book's per-example loop.
+def book_steps(model: MLP, eta: float, lmbda: float, n: int, batch_size: int) -> TensorSteps | CompiledSteps:
+    r"""The engine's steps for the book's update on the one model of ``model``, on one CPU thread.
+
+    Plain SGD with :class:`BookL2` (``λ/n`` in the elementwise form ``(λ₂, λ₁, d, t) = (λ/n, 0, 0, 0)`` on
+    the weights, nothing on the biases): per mini-batch ``B`` of ``m`` examples
+
+    .. math::  w \leftarrow w - \eta\,\Bigl(\frac1m \sum_{x \in B} \frac{\partial C_x}{\partial w} + \frac{\lambda}{n} w\Bigr),
+
+    the book's update rearranged. With the book's two costs these are the compiled steps (an epoch
+    per kernel call); with any other cost class the tensor steps, which call its ``delta``.
     """
-
-    def __init__(self, model: MLP):
-        self.model = model
-        self.layers = [(W[0], W[0].t(), b[0]) for W, b in zip(model.weights, model.biases)]  # views
-        self.ones: dict[int, Tensor] = {}  # (m,) of ones: Σ_x δ as one matrix-vector product
-
-    def __call__(self, x: Tensor, t: Tensor, eta: float, decay: float) -> None:
-        activation, cost, last = self.model.activation, self.model.cost, len(self.layers) - 1
-        m = x.shape[0]
-        ones = self.ones.get(m)
-        if ones is None:
-            ones = self.ones[m] = x.new_ones(m)
-        zs, acts = [], [x]
-        for l, (_, WT, b) in enumerate(self.layers):
-            z = torch.addmm(b, acts[-1], WT)  # (m, n_out)
-            zs.append(z)
-            acts.append(cost.output(z) if l == last else activation.forward(z))
-        delta = cost.delta(zs[-1], acts[-1], t)  # (m, K)
-        alpha = -eta / m
-        for l in range(last, -1, -1):
-            W, _, b = self.layers[l]
-            previous = activation.backward(delta @ W, zs[l - 1], acts[l]) if l > 0 else None  # (m, n_in)
-            deltaT = delta.t()  # (n_out, m)
-            W.addmm_(deltaT, acts[l], beta=decay, alpha=alpha)  # W ← decay·W − (η/m) δᵀa
-            b.addmv_(deltaT, ones, alpha=alpha)  # b ← b − (η/m) Σ_x δ
-            delta = previous
+    eta_t = torch.full((1,), float(eta), dtype=model.dtype)
+    return make_steps("auto", model, BookL2(float(lmbda)), SGD(), eta_t, n, batch_size, threads=1)
 
 
-class StepperPasses:
-    """Passes of :class:`Stepper` over the examples ``X`` (N, d), ``T`` (N, K) (any cost class).
-
-    ``self(order)`` applies the book's update to each consecutive slice of ``batch_size``
-    indices of ``order``, in turn, updating ``model`` in place.
-    """
+class Passes:
+    """Passes of the engine's steps over the examples ``X`` (N, d), ``T`` (N, K), a given order at a time."""
 
     def __init__(self, model: MLP, X: np.ndarray, T: np.ndarray, eta: float, lmbda: float, n: int, batch_size: int):
-        self.step = Stepper(model)
-        self.XT = torch.cat((torch.as_tensor(X), torch.as_tensor(T)), dim=1)  # (N, d + K): one gather per mini-batch
-        self.d, self.eta, self.batch_size = X.shape[1], eta, batch_size
-        self.decay = 1.0 - eta * (lmbda / n)
+        self.steps = book_steps(model, eta, lmbda, n, batch_size)
+        Xt, Tt = torch.from_numpy(X), torch.from_numpy(T)
+        self.split = TensorSplit(Xt, Tt.argmax(dim=1), Tt)  # the same memory
 
-    def __call__(self, order) -> None:
-        d = self.d
-        for idx in torch.as_tensor(order, dtype=torch.int64).split(self.batch_size):
-            batch = self.XT.index_select(0, idx)  # (m, d + K)
-            self.step(batch[:, :d], batch[:, d:], self.eta, self.decay)
-
-
-class KernelPasses:
-    r"""The same passes as :class:`StepperPasses`, each one call of the compiled kernel (the book's two costs).
-
-    :func:`reglab.kernel.train_epoch` with one model (``M = 1``), ``order`` as its one shared
-    order row, plain SGD (no optimizer state: zero-width arrays) and the L2 term in the kernel's
-    elementwise form, ``(λ₂, λ₁, d, t) = (λ/n, 0, 0, 0)`` on the weights and zeros on the biases.
-    Per mini-batch ``B`` of ``m`` examples it computes
-
-    .. math::  w \leftarrow w - \eta\,(g + \lambda_2 w), \qquad
-               g = \frac1m \sum_{x \in B} \frac{\partial C_x}{\partial w},
-
-    with the cost's output error ``a − y`` (cross-entropy) or ``(a − y)·a(1 − a)`` (quadratic),
-    which is :class:`Stepper`'s update rearranged. The kernel writes into numpy views of
-    ``model``'s tensors, so ``model`` holds the latest weights after every call. It uses one
-    thread (restored afterwards), for the reason in the module's docstring.
-    """
-
-    def __init__(self, model: MLP, X: np.ndarray, T: np.ndarray, eta: float, lmbda: float, n: int, batch_size: int):
-        from reglab import kernel  # numba's import, only when a network trains
-
-        self.kernel = kernel
-        self.Ws = tuple(W.numpy() for W in model.weights)  # (1, n_out, n_in), views
-        self.bs = tuple(b.numpy() for b in model.biases)  # (1, n_out), views
-        dt, L = self.Ws[0].dtype, len(self.Ws)
-        self.X, self.T, self.batch_size = X, T, batch_size
-        self.eta = np.full(1, eta, dtype=dt)
-        self.reg_w = np.zeros((1, L, 4), dtype=dt)
-        self.reg_w[..., 0] = lmbda / n
-        self.reg_b = np.zeros((1, L, 4), dtype=dt)
-        self.none_w = tuple(np.zeros(W.shape[:-1] + (0,), dtype=dt) for W in self.Ws)
-        self.none_b = tuple(np.zeros(b.shape[:-1] + (0,), dtype=dt) for b in self.bs)
-        self.hyper = np.zeros(3, dtype=dt)
-        self.cost = kernel.COST_CODES[model.cost.name]
-        self.unmeasured = np.zeros((0, 2))  # no running measure: the book's monitors measure after the epoch
-
-    def __call__(self, order) -> None:
-        kernel = self.kernel
-        perms = np.asarray(order, dtype=np.int64).reshape(1, -1)  # (1, N)
-        with kernel.threads(1):
-            kernel.call(kernel.train_epoch, self.X, self.T, perms, self.batch_size, self.Ws, self.bs, self.none_w,
-                        self.none_w, self.none_b, self.none_b, self.eta, self.reg_w, self.reg_b, kernel.SGD, self.hyper,
-                        0, kernel.ACTIVATION_CODES["sigmoid"], self.cost, 1, self.unmeasured)
+    def __call__(self, order: Sequence[int]) -> None:
+        """The book's update on each consecutive slice of ``batch_size`` indices of ``order``, in turn."""
+        self.steps.epoch(self.split, torch.as_tensor(np.asarray(order, dtype=np.int64)).reshape(1, -1))
 
 
 def outputs(model: MLP, X: Tensor, chunk: int = 1_000) -> Tensor:
@@ -461,10 +390,10 @@ class Network:
             raise ReglabError(f"inputs have {examples.X.shape[1]} entries but the network has {self.sizes[0]} inputs")
         return examples
 
-    def _passes(self, model: MLP, X: np.ndarray, T: np.ndarray, eta, lmbda, n, batch_size: int):
-        """What trains ``model``: :class:`KernelPasses` for the book's two costs, else :class:`StepperPasses`."""
-        passes = KernelPasses if self.cost in ENGINE_COSTS else StepperPasses
-        return passes(model, X, T, eta, lmbda, n, batch_size)
+    def _passes(self, model: MLP, X: np.ndarray, T: np.ndarray, eta: float, lmbda: float, n: int,
+                batch_size: int) -> Passes:
+        """What trains ``model``: the engine's steps (compiled for the book's two costs)."""
+        return Passes(model, X, T, eta, lmbda, n, batch_size)
 
     # -- the book's methods ---------------------------------------------------------------------
     def feedforward(self, a):

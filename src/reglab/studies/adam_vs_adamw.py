@@ -13,11 +13,11 @@ enters in one of two places:
   which differs from weight to weight: large where the gradients are small (``v̂`` small), small where they
   are large.
 * **AdamW** (decoupled; PyTorch's ``AdamW(weight_decay=λ/n)``): Adam steps on the data gradient alone, then
-  :class:`~reglab.regularizers.DecoupledDecay` applies ``w ← (1 − ηλ/n)w``: the rate is ``ηλ/n``, the same for
+  :class:`~reglab.engine.regularizers.DecoupledDecay` applies ``w ← (1 − ηλ/n)w``: the rate is ``ηλ/n``, the same for
   every weight.
 
 With plain SGD the two are the same update. Here the three networks (Adam with no decay, Adam + L2, AdamW) are
-three models of one :func:`~reglab.train.fit` call — same initial weights, same mini-batches — with the
+three models of one :func:`~reglab.engine.loop.fit` call — same initial weights, same mini-batches — with the
 regularizer ``L2([0, λ, 0]) + DecoupledDecay([0, 0, λ])``. Adam's state is read after every epoch (the
 optimizer object keeps a reference to it), giving Adam + L2's rate for every weight; AdamW's rate is measured by
 applying its decay step to the final weights in float64, ``r = (w − prox(w))/w``.
@@ -40,14 +40,16 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from reglab.model import MLP
-from reglab.monitors import Monitor
-from reglab.optim import Adam
-from reglab.regularizers import L2, DecoupledDecay, Param
+from reglab.engine.model import MLP
+from reglab.engine.monitors import Monitor
+from reglab.engine.optim import Adam
+from reglab.engine.regularizers import L2, DecoupledDecay, Param
 from reglab.studies import Part
 from reglab.studies import data as study_data
 from reglab.studies.report import Table, num
-from reglab.train import TensorData, TensorSplit, fit, torch_threads
+from reglab.engine.data import TensorData, TensorSplit
+from reglab.engine.loop import fit
+from reglab.engine.threads import torch_threads
 
 NAME = "adam-vs-adamw"
 QUESTION = "Is weight decay the same as an L2 penalty when the optimizer is Adam?"

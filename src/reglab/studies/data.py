@@ -7,7 +7,7 @@ four files are there and the bundled 8×8 digits otherwise, with a note. A study
 into the first sentence of its findings.
 
 These studies train with small mini-batches (10 examples) and evaluate on at most 10,000 images: they run
-their measurements inside ``reglab.train.torch_threads(1)``, since torch's second thread costs more in
+their measurements inside ``reglab.engine.threads.torch_threads(1)``, since torch's second thread costs more in
 synchronization than it gains at that size, and far more on a shared machine.
 """
 
@@ -17,7 +17,7 @@ import math
 
 import torch
 
-from reglab.train import TensorData
+from reglab.engine.data import TensorData
 
 
 def load(train_size: int | None, dtype: torch.dtype = torch.float32) -> tuple[TensorData, dict]:

@@ -1,6 +1,6 @@
 r"""decay-equilibrium: how fast L2 shrinks weights from a large start, where it stops, and why layers differ.
 
-The book's rule for a mini-batch of size ``m`` out of ``n`` training images (:class:`~reglab.regularizers.L2`)::
+The book's rule for a mini-batch of size ``m`` out of ``n`` training images (:class:`~reglab.engine.regularizers.L2`)::
 
     w ← (1 − ηλ/n) w − (η/m) Σ_x ∂C_x/∂w.
 
@@ -30,13 +30,14 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from reglab.model import MLP
-from reglab.monitors import Monitor, evaluate
-from reglab.regularizers import L2
+from reglab.engine.model import MLP
+from reglab.engine.monitors import Monitor, evaluate
+from reglab.engine.regularizers import L2
 from reglab.studies import Part
 from reglab.studies import data as study_data
 from reglab.studies.report import Table, num
-from reglab.train import fit, torch_threads
+from reglab.engine.loop import fit
+from reglab.engine.threads import torch_threads
 
 NAME = "decay-equilibrium"
 QUESTION = "How fast does L2 shrink large weights, where does the shrinking stop, and why can one layer grow meanwhile?"

@@ -7,8 +7,8 @@ layer), so that scikit-learn's solution is a reference:
 
 .. math::  C(w, b) = \frac1n \sum_x \bigl[\ln(1 + e^{z_x}) − y_x z_x\bigr] + \text{penalty}, \qquad z_x = w·x + b,
 
-with, in the book's units, L2 ``(λ/2n)Σw²``, L1 ``(λ/n)Σ|w|`` by subgradient (:class:`~reglab.regularizers.L1`:
-``w ← w − (ηλ/n) sgn(w) − η∂C₀/∂w``) and L1 by proximal step (:class:`~reglab.regularizers.L1Prox`:
+with, in the book's units, L2 ``(λ/2n)Σw²``, L1 ``(λ/n)Σ|w|`` by subgradient (:class:`~reglab.engine.regularizers.L1`:
+``w ← w − (ηλ/n) sgn(w) − η∂C₀/∂w``) and L1 by proximal step (:class:`~reglab.engine.regularizers.L1Prox`:
 ``w ← sign(w)·max(|w| − ηλ/n, 0)`` after the gradient step). Training is full-batch (one step per epoch), so
 L1-prox is ISTA and converges to the exact minimizer; the step is ``η = 1/L`` with
 ``L = ‖[X, 1]‖₂²/(4n)`` bounding the curvature of the mean logistic loss.
@@ -23,7 +23,7 @@ Every weight is exactly zero once ``λ ≥ λ_max = max_j |Σ_x (ȳ − y_x) x_{
 ``w = 0`` with the intercept at its optimum); the grid is a set of fractions of ``λ_max``.
 
 MNIST part: a ``[784, 30, 10]`` sigmoid network with L2 and one with L1-prox, trained side by side (same
-initial weights and mini-batch order, one :func:`~reglab.train.fit` call: the regularizer is
+initial weights and mini-batch order, one :func:`~reglab.engine.loop.fit` call: the regularizer is
 ``L2([λ₂, 0]) + L1Prox([0, λ₁])``, each model getting its own). For input pixel ``j`` the first layer's column
 ``W[:, j]`` (30 weights) has norm ``‖W[:, j]‖``; a pixel is dropped when its whole column is exactly zero. The
 image's border (the outer ``side // 14`` rows and columns, 2 for MNIST) rarely carries ink.
@@ -39,14 +39,16 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullFormatter
 
-from reglab.model import MLP
-from reglab.monitors import Monitor, evaluate
-from reglab.regularizers import L1, L2, L1Prox
+from reglab.engine.model import MLP
+from reglab.engine.monitors import Monitor, evaluate
+from reglab.engine.regularizers import L1, L2, L1Prox
 from reglab.rng import seed_for
 from reglab.studies import Part
 from reglab.studies import data as study_data
 from reglab.studies.report import Table, num
-from reglab.train import TensorData, TensorSplit, fit, torch_threads
+from reglab.engine.data import TensorData, TensorSplit
+from reglab.engine.loop import fit
+from reglab.engine.threads import torch_threads
 
 NAME = "feature-selection"
 QUESTION = "Does L1 select features, or would weights that are merely much smaller do the same?"

@@ -6,7 +6,7 @@ large initialization, η = 0.5, mini-batch 10, the first 1,000 MNIST training im
 .. math::  C = C_0 + \frac{\lambda}{2n}\sum_w w^2, \qquad n = 1000.
 
 Every λ of a log grid is trained with ``S`` seeds (initial weights and mini-batch order), all ``J·S`` models
-in one :func:`~reglab.train.fit` call. For each λ the mean validation accuracy ``ā_j`` over seeds and its
+in one :func:`~reglab.engine.loop.fit` call. For each λ the mean validation accuracy ``ā_j`` over seeds and its
 standard error ``SE_j = sd_j/√S`` give
 
 .. math::  j^* = \arg\max_j \bar a_j, \qquad \lambda_\text{1se} = \max\{\lambda_j : \bar a_j \ge \bar a_{j^*} − SE_{j^*}\},
@@ -22,16 +22,17 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from reglab.model import MLP
-from reglab.monitors import Monitor, evaluate
-from reglab.regularizers import L2
+from reglab.engine.model import MLP
+from reglab.engine.monitors import Monitor, evaluate
+from reglab.engine.regularizers import L2
 from reglab.rng import seed_for
 from reglab.studies import Part
 from reglab.studies import data as study_data
 from reglab.studies.report import Table, num
 from reglab.sweep import one_se_rule
 from reglab.sweep.select import mean_sd_se
-from reglab.train import fit, torch_threads
+from reglab.engine.loop import fit
+from reglab.engine.threads import torch_threads
 
 TRAIN_SIZE, HIDDEN, ETA, BATCH = 1_000, 30, 0.5, 10
 

@@ -19,7 +19,7 @@ boundary ``w·x = 0``, but the second is saturated almost everywhere and its gra
 ``∂σ/∂w = σ'(w·x) x`` vanishes there.
 
 Training from scaled weights. The default initialization ``W ~ N(0, 1/n_in)``, ``b ~ N(0, 1)``, all
-multiplied by ``c``; every ``c`` is one model of one :func:`~reglab.train.fit` call (same draws, same
+multiplied by ``c``; every ``c`` is one model of one :func:`~reglab.engine.loop.fit` call (same draws, same
 mini-batches); the study counts the epochs until each reaches a set validation accuracy.
 
 All networks here are ``[d, 30, 10]`` with a softmax output and the log-likelihood cost, so that the
@@ -34,13 +34,15 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from reglab.model import MLP
-from reglab.monitors import Monitor
-from reglab.nn import ACTIVATIONS
+from reglab.engine.model import MLP
+from reglab.engine.monitors import Monitor
+from reglab.engine.nn import ACTIVATIONS
 from reglab.studies import Part
 from reglab.studies import data as study_data
 from reglab.studies.report import Table, num
-from reglab.train import TensorData, TensorSplit, fit, torch_threads
+from reglab.engine.data import TensorData, TensorSplit
+from reglab.engine.loop import fit
+from reglab.engine.threads import torch_threads
 
 NAME = "magnitude-saturation"
 QUESTION = "Why do absolute weight magnitudes matter, and not only the ratios between weights?"

@@ -17,7 +17,7 @@ import warnings
 from typing import Iterator, Sequence
 
 from reglab.errors import ReglabError
-from reglab.run import resolve_device
+from reglab.runs.assemble import resolve_device
 from reglab.sweep.chunks import Chunk, ChunkOutput, run_chunk
 from reglab.sweep.memory import available_memory
 

@@ -2,7 +2,7 @@ r"""Chunks: the cells of a group packed into training runs, and what one run giv
 
 A chunk is one :class:`~reglab.config.TrainConfig` whose models
 ``lmbda × eta × seeds`` are exactly its cells, trained by one call of
-:func:`reglab.run.train`. Since a configuration's models are always a full
+:func:`reglab.runs.assemble.train`. Since a configuration's models are always a full
 product, a group (all of ``λ × η × seeds``) is cut along ``λ`` first: each
 chunk holds some ``λ`` values with every ``η`` and every seed. Only when one
 ``λ`` alone (``|η| × seeds`` models) exceeds the chunk size is ``η`` cut as
@@ -25,8 +25,10 @@ from typing import Sequence
 import numpy as np
 
 from reglab.config import TrainConfig
-from reglab.monitors import WEIGHT_STATS
-from reglab.run import TrainResult, summarize, train
+from reglab.engine.monitors import WEIGHT_STATS
+from reglab.io import nan_to_none
+from reglab.runs.assemble import TrainResult, train
+from reglab.runs.summary import summarize
 from reglab.sweep.grid import Cell, cells_of, show
 
 SPLITS = ("train", "validation", "test")
@@ -110,11 +112,6 @@ class ChunkOutput:
     host: str
 
 
-def _nan_to_none(x) -> float | None:
-    x = float(x)
-    return None if math.isnan(x) else x
-
-
 def cell_metrics(result: TrainResult) -> list[dict]:
     """Per model: final and best accuracy and cost per split, best epoch, divergence, final layer statistics."""
     summary, h = summarize(result), result.fit.history
@@ -128,7 +125,7 @@ def cell_metrics(result: TrainResult) -> list[dict]:
             row[f"final_{split}_accuracy"] = s[f"final_{split}_accuracy"]
             row[f"best_{split}_accuracy"] = s[f"best_{split}_accuracy"]
             row[f"final_{split}_cost"] = s[f"final_{split}_cost"]
-            row[f"best_{split}_cost"] = _nan_to_none(np.nanmin(cost)) if np.isfinite(cost).any() else None
+            row[f"best_{split}_cost"] = nan_to_none(np.nanmin(cost)) if np.isfinite(cost).any() else None
         for key in ("best_epoch", "test_accuracy_at_best", "final_penalty", "diverged", "diverged_epoch",
                     "stopped_epoch", "epochs_trained"):
             row[key] = s.get(key)

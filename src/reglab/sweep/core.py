@@ -18,8 +18,8 @@ from typing import Iterable, Mapping, Sequence
 
 from reglab.config import TrainConfig
 from reglab.errors import ReglabError
-from reglab.run import check, load_data, resolve_device
-from reglab.runs import default_run_dir
+from reglab.runs.assemble import check, load_data, resolve_device
+from reglab.runs.folder import default_run_dir
 from reglab.sweep import plots
 from reglab.sweep.backends import make_backend
 from reglab.sweep.chunks import Chunk, ChunkOutput, plan

@@ -33,7 +33,7 @@ from pathlib import Path
 import torch
 
 from reglab.config import TrainConfig
-from reglab.run import layer_sizes, resolve_device
+from reglab.runs.assemble import layer_sizes, resolve_device
 
 #: Most models per chunk when memory allows more: on the CPU the compiled steps' time per
 #: model-epoch stops falling once every core has a group (near 16 models on 2 cores); a GPU

@@ -10,7 +10,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from reglab.monitors import History
+from reglab.engine.monitors import History
 
 
 def _label(models: list[dict], m: int) -> str:
@@ -20,7 +20,7 @@ def _label(models: list[dict], m: int) -> str:
 
 def accuracy_and_cost(history: History, models: list[dict], train_measure: str = "exact") -> Figure:
     """Accuracy and cost (data cost and data + penalty) per epoch, per model and split; the training
-    split's label says how it was measured (``running`` or ``exact``, see :class:`~reglab.monitors.Monitor`)."""
+    split's label says how it was measured (``running`` or ``exact``, see :class:`~reglab.engine.monitors.Monitor`)."""
     fig = Figure(figsize=(11, 4.2))
     ax_acc, ax_cost = fig.subplots(1, 2)
     epochs = np.array(history.epochs)

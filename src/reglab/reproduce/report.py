@@ -13,7 +13,8 @@ from typing import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from reglab.reproduce import Report, Row, Statistic, with_unit
+from reglab.reproduce.core import Report, Row, with_unit
+from reglab.reproduce.experiments import Statistic
 
 TABLE_COLUMNS = ("experiment", "arm", "measured", "book", "reglab mean ± sd", "difference", "tolerance", "within")
 

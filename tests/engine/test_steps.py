@@ -7,12 +7,15 @@ import pytest
 import torch
 
 from reglab.errors import ReglabError
-from reglab.model import MLP
-from reglab.monitors import Monitor
-from reglab.optim import SGD, Adam
-from reglab.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, NoRegularizer, Regularizer
-from reglab.steps import CompiledSteps, TensorSteps
-from reglab.train import TensorData, TensorSplit, fit
+from reglab.engine.model import MLP
+from reglab.engine.monitors import Monitor
+from reglab.engine.optim import SGD, Adam
+from reglab.engine.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, NoRegularizer, Regularizer
+from reglab.engine.compiled import unsupported
+from reglab.engine.steps import CompiledSteps, TensorSteps
+from tests.engine.helpers import small_data
+from reglab.engine.data import TensorData, TensorSplit
+from reglab.engine.loop import fit
 
 F64 = torch.float64
 
@@ -100,7 +103,7 @@ def test_thread_count_does_not_change_the_numbers():
 
 def test_a_frozen_model_does_not_move_and_a_diverging_one_does_not_stop_the_others():
     result = _train("compiled", eta=(0.5, 1e6, 0.0), reg=L2(1.0), cost="quadratic", activation="linear", epochs=4)
-    assert result.run.diverged_epoch[1] is not None and result.run.diverged_epoch[0] is None
+    assert result.state.diverged_epoch[1] is not None and result.state.diverged_epoch[0] is None
     fresh = MLP.initialize((6, 5, 4, 3), seeds=(3,), init="default", dtype=F64)
     for p, q in zip(result.model.weights, fresh.weights):
         np.testing.assert_array_equal(p[2].numpy(), q[0].numpy())
@@ -113,10 +116,10 @@ class Custom(Regularizer):
 
 def test_auto_falls_back_to_tensor_steps_and_compiled_says_why_not():
     model = MLP.initialize((6, 5, 3), seeds=(0,))
-    assert CompiledSteps.unsupported(model, Custom(1.0), SGD()) is not None
-    assert CompiledSteps.unsupported(model, DecoupledDecay(1.0) + DecoupledDecay(2.0), SGD()) is not None
-    assert CompiledSteps.unsupported(model, L1Prox(1.0) + DecoupledDecay(2.0), SGD()) is not None
-    assert CompiledSteps.unsupported(model, DecoupledDecay(1.0) + L1Prox(2.0), SGD()) is None
+    assert unsupported(model, Custom(1.0), SGD()) is not None
+    assert unsupported(model, DecoupledDecay(1.0) + DecoupledDecay(2.0), SGD()) is not None
+    assert unsupported(model, L1Prox(1.0) + DecoupledDecay(2.0), SGD()) is not None
+    assert unsupported(model, DecoupledDecay(1.0) + L1Prox(2.0), SGD()) is None
     result = fit(model, _data(dtype=torch.float32), epochs=1, batch_size=10, eta=0.1, regularizer=Custom(1.0))
     assert result.meta["engine"] == "TensorSteps"
     with pytest.raises(ReglabError, match="regularizer .* has no elementwise form"):
@@ -129,7 +132,7 @@ def test_auto_falls_back_to_tensor_steps_and_compiled_says_why_not():
 @pytest.mark.parametrize("activation,cost", list(itertools.product(["sigmoid", "tanh", "relu", "linear"],
                                                                     ["cross-entropy", "quadratic", "log-likelihood"])))
 def test_compiled_evaluation_equals_the_tensor_one(activation, cost):
-    from reglab.monitors import evaluate, evaluate_tensor
+    from reglab.engine.monitors import evaluate, evaluate_tensor
 
     model = MLP.initialize((6, 9, 5, 3), seeds=(0, 1, 2), init="large", activation=activation, cost=cost, dtype=F64)
     data = _data(n=600, dtype=F64)
@@ -141,7 +144,7 @@ def test_compiled_evaluation_equals_the_tensor_one(activation, cost):
 
 
 def test_an_exception_from_a_signal_handler_reaches_the_caller_as_itself():
-    from reglab.kernel import call
+    from reglab.engine.kernel import call
 
     class Stop(Exception):
         pass
@@ -166,7 +169,7 @@ def test_an_exception_from_a_signal_handler_reaches_the_caller_as_itself():
 
 
 def test_data_that_do_not_fit_the_network_get_a_one_line_error_not_an_out_of_bounds_read():
-    from reglab.monitors import evaluate
+    from reglab.engine.monitors import evaluate
 
     model = MLP.initialize((6, 5, 3), seeds=(0,), dtype=F64)
     wide = _data(d=7, dtype=F64)
@@ -176,7 +179,7 @@ def test_data_that_do_not_fit_the_network_get_a_one_line_error_not_an_out_of_bou
         fit(model, _data(dtype=torch.float32), epochs=1, batch_size=10, eta=0.1, engine="compiled")
     with pytest.raises(ReglabError, match="data to evaluate"):
         evaluate(model, wide.train.X, wide.train.y, wide.train.Y)
-    from reglab.monitors import Monitor
+    from reglab.engine.monitors import Monitor
 
     with pytest.raises(ReglabError, match=r"the training data have shape \(53, 7\)"):
         fit(model, wide, epochs=1, batch_size=10, eta=0.1, engine="compiled",
@@ -226,10 +229,48 @@ def test_monitor_train_measure_is_checked():
 
 @pytest.mark.parametrize("cost", ["cross-entropy", "quadratic", "log-likelihood"])
 def test_evaluation_on_one_thread_gives_the_numbers_of_every_thread_bit_for_bit(cost):
-    from reglab.monitors import evaluate
+    from reglab.engine.monitors import evaluate
 
     for dtype in (F64, torch.float32):
         model = MLP.initialize((6, 9, 5, 3), seeds=(0, 1, 2), init="large", cost=cost, dtype=dtype)
         s = _data(n=1500, dtype=dtype).train
         for a, b in zip(evaluate(model, s.X, s.y, s.Y), evaluate(model, s.X, s.y, s.Y, one_thread=True)):
             assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("engine", ["compiled", "tensor"])
+def test_steps_restore_what_they_saved_and_train_the_same_epoch_again(engine):
+    from reglab.engine.steps import make_steps, orders
+    from reglab.rng import generator
+
+    data = small_data(n=60, dtype=torch.float32)
+    m = MLP.initialize([5, 6, 3], seeds=[0, 1], init="default", dtype=torch.float32)
+    steps = make_steps(engine, m, L2(0.5), Adam(), torch.tensor([0.1, 0.05]), 60, 4, 0)
+    perms = orders(60, [generator(0, "order")])
+    steps.epoch(data.train, perms)
+    saved = steps.save()
+    steps.epoch(data.train, perms)
+    once = [p.clone() for p in (*m.weights, *m.biases)]
+    assert not torch.equal(once[0], saved.weights[0])
+    steps.restore(saved)
+    assert all(torch.equal(p, q) for p, q in zip((*m.weights, *m.biases), (*saved.weights, *saved.biases)))
+    steps.epoch(data.train, perms)  # the optimizer's state and step count came back too: the same epoch again
+    assert all(torch.equal(p, q) for p, q in zip((*m.weights, *m.biases), once))
+
+
+def test_measuring_beside_is_chosen_where_the_steps_leave_a_core_idle(monkeypatch):
+    import os
+
+    from reglab.engine.steps import make_steps
+
+    m = MLP.initialize([5, 6, 3], seeds=[0], dtype=torch.float32)
+    steps = make_steps("compiled", m, L2(0.5), SGD(), torch.tensor([0.1]), 60, 4, 0)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert steps.threads == 1 and steps.leaves_core_idle()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert not steps.leaves_core_idle()
+    # steps on several threads: one thread measuring all their models could outlast the epoch
+    sweep = make_steps("compiled", MLP.initialize([5, 6, 3], seeds=[0, 1, 2, 3], dtype=torch.float32), L2(0.5), SGD(),
+                       torch.full((4,), 0.1), 60, 4, 2)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    assert sweep.threads == 2 and not sweep.leaves_core_idle()

@@ -1,27 +1,27 @@
-"""From a :class:`~reglab.config.TrainConfig` to trained models and their summary.
+"""From a :class:`~reglab.config.TrainConfig` to trained models.
 
 :func:`train` builds the pieces a configuration names (data on the device,
 the batched MLP, the regularizer, the optimizer, callbacks) and calls the one
-loop, :func:`reglab.train.fit`. :func:`summarize` turns the result into the
-JSON-ready summary that ``reglab train --json`` prints.
+loop, :func:`reglab.engine.loop.fit`; :func:`check` checks a configuration
+against the data first. :mod:`reglab.runs.summary` turns the result into the
+JSON-ready summary, :mod:`reglab.runs.folder` writes the run folder.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
-import numpy as np
 import torch
 
 from reglab.config import TrainConfig
+from reglab.engine.data import TensorData, check_train_size
+from reglab.engine.loop import Callback, EarlyStopping, FitResult, HalvingSchedule, fit
+from reglab.engine.model import MLP
+from reglab.engine.monitors import Monitor
+from reglab.engine.optim import make_optimizer
+from reglab.engine.regularizers import make_regularizer
 from reglab.errors import ReglabError
-from reglab.model import MLP
-from reglab.monitors import WEIGHT_STATS, Monitor
-from reglab.optim import make_optimizer
-from reglab.regularizers import make_regularizer
-from reglab.train import Callback, EarlyStopping, FitResult, HalvingSchedule, TensorData, check_train_size, fit
 
 
 def resolve_device(name: str) -> torch.device:
@@ -122,69 +122,3 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
     )
     result.meta["regularizer"] = repr(reg)
     return TrainResult(config, ds.name, sizes, models, result, getattr(ds, "note", None))
-
-
-def _num(x) -> float | None:
-    x = float(x)
-    return None if math.isnan(x) else x
-
-
-def layer_table(model_params: dict[str, np.ndarray], m: int) -> list[dict]:
-    """Per-layer weight statistics of model ``m`` from ``numpy_params()`` (reference levels included)."""
-    from reglab.monitors import weight_stats
-
-    Ws = [model_params[k] for k in sorted((k for k in model_params if k.startswith("W")), key=lambda k: int(k[1:]))]
-    N = sum(W[m].size for W in Ws)
-    rows = []
-    for l, W in enumerate(Ws):
-        stats = weight_stats(torch.from_numpy(W[m : m + 1]))
-        rows.append(
-            {
-                "layer": l,
-                "shape": list(W.shape[1:]),
-                **{k: float(v[0]) for k, v in stats.items()},
-                "inv_sqrt_n_in": 1.0 / math.sqrt(W.shape[2]),
-                "inv_sqrt_N": 1.0 / math.sqrt(N),
-            }
-        )
-    return rows
-
-
-def summarize(result: TrainResult) -> dict:
-    """The run's summary: ``train_seconds`` and per model its settings, accuracies (fractions) and layer statistics."""
-    h, run = result.fit.history, result.fit.run
-    final = result.fit.model.numpy_params()
-    out_models = []
-    for m, settings in enumerate(result.models):
-        entry = dict(settings, model=m)
-        for split in ("train", "validation", "test"):
-            if h.has(f"{split}_accuracy"):
-                acc = h.get(f"{split}_accuracy")[1:, m] if len(h.epochs) > 1 else h.get(f"{split}_accuracy")[:, m]
-                entry[f"final_{split}_accuracy"] = _num(acc[-1])
-                entry[f"best_{split}_accuracy"] = _num(np.nanmax(acc)) if np.isfinite(acc).any() else None
-                entry[f"final_{split}_cost"] = _num(h.get(f"{split}_cost")[-1, m])
-        if h.has("validation_accuracy") and len(h.epochs) > 1:
-            val = h.get("validation_accuracy")[1:, m]
-            best = int(np.nanargmax(val)) if np.isfinite(val).any() else 0
-            entry["best_epoch"] = h.epochs[1 + best]
-            if h.has("test_accuracy"):
-                entry["test_accuracy_at_best"] = _num(h.get("test_accuracy")[1 + best, m])
-        entry["final_penalty"] = _num(h.get("penalty")[-1, m])
-        entry["diverged"] = run.diverged_epoch[m] is not None
-        entry["diverged_epoch"] = run.diverged_epoch[m]
-        entry["stopped_epoch"] = run.stopped_epoch[m]
-        entry["epochs_trained"] = h.epochs[-1] if run.stopped_epoch[m] is None else run.stopped_epoch[m]
-        entry["layers"] = layer_table(final, m)
-        entry["layers_initial"] = layer_table(result.fit.initial, m)
-        out_models.append(entry)
-    return {
-        "data": result.dataset_name,
-        "sizes": result.sizes,
-        "n": result.fit.n,
-        "regularizer": result.fit.meta.get("regularizer"),
-        "train_seconds": result.fit.train_seconds,
-        "train_measure": result.config.monitor_train,
-        "epochs": result.fit.history.epochs[-1],
-        "weight_stats": list(WEIGHT_STATS),
-        "models": out_models,
-    }

@@ -16,9 +16,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from reglab import plots
+from reglab.runs import plots
 from reglab.io import atomic_open, save_figure, save_npz, write_json
-from reglab.run import TrainResult, summarize
+from reglab.runs.assemble import TrainResult
+from reglab.runs.summary import summarize
 
 
 def default_run_dir(result_or_name: TrainResult | str, root: str | Path = "runs") -> Path:

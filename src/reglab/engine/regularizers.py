@@ -12,7 +12,7 @@ parameter, whichever regularizer it holds:
 * ``prox(w, step, p)`` — applied to the parameter after the optimizer's step,
   with ``step = η`` per model (*decoupled*); identity by default.
 
-For the compiled CPU step (:mod:`reglab.kernel`) a regularizer also states its
+For the compiled CPU step (:mod:`reglab.engine.kernel`) a regularizer also states its
 *elementwise form* ``elementwise(p)``: per model the four numbers
 ``(λ₂, λ₁, d, t)`` of ``grad = λ₂ w + λ₁ sgn(w)`` and
 ``prox = soft-threshold at η t ∘ scale by (1 − η d)``, or ``None`` where it has
@@ -112,12 +112,17 @@ class Regularizer:
         lam = torch.as_tensor(lmbda, dtype=torch.float64).reshape(-1)
         if lam.numel() == 0:
             raise ReglabError("a regularizer needs at least one λ value")
-        if not torch.isfinite(lam).all() or (lam < 0).any():
-            raise ReglabError(f"λ must be finite and ≥ 0, got {lam.tolist()}")
+        self.check_lmbda(lam)
         self.lmbda = lam  # (M,) or (1,)
         self.mask = mask
         self.layer_scale = dict(layer_scale or {})
         self._coef: dict[tuple, Tensor] = {}
+
+    @staticmethod
+    def check_lmbda(lam: Tensor) -> None:
+        """λ must be finite and ≥ 0 (a subclass may admit more, as the book's code does)."""
+        if not torch.isfinite(lam).all() or (lam < 0).any():
+            raise ReglabError(f"λ must be finite and ≥ 0, got {lam.tolist()}")
 
     # -- the strength as a tensor broadcastable against w ---------------------------------
     def coef(self, w: Tensor, p: Param, factor: float = 1.0) -> Tensor | None:

@@ -1,6 +1,6 @@
 r"""The compiled training step: one epoch of every model in one call, on the CPU.
 
-The same mathematics as the tensor steps of :func:`reglab.train.fit` (and
+The same mathematics as the tensor steps of :func:`reglab.engine.loop.fit` (and
 tested equal to them), compiled with numba so that a step on a mini-batch of 10 costs
 a few microseconds of fixed overhead instead of the ~25 framework calls of the
 tensor program. For each mini-batch of ``m`` examples and each model:
@@ -14,7 +14,7 @@ tensor program. For each mini-batch of ``m`` examples and each model:
 then the optimizer's step with ``η`` of the model, then the decoupled parts:
 ``w ← (1 − η d) w`` and ``w ← w − clip(w, −η t, η t)`` (soft-thresholding).
 ``λ₂, λ₁, d, t`` are the regularizers' elementwise form
-(:meth:`reglab.regularizers.Regularizer.elementwise`), per model and parameter.
+(:meth:`reglab.engine.regularizers.Regularizer.elementwise`), per model and parameter.
 Plain SGD without soft-thresholding (the book's step) adds ``−(η/m) δᵀa`` straight
 into the shrunk weights instead of forming ``g`` first. Sigmoids and the cost's
 exponentials and logarithms are polynomials written so that their loops vectorize
@@ -30,9 +30,10 @@ beside it, so
 for bit. Weights, biases and optimizer state are the caller's arrays, updated
 in place (numpy views of the model's torch tensors).
 
-Codes (data, not flags): activations ``sigmoid=0, tanh=1, relu=2, linear=3``;
-costs ``cross-entropy=0, quadratic=1, log-likelihood=2``; optimizers
-``sgd=0, momentum=1, nesterov=2, adam=3``.
+Codes (data, not flags) are named below (``SIGMOID``, ``CROSS_ENTROPY``,
+``ADAM``, …) and the functions branch on those names; the Python side reaches
+the kernel only through :mod:`reglab.engine.compiled`, which packs the
+arguments.
 """
 
 from __future__ import annotations
@@ -52,9 +53,15 @@ _FAST = {"reassoc", "contract", "nsz", "arcp"}
 #: Without reassociation: the exponential's argument reduction must subtract ``n·ln2`` in two parts.
 _EXACT_ORDER = {"contract", "nsz", "arcp"}
 
-ACTIVATION_CODES = {"sigmoid": 0, "tanh": 1, "relu": 2, "linear": 3}
-COST_CODES = {"cross-entropy": 0, "quadratic": 1, "log-likelihood": 2}
+# Codes (data, not flags): the integers the compiled functions branch on, named once here, beside
+# the branches. An activation, cost or optimizer is compiled when its name has a code (the registries
+# in reglab.engine.nn and reglab.engine.optim hold everything else about it).
+SIGMOID, TANH, RELU, LINEAR = 0, 1, 2, 3
+CROSS_ENTROPY, QUADRATIC, LOG_LIKELIHOOD = 0, 1, 2
 SGD, MOMENTUM, NESTEROV, ADAM = 0, 1, 2, 3
+ACTIVATION_CODES = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "linear": LINEAR}
+COST_CODES = {"cross-entropy": CROSS_ENTROPY, "quadratic": QUADRATIC, "log-likelihood": LOG_LIKELIHOOD}
+OPTIMIZER_CODES = {"sgd": SGD, "momentum": MOMENTUM, "nesterov": NESTEROV, "adam": ADAM}
 
 #: Bytes of parameters and optimizer state a group of models may fill. The models of a group share
 #: each mini-batch's gathered rows; 16 models of [784, 30, 10] (1.5 MB, in L3) were faster per
@@ -219,10 +226,10 @@ def _sigmoid_all(out, count):
 
 @nb.njit(fastmath=_FAST, cache=True, inline="always", error_model="numpy")
 def _activate(z, code):
-    """``f(z)`` for tanh (1), relu (2) and linear (3); sigmoid (0) is :func:`_sigmoid_all`, vectorized."""
-    if code == 1:
+    """``f(z)`` for tanh, relu and linear; sigmoid is :func:`_sigmoid_all`, vectorized."""
+    if code == TANH:
         return math.tanh(z)
-    if code == 2:
+    if code == RELU:
         return z if z > 0.0 else 0.0 * z
     return z
 
@@ -230,11 +237,11 @@ def _activate(z, code):
 @nb.njit(fastmath=_FAST, cache=True, inline="always", error_model="numpy")
 def _slope(a, code):
     """``f'(z)`` from ``a = f(z)``."""
-    if code == 0:
+    if code == SIGMOID:
         return a * (1.0 - a)
-    if code == 1:
+    if code == TANH:
         return 1.0 - a * a
-    if code == 2:
+    if code == RELU:
         return 1.0 if a > 0.0 else 0.0
     return 1.0
 
@@ -364,26 +371,26 @@ def _step(w, g, s1, s2, eta, reg, opt, hyper, bc1, bc2):
         for k in range(n):
             x = w[k]
             g[k] += l1 * ((x > 0) * one - (x < 0) * one)
-    if opt == 0 and t == 0:  # the book's w ← (1 − ηλ₂)w − ηg (times 1 − ηd)
+    if opt == SGD and t == 0:  # the book's w ← (1 − ηλ₂)w − ηg (times 1 − ηd)
         shrink = (one - eta * l2) * keep
         step = eta * keep
         for k in range(n):
             w[k] = shrink * w[k] - step * g[k]
         return
-    if opt == 0:
+    if opt == SGD:
         for k in range(n):
             x = w[k]
             x = (x - eta * (g[k] + l2 * x)) * keep
             w[k] = x - min(max(x, -t), t)
         return
-    if opt == 1 or opt == 2:
+    if opt == MOMENTUM or opt == NESTEROV:
         mu = hyper[0]
         for k in range(n):
             x = w[k]
             gk = g[k] + l2 * x
             v = mu * s1[k] + gk
             s1[k] = v
-            d = gk + mu * v if opt == 2 else v
+            d = gk + mu * v if opt == NESTEROV else v
             x = (x - eta * d) * keep
             w[k] = x - min(max(x, -t), t)
         return
@@ -411,7 +418,7 @@ def _forward(x, m, Ws, bs, mi, act, cost, acts, zlast):
         n_out = out.shape[1]
         dense(inp, Ws[l][mi], bs[l][mi], out, m)
         if l < L - 1:
-            if act == 0:
+            if act == SIGMOID:
                 _sigmoid_all(out, m * n_out)
             else:
                 for i in range(m):
@@ -419,7 +426,7 @@ def _forward(x, m, Ws, bs, mi, act, cost, acts, zlast):
                         out[i, j] = _activate(out[i, j], act)
             continue
         zlast[:m] = out[:m]
-        if cost != 2:
+        if cost != LOG_LIKELIHOOD:
             _sigmoid_all(out, m * n_out)
             continue
         for i in range(m):  # softmax
@@ -456,7 +463,7 @@ def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_
         for j in range(top.shape[1]):
             a = top[i, j]
             e = a - y[j]
-            d[i, j] = e * a * (1.0 - a) if cost == 1 else e
+            d[i, j] = e * a * (1.0 - a) if cost == QUADRATIC else e
     for l in range(L - 1, -1, -1):
         inp = x if l == 0 else acts[l - 1]
         W = Ws[l][mi]
@@ -472,7 +479,7 @@ def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_
         g0, g1 = grad[0, :n_in], grad[1, :n_in]
         r = reg_w[l]
         paired = 0
-        if opt == 0 and r[1] == 0 and r[3] == 0:  # the book's step, fused with the gradient
+        if opt == SGD and r[1] == 0 and r[3] == 0:  # the book's step, fused with the gradient
             one = x.dtype.type(1)
             keep = one - eta * r[2]
             for j in range(0, n_out - 1, 2):
@@ -508,7 +515,7 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
     (β₁, β₂, ε); t0: Adam's steps so far; group: models per group; seen (M, 2) float64: each model's
     data cost and correct predictions summed over the epoch's mini-batches, each measured just before
     its step (the running measure), added to; (0, 2) to skip it. It does not hold Python's lock, so that
-    a thread may measure the previous epoch's weights meanwhile (:func:`reglab.train.fit`).
+    a thread may measure the previous epoch's weights meanwhile (:func:`reglab.engine.loop.fit`).
     """
     M = Ws[0].shape[0]
     N = perms.shape[1]
@@ -548,7 +555,7 @@ def _cost_and_hits(out, z, Y, rows, m, cost):
     """Summed data cost ``fn`` and correct predictions of the first ``m`` outputs, whose targets are ``Y[rows]``.
 
     ``out`` (B, K) the output activations, ``z`` (B, K) their pre-activations; a prediction is correct
-    when its largest output is the target's 1 (one-hot). Costs as in :mod:`reglab.nn`, in float64:
+    when its largest output is the target's 1 (one-hot). Costs as in :mod:`reglab.engine.nn`, in float64:
     cross-entropy ``softplus(z) − y z``, quadratic ``½(a − y)²``, log-likelihood ``−Σ y log softmax(z)``.
     """
     total = 0.0
@@ -561,10 +568,10 @@ def _cost_and_hits(out, z, Y, rows, m, cost):
             if out[i, j] > out[i, best]:
                 best = j
         hits += y[best] == 1
-        if cost == 0:  # the softplus terms are summed below, over the whole block at once
+        if cost == CROSS_ENTROPY:  # the softplus terms are summed below, over the whole block at once
             for j in range(K):
                 total -= y[j] * float(z[i, j])
-        elif cost == 1:
+        elif cost == QUADRATIC:
             for j in range(K):
                 e = float(out[i, j]) - y[j]
                 total += 0.5 * e * e
@@ -578,7 +585,7 @@ def _cost_and_hits(out, z, Y, rows, m, cost):
             lse = top + math.log(s)
             for j in range(K):
                 total -= y[j] * (float(z[i, j]) - lse)
-    if cost == 0:
+    if cost == CROSS_ENTROPY:
         total += _softplus_sum(z, out, m * K)
     return total, hits
 

@@ -7,18 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reglab.regularizers import (
-    L1,
-    L2,
-    DecoupledDecay,
-    ElasticNet,
-    L1Prox,
-    NoRegularizer,
-    Param,
-    all_parameters,
-    make_regularizer,
-    soft_threshold,
-)
+from reglab.engine.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, NoRegularizer, Param, all_parameters, make_regularizer, soft_threshold
 
 W = Param(0, "weight", 50)
 B = Param(0, "bias", 50)

@@ -33,7 +33,7 @@ import torch
 from torch import Tensor
 
 from reglab.errors import ReglabError
-from reglab.nn import Activation, Cost, get_activation, get_cost
+from reglab.engine.nn import Activation, Cost, get_activation, get_cost
 from reglab.rng import generator
 
 from reglab.choices import INITIALIZERS  # noqa: E402  (the names, checked against init_layer in the tests)

@@ -2,24 +2,39 @@ r"""Optimizers over the batched parameters, with a learning rate per model.
 
 Each optimizer is a frozen dataclass (its hyper-parameters) with
 ``init(params) -> state`` and ``step(params, grads, eta, state)``, which
-updates the parameters in place. ``eta`` is a list with one tensor per
+updates the parameters in place (the :class:`Optimizer` protocol); one that
+the compiled kernel can run also has ``kernel_form() -> (name, hyper)``. ``eta`` is a list with one tensor per
 parameter, shaped ``(M, 1, …)`` to broadcast over it; a model whose ``η`` is
 0 does not move (early-stopped and diverged models are frozen this way).
 
 Gradients are means over the mini-batch (the book's ``(η/m) Σ_x``), plus the
 coupled regularizers' ``grad``; decoupled decay and proximal steps come after
-``step``, in the trainer (see :mod:`reglab.regularizers`).
+``step``, in the trainer (see :mod:`reglab.engine.regularizers`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor
 
 from reglab.errors import ReglabError
+
+
+class Optimizer(Protocol):
+    """What the training steps call: ``init`` once, then ``step`` after every mini-batch's gradient."""
+
+    def init(self, params: list[Tensor]) -> Any:
+        """The optimizer's state for ``params`` (anything ``step`` understands)."""
+        ...
+
+    def step(self, params: Sequence[Tensor], grads: Sequence[Tensor], eta: Sequence[Tensor], state: Any) -> None:
+        """Update ``params`` in place from ``grads``; ``eta[i]`` is ``(M, 1, …)``, broadcast over ``params[i]``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -36,12 +51,13 @@ class SGD:
     def init(self, params: list[Tensor]) -> list[Tensor | None]:
         return [torch.zeros_like(p) if self.momentum else None for p in params]
 
-    def kernel_form(self) -> tuple[int, tuple[float, float, float]]:
-        """``(code, hyper)`` of the compiled step (:mod:`reglab.kernel`): 0 plain, 1 momentum, 2 Nesterov."""
-        code = 0 if not self.momentum else (2 if self.nesterov else 1)
-        return code, (self.momentum, 0.0, 0.0)
+    def kernel_form(self) -> tuple[str, tuple[float, float, float]]:
+        """``(name, hyper)`` of the compiled step (:mod:`reglab.engine.kernel`): sgd, momentum or nesterov."""
+        name = "sgd" if not self.momentum else ("nesterov" if self.nesterov else "momentum")
+        return name, (self.momentum, 0.0, 0.0)
 
-    def step(self, params, grads, eta, state) -> None:
+    def step(self, params: Sequence[Tensor], grads: Sequence[Tensor], eta: Sequence[Tensor],
+             state: list[Tensor | None]) -> None:
         for p, g, e, v in zip(params, grads, eta, state):
             if v is not None:
                 v.mul_(self.momentum).add_(g)
@@ -54,23 +70,24 @@ class Adam:
     r"""Adam (Kingma & Ba): ``m ← β₁m + (1−β₁)g``, ``v ← β₂v + (1−β₂)g²``,
     ``w ← w − η m̂ / (√v̂ + ε)`` with bias-corrected ``m̂, v̂``.
 
-    An :class:`~reglab.regularizers.L2` regularizer's gradient passes through
+    An :class:`~reglab.engine.regularizers.L2` regularizer's gradient passes through
     this scaling (Adam with ``weight_decay``); AdamW is Adam followed by
-    :class:`~reglab.regularizers.DecoupledDecay`.
+    :class:`~reglab.engine.regularizers.DecoupledDecay`.
     """
 
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
 
-    def kernel_form(self) -> tuple[int, tuple[float, float, float]]:
-        """``(3, (β₁, β₂, ε))`` for the compiled step (:mod:`reglab.kernel`)."""
-        return 3, (self.beta1, self.beta2, self.eps)
+    def kernel_form(self) -> tuple[str, tuple[float, float, float]]:
+        """``("adam", (β₁, β₂, ε))`` for the compiled step (:mod:`reglab.engine.kernel`)."""
+        return "adam", (self.beta1, self.beta2, self.eps)
 
-    def init(self, params):
+    def init(self, params: list[Tensor]) -> dict[str, Any]:
         return {"t": 0, "m": [torch.zeros_like(p) for p in params], "v": [torch.zeros_like(p) for p in params]}
 
-    def step(self, params, grads, eta, state) -> None:
+    def step(self, params: Sequence[Tensor], grads: Sequence[Tensor], eta: Sequence[Tensor],
+             state: dict[str, Any]) -> None:
         state["t"] += 1
         t = state["t"]
         bc1 = 1.0 - self.beta1**t
@@ -85,7 +102,8 @@ class Adam:
 from reglab.choices import OPTIMIZERS  # noqa: E402
 
 
-def make_optimizer(name: str, momentum: float = 0.9, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+def make_optimizer(name: str, momentum: float = 0.9, betas: tuple[float, float] = (0.9, 0.999),
+                   eps: float = 1e-8) -> Optimizer:
     """The optimizer of a CLI name. ``adamw`` is :class:`Adam`: its decay is the ``decay`` regularizer."""
     if name == "sgd":
         return SGD()

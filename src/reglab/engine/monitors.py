@@ -37,9 +37,11 @@ import torch
 from torch import Tensor
 
 from reglab.choices import TRAIN_MEASURES
-from reglab.model import MLP
-from reglab.nn import ACTIVATIONS
-from reglab.regularizers import Param, Regularizer
+from reglab.engine import compiled
+from reglab.engine.compiled import uncompiled
+from reglab.engine.model import MLP
+from reglab.engine.nn import ACTIVATIONS
+from reglab.engine.regularizers import Param, Regularizer
 
 WEIGHT_STATS = ("sum", "mean", "l1", "l2", "rms", "var", "max_abs", "frac_small", "zeros")
 SMALL = 1e-3
@@ -74,21 +76,12 @@ def _chunk_size(model: MLP, budget_bytes: int = 1 << 28) -> int:
 def evaluate(model: MLP, X: Tensor, y: Tensor, Y: Tensor, one_thread: bool = False) -> tuple[Tensor, Tensor]:
     """``(cost, accuracy)`` per model ``(M,)`` on ``X`` (N, d): mean data cost ``C₀`` and fraction correct.
 
-    On the CPU the compiled kernel (:func:`reglab.kernel.evaluate`) does it, chunks of examples
-    spread over every core (``one_thread``: on the calling thread alone) and summed in a fixed order,
-    the same numbers either way. Elsewhere, torch.
+    On the CPU the compiled kernel does it (:func:`reglab.engine.compiled.evaluate`: chunks of examples
+    spread over every core, or with ``one_thread`` on the calling thread alone, summed in a fixed
+    order, the same numbers either way). Elsewhere, torch.
     """
-    from reglab.steps import check_shapes, uncompiled
-
     if uncompiled(model) is None:
-        from reglab import kernel
-
-        check_shapes(model, X, Y, "the data to evaluate")
-        compiled = kernel.evaluate_serial if one_thread else kernel.evaluate
-        cost, acc = kernel.call(compiled, X.numpy(), Y.numpy(), tuple(W.numpy() for W in model.weights),
-                                tuple(b.numpy() for b in model.biases), kernel.ACTIVATION_CODES[model.activation.name],
-                                kernel.COST_CODES[model.cost.name], 256)
-        return torch.from_numpy(cost), torch.from_numpy(acc)
+        return compiled.evaluate(model, X, Y, one_thread)
     return evaluate_tensor(model, X, y, Y)
 
 

@@ -1,4 +1,4 @@
-"""The engine against references: autograd, the book's update worked by hand, separate runs."""
+"""The one loop against references: the book's update worked by hand, separate runs, callbacks, measuring beside training."""
 
 import itertools
 
@@ -6,92 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from reglab.model import MLP
-from reglab.monitors import Monitor, weight_stats
-from reglab.optim import SGD, Adam
-from reglab.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, NoRegularizer, Param
-from reglab.train import EarlyStopping, HalvingSchedule, TensorData, TensorSplit, fit
+from reglab.engine.data import TensorData, TensorSplit
+from reglab.engine.loop import EarlyStopping, HalvingSchedule, fit
+from reglab.engine.model import MLP
+from reglab.engine.monitors import Monitor, weight_stats
+from reglab.engine.optim import SGD, Adam
+from reglab.engine.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, NoRegularizer, Param
 
-F64 = torch.float64
-
-
-def _data(n=40, d=5, k=3, seed=0, n_val=20, dtype=F64):
-    rng = np.random.default_rng(seed)
-    X = rng.random((n + n_val, d))
-    y = rng.integers(0, k, n + n_val)
-    tr = TensorSplit.from_arrays(X[:n], y[:n], k, "cpu", dtype)
-    va = TensorSplit.from_arrays(X[n:], y[n:], k, "cpu", dtype)
-    return TensorData(tr, va, None, k)
-
-
-def _objective(model, x, y, reg, n):
-    zs, acts = model.forward(x)
-    c0 = model.cost.fn(zs[-1], acts[-1], y) / x.shape[-2]
-    pen = sum(reg.penalty(W, Param(l, "weight", n)) + reg.penalty(b, Param(l, "bias", n))
-              for l, (W, b) in enumerate(zip(model.weights, model.biases)))
-    return c0 + pen
-
-
-SMOOTH = [NoRegularizer(), L2([0.0, 3.0]), ElasticNet([1.0, 3.0], 0.0)]
-
-
-@pytest.mark.parametrize(
-    "activation,cost,reg",
-    list(itertools.product(["sigmoid", "tanh", "relu", "linear"], ["cross-entropy", "quadratic", "log-likelihood"], SMOOTH)),
-    ids=str,
-)
-def test_fused_backward_matches_autograd(activation, cost, reg):
-    torch.manual_seed(0)
-    model = MLP.initialize([5, 4, 3, 3], seeds=[1, 2], init="default", activation=activation, cost=cost, dtype=F64)
-    data = _data()
-    x, Y = data.train.X[:7], data.train.Y[:7]
-    n = 40
-    for p in [*model.weights, *model.biases]:
-        p.requires_grad_()
-    total = _objective(model, x, Y, reg, n).sum()
-    auto = torch.autograd.grad(total, [*model.weights, *model.biases])
-    with torch.no_grad():
-        zs, acts = model.forward(x)
-        gw, gb = model.backward(Y, zs, acts)
-        for l, (W, b) in enumerate(zip(model.weights, model.biases)):
-            reg.add_grad(W, Param(l, "weight", n), gw[l])
-            reg.add_grad(b, Param(l, "bias", n), gb[l])
-    for a, f in zip(auto, [*gw, *gb]):
-        assert torch.allclose(a, f, rtol=1e-9, atol=1e-12)
-
-
-def test_fused_backward_matches_finite_differences():
-    model = MLP.initialize([3, 4, 2], seeds=[5], init="large", dtype=F64)
-    data = _data(d=3, k=2)
-    x, Y = data.train.X[:6], data.train.Y[:6]
-    reg = L2(2.0)
-    with torch.no_grad():
-        zs, acts = model.forward(x)
-        gw, _ = model.backward(Y, zs, acts)
-        for l, W in enumerate(model.weights):
-            reg.add_grad(W, Param(l, "weight", 40), gw[l])
-        h = 1e-6
-        for idx in [(0, 0, 0), (0, 3, 2)]:
-            W = model.weights[0]
-            W[idx] += h
-            up = _objective(model, x, Y, reg, 40).item()
-            W[idx] -= 2 * h
-            down = _objective(model, x, Y, reg, 40).item()
-            W[idx] += h
-            assert abs((up - down) / (2 * h) - gw[0][idx].item()) < 1e-6
-
-
-def test_per_model_inputs_give_the_same_gradients_as_shared():
-    model = MLP.initialize([5, 4, 3], seeds=[1, 2], dtype=F64)
-    data = _data()
-    x, Y = data.train.X[:7], data.train.Y[:7]
-    zs, acts = model.forward(x)
-    g1 = model.backward(Y, zs, acts)
-    xm, Ym = x.expand(2, 7, 5), Y.expand(2, 7, 3)
-    zs, acts = model.forward(xm)
-    g2 = model.backward(Ym, zs, acts)
-    for a, b in zip([*g1[0], *g1[1]], [*g2[0], *g2[1]]):
-        assert torch.allclose(a, b, atol=1e-12)
+from tests.engine.helpers import F64, objective, small_data
 
 
 def test_one_sgd_l2_step_is_the_books_update_worked_by_hand():
@@ -116,7 +38,7 @@ def test_one_sgd_l2_step_is_the_books_update_worked_by_hand():
 
 
 def test_last_minibatch_may_be_smaller_and_uses_its_own_size():
-    data = _data(n=7)
+    data = small_data(n=7)
     a = MLP.initialize([5, 3, 3], seeds=[0], dtype=F64)
     fit(a, data, epochs=1, batch_size=3, eta=0.5, monitor=Monitor(splits=(), weights=False, saturation_examples=0))
     # replay by hand: batches 3, 3, 1 in the same order
@@ -140,7 +62,7 @@ REGS = [L2, L1, L1Prox, lambda lam: ElasticNet(lam, 0.5), DecoupledDecay]
 @pytest.mark.parametrize("optimizer", [SGD(), SGD(momentum=0.9), Adam()], ids=["sgd", "momentum", "adam"])
 @pytest.mark.parametrize("shared_order", [True, False])
 def test_M_models_together_equal_M_models_one_by_one(make_reg, optimizer, shared_order):
-    data = _data(n=30)
+    data = small_data(n=30)
     lams, etas, seeds = [0.0, 1.0, 4.0], [0.3, 0.1, 0.05], [3, 4, 5]
     order = [7] if shared_order else [7, 8, 9]
     kw = dict(epochs=3, batch_size=4, optimizer=optimizer, monitor=Monitor(saturation_examples=5))
@@ -155,7 +77,7 @@ def test_M_models_together_equal_M_models_one_by_one(make_reg, optimizer, shared
 
 
 def test_zero_epochs_and_zero_eta_change_nothing():
-    data = _data()
+    data = small_data()
     m = MLP.initialize([5, 4, 3], seeds=[0, 1], dtype=F64)
     before = m.numpy_params()
     fit(m, data, epochs=0, batch_size=5, eta=0.5, regularizer=L2(1.0))
@@ -165,7 +87,7 @@ def test_zero_epochs_and_zero_eta_change_nothing():
 
 
 def test_deterministic_given_seeds():
-    data = _data(dtype=torch.float32)
+    data = small_data(dtype=torch.float32)
     runs = []
     for _ in range(2):
         m = MLP.initialize([5, 4, 3], seeds=[11], dtype=torch.float32)
@@ -174,16 +96,16 @@ def test_deterministic_given_seeds():
 
 
 def test_a_diverging_model_is_stopped_and_the_others_go_on():
-    data = _data(dtype=torch.float32)
+    data = small_data(dtype=torch.float32)
     m = MLP.initialize([5, 4, 3], seeds=[0, 0], activation="relu", cost="quadratic", init="large", dtype=torch.float32)
     r = fit(m, data, epochs=5, batch_size=4, eta=[0.1, 1e30], regularizer=L2(0.0))
-    assert r.run.diverged_epoch[0] is None and r.run.diverged_epoch[1] == 1
+    assert r.state.diverged_epoch[0] is None and r.state.diverged_epoch[1] == 1
     assert np.isfinite(r.history.get("validation_accuracy")[-1, 0])
     assert len(r.history.epochs) == 6
 
 
 def test_l1_prox_training_gives_exact_zeros_and_subgradient_does_not():
-    data = _data(n=40)
+    data = small_data(n=40)
     zeros = {}
     for name, reg in [("prox", L1Prox(8.0)), ("sub", L1(8.0))]:
         m = MLP.initialize([5, 6, 3], seeds=[0], init="default", dtype=F64)
@@ -194,29 +116,20 @@ def test_l1_prox_training_gives_exact_zeros_and_subgradient_does_not():
 
 def test_early_stopping_and_halving_schedule():
     es = EarlyStopping(2)
-    from reglab.train import RunState
+    from reglab.engine.loop import TrainingState
 
-    run = RunState(torch.tensor([1.0, 1.0]))
+    run = TrainingState(torch.tensor([1.0, 1.0]))
     for epoch, acc in enumerate([[0.5, 0.5], [0.6, 0.4], [0.7, 0.4], [0.8, 0.4]], start=1):
         es(epoch, {"validation_accuracy": np.array(acc)}, run)
     # best 0.5 at epoch 1, no progress at epochs 2 and 3: stopped at epoch 3
     assert run.active.tolist() == [True, False] and run.stopped_epoch == [None, 3]
 
     hs = HalvingSchedule(1, floor=4.0)
-    run = RunState(torch.tensor([1.0]))
+    run = TrainingState(torch.tensor([1.0]))
     for epoch in range(1, 6):
         hs(epoch, {"validation_accuracy": np.array([0.5])}, run)
     # plateaus at epochs 2, 3, 4: η 1 → 0.5 → 0.25 → 0.125 < 1/4: stopped (η frozen at 0)
     assert run.stopped_epoch == [4] and run.eta.tolist() == [0.0]
-
-
-def test_weight_stats_by_hand():
-    W = torch.tensor([[[1.0, -3.0], [0.0, 0.0005]]], dtype=F64)
-    s = {k: v.item() for k, v in weight_stats(W).items()}
-    assert s["sum"] == pytest.approx(-1.9995) and s["l1"] == pytest.approx(4.0005)
-    assert s["l2"] == pytest.approx(np.sqrt(10.00000025)) and s["rms"] == pytest.approx(np.sqrt(10.00000025 / 4))
-    assert s["var"] == pytest.approx(np.var([1, -3, 0, 0.0005])) and s["max_abs"] == 3.0
-    assert s["frac_small"] == 0.5 and s["zeros"] == 1.0
 
 
 class _Calls:
@@ -239,7 +152,7 @@ def _same_records(a, b):
 @pytest.mark.parametrize("plateau", [None, "halving", "early-stop", "diverging"])
 @pytest.mark.parametrize("train_measure", ["running", "exact"])
 def test_measuring_beside_training_gives_the_records_calls_and_weights_of_measuring_in_turn(engine, plateau, train_measure):
-    data = _data(n=60, dtype=torch.float32)
+    data = small_data(n=60, dtype=torch.float32)
     results, calls = [], []
     for beside in (False, True):
         m = MLP.initialize([5, 6, 3], seeds=[0, 1], init="default", dtype=torch.float32)
@@ -255,46 +168,8 @@ def test_measuring_beside_training_gives_the_records_calls_and_weights_of_measur
     assert [(e, eta.tolist()) for e, _, eta in calls[0]] == [(e, eta.tolist()) for e, _, eta in calls[1]]
     for p, q in zip([*a.model.weights, *a.model.biases], [*b.model.weights, *b.model.biases]):
         assert np.array_equal(p.numpy(), q.numpy(), equal_nan=True)  # a diverged model's weights are NaN
-    assert a.run.stopped_epoch == b.run.stopped_epoch and a.run.diverged_epoch == b.run.diverged_epoch
+    assert a.state.stopped_epoch == b.state.stopped_epoch and a.state.diverged_epoch == b.state.diverged_epoch
     if plateau == "early-stop":  # every model stopped before the last epoch: the loop ended early
-        assert not b.run.active.any() and len(b.history.epochs) < 8
+        assert not b.state.active.any() and len(b.history.epochs) < 8
     if plateau == "diverging":
-        assert b.run.diverged_epoch[1] == 1
-
-
-@pytest.mark.parametrize("engine", ["compiled", "tensor"])
-def test_steps_restore_what_they_saved_and_train_the_same_epoch_again(engine):
-    from reglab.steps import make_steps, orders
-    from reglab.rng import generator
-
-    data = _data(n=60, dtype=torch.float32)
-    m = MLP.initialize([5, 6, 3], seeds=[0, 1], init="default", dtype=torch.float32)
-    steps = make_steps(engine, m, L2(0.5), Adam(), torch.tensor([0.1, 0.05]), 60, 4, 0)
-    perms = orders(60, [generator(0, "order")])
-    steps.epoch(data.train, perms)
-    saved = steps.save()
-    steps.epoch(data.train, perms)
-    once = [p.clone() for p in (*m.weights, *m.biases)]
-    assert not torch.equal(once[0], saved.weights[0])
-    steps.restore(saved)
-    assert all(torch.equal(p, q) for p, q in zip((*m.weights, *m.biases), (*saved.weights, *saved.biases)))
-    steps.epoch(data.train, perms)  # the optimizer's state and step count came back too: the same epoch again
-    assert all(torch.equal(p, q) for p, q in zip((*m.weights, *m.biases), once))
-
-
-def test_measuring_beside_is_chosen_where_the_steps_leave_a_core_idle(monkeypatch):
-    import os
-
-    from reglab.steps import make_steps
-
-    m = MLP.initialize([5, 6, 3], seeds=[0], dtype=torch.float32)
-    steps = make_steps("compiled", m, L2(0.5), SGD(), torch.tensor([0.1]), 60, 4, 0)
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    assert steps.threads == 1 and steps.leaves_core_idle()
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
-    assert not steps.leaves_core_idle()
-    # steps on several threads: one thread measuring all their models could outlast the epoch
-    sweep = make_steps("compiled", MLP.initialize([5, 6, 3], seeds=[0, 1, 2, 3], dtype=torch.float32), L2(0.5), SGD(),
-                       torch.full((4,), 0.1), 60, 4, 2)
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
-    assert sweep.threads == 2 and not sweep.leaves_core_idle()
+        assert b.state.diverged_epoch[1] == 1

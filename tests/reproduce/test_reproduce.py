@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from reglab import reproduce as rp
-from reglab import reproduce_report as rr
+from reglab.reproduce import report as rr
 from reglab.cli.main import main
 from reglab.data.dataset import Dataset, Split
 from reglab.errors import ReglabError

@@ -14,7 +14,9 @@ import pytest
 import torch
 
 from reglab.compat import network2
-from reglab.compat.network2 import CrossEntropyCost, Network, QuadraticCost, Stepper
+from reglab.compat.network2 import CrossEntropyCost, Network, QuadraticCost, book_steps
+from reglab.engine.data import TensorSplit
+from reglab.engine.steps import TensorSteps
 from reglab.errors import ReglabError
 
 SIZES = [6, 5, 4, 3]
@@ -159,7 +161,7 @@ def test_initial_weights_are_the_books_draws():
     assert_close(net.weights + net.biases, [np.random.randn(3, 4), np.random.randn(2, 3)] + biases, 0)
 
 
-def test_stepper_equals_engine_backward_plus_the_books_update():
+def test_book_steps_equal_engine_backward_plus_the_books_update():
     net = fresh_net()
     model = net._engine()
     X, y = make_data(9)
@@ -171,7 +173,7 @@ def test_stepper_equals_engine_backward_plus_the_books_update():
     eta, decay = 0.7, 1 - 0.7 * 0.2 / 30
     want_w = [decay * W - eta * g for W, g in zip(model.weights, gw)]
     want_b = [b - eta * g for b, g in zip(model.biases, gb)]
-    Stepper(model)(x, t, eta, decay)
+    book_steps(model, eta, 0.2, 30, 9).epoch(TensorSplit(x, torch.as_tensor(y), t), torch.arange(9).reshape(1, -1))
     for got, want in zip(model.weights + model.biases, want_w + want_b):
         torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-14)
 
@@ -206,34 +208,34 @@ def test_custom_cost_class_runs_through_the_engine():
 
 @pytest.fixture
 def kernel_calls(monkeypatch):
-    """Counts the compiled kernel's epochs; :class:`Stepper` steps fail the test unless ``allow_stepper``."""
-    from reglab import kernel
+    """Counts the compiled kernel's epochs and the engine's tensor-step epochs."""
+    from reglab.engine import kernel
 
-    calls = {"kernel": 0, "stepper": 0}
-    train_epoch, step = kernel.train_epoch, Stepper.__call__
+    calls = {"kernel": 0, "tensor": 0}
+    train_epoch, epoch = kernel.train_epoch, TensorSteps.epoch
 
     def counted_epoch(*args):
         calls["kernel"] += 1
         return train_epoch(*args)
 
-    def counted_step(self, *args):
-        calls["stepper"] += 1
-        return step(self, *args)
+    def counted_tensor_epoch(self, *args, **kw):
+        calls["tensor"] += 1
+        return epoch(self, *args, **kw)
 
     monkeypatch.setattr(kernel, "train_epoch", counted_epoch)
-    monkeypatch.setattr(Stepper, "__call__", counted_step)
+    monkeypatch.setattr(TensorSteps, "epoch", counted_tensor_epoch)
     return calls
 
 
 @pytest.mark.parametrize("cost", [CrossEntropyCost, QuadraticCost, CrossEntropyCost(), QuadraticCost()])
 def test_the_books_costs_train_through_the_compiled_kernel(cost, kernel_calls):
-    """An epoch of SGD is one kernel call, and so is update_mini_batch; the torch Stepper never runs."""
+    """An epoch of SGD is one kernel call, and so is update_mini_batch; the tensor steps never run."""
     X, y = make_data(25)
     net = fresh_net(cost)
     net.SGD(pairs(X, y), 3, 10, 0.5, lmbda=1.0)
-    assert kernel_calls == {"kernel": 3, "stepper": 0}
+    assert kernel_calls == {"kernel": 3, "tensor": 0}
     net.update_mini_batch(pairs(X, y)[:4], 0.5, 1.0, 25)
-    assert kernel_calls == {"kernel": 4, "stepper": 0}
+    assert kernel_calls == {"kernel": 4, "tensor": 0}
 
 
 def test_a_custom_cost_trains_through_its_own_delta(kernel_calls):
@@ -251,7 +253,7 @@ def test_a_custom_cost_trains_through_its_own_delta(kernel_calls):
     mine, book = fresh_net(Doubled), fresh_net(CrossEntropyCost)
     random.seed(4)
     mine.SGD(pairs(X, y), 2, 10, 0.25)
-    assert kernel_calls == {"kernel": 0, "stepper": 6} and len(deltas) == 6  # 3 mini-batches (10, 10, 3) per epoch
+    assert kernel_calls == {"kernel": 0, "tensor": 2} and len(deltas) == 6  # 3 mini-batches (10, 10, 3) per epoch
     random.seed(4)
     book.SGD(pairs(X, y), 2, 10, 0.5)
     assert kernel_calls["kernel"] == 2
@@ -260,7 +262,7 @@ def test_a_custom_cost_trains_through_its_own_delta(kernel_calls):
 
 def test_an_interrupted_sgd_writes_back_the_weights_it_reached(monkeypatch):
     """Interrupted after its second epoch, SGD leaves the network and the caller's list as two epochs left them."""
-    from reglab import kernel
+    from reglab.engine import kernel
 
     X, y = make_data(30)
     done = fresh_net()
@@ -272,6 +274,7 @@ def test_an_interrupted_sgd_writes_back_the_weights_it_reached(monkeypatch):
         calls.append(train_epoch(*args))
         if len(calls) == 2:
             raise KeyboardInterrupt
+        return calls[-1]
 
     monkeypatch.setattr(kernel, "train_epoch", interrupted)
     net, original = fresh_net(), pairs(X, y)

@@ -9,7 +9,7 @@ How the work is batched
 -----------------------
 Arms that share a network shape, a training-set size and a number of epochs
 train together as one batched run of ``M = arms × seeds`` models (η and λ
-per model; see :func:`reglab.train.fit`), so the seeds of an experiment and
+per model; see :func:`reglab.engine.loop.fit`), so the seeds of an experiment and
 the arms of a comparison always train together, and experiments with equal
 arms share them (A and D are one run; F is also K's 50k point). Model
 ``(arm, seed)`` draws its initial weights and its mini-batch order from
@@ -19,7 +19,7 @@ initialization draw the same normal numbers (the default divides them by
 ``√n_in``) and see the same mini-batches.
 
 Everything here is computation: :func:`reproduce` returns a :class:`Report`
-(plain data); :mod:`reglab.reproduce_report` renders it (table, JSON,
+(plain data); :mod:`reglab.reproduce.report` renders it (table, JSON,
 figures); the CLI (``reglab reproduce nielsen-ch3``) prints and writes.
 """
 
@@ -27,204 +27,19 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 import torch
 
+from reglab.engine.data import TensorData
+from reglab.engine.loop import fit
+from reglab.engine.model import MLP
+from reglab.engine.monitors import Monitor, evaluate
+from reglab.engine.regularizers import L2
 from reglab.errors import ReglabError
-from reglab.model import MLP
-from reglab.monitors import Monitor, evaluate
-from reglab.regularizers import L2
-from reglab.train import TensorData, fit
-
-MINI_BATCH = 10
-SPLITS = ("train", "validation", "test")
-
-
-# ---------------------------------------------------------------------------------------------
-# Definitions
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Arm:
-    """One training configuration of the book: a ``[784, hidden, 10]`` sigmoid network, cross-entropy,
-    mini-batches of 10, L2 with ``lmbda`` in the book's units.
-
-    ``train_size``: the first images of the 50,000 (``None``: all of them).
-    """
-
-    hidden: int
-    eta: float
-    lmbda: float
-    epochs: int
-    train_size: int | None = None
-    init: str = "large"
-
-    def describe(self) -> str:
-        size = "50k" if self.train_size is None else f"{self.train_size:,}"
-        return f"H={self.hidden}, {size} images, η={self.eta:g}, λ={self.lmbda:g}, {self.epochs} epochs, {self.init} init"
-
-
-@dataclass(frozen=True)
-class Statistic:
-    """How a number is read off an arm's per-seed results.
-
-    ``kind``: ``final`` (after the last epoch), ``best`` (maximum over epochs
-    1…E), ``at`` (after epoch ``epoch``), ``argmin`` (the epoch of the minimum),
-    ``gap`` (``metric − other``, after the last epoch), ``rise`` (mean of the last
-    ``epoch`` epochs minus the mean of the ``epoch`` epochs ending 100 epochs
-    earlier). ``metric`` is a monitor name, e.g. ``test_accuracy``; accuracies are
-    reported in percent.
-    """
-
-    kind: str
-    metric: str
-    epoch: int = 0
-    other: str = ""
-
-    def needs_curve(self) -> bool:
-        return self.kind not in ("final", "gap")
-
-    def splits(self) -> set[str]:
-        return {m.split("_")[0] for m in (self.metric, self.other) if m}
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A number the book reports, and the test reglab applies to its own measurement.
-
-    ``check``: ``±`` (``|mean − book| ≤ tol``), ``<`` (``mean < tol``), ``>``
-    (``mean > tol``), ``>=`` (``mean ≥ tol``). ``min_epochs``: below this many
-    training epochs (``--quick`` or ``--max-epochs``) the row is not comparable
-    with the book and is shown but not judged.
-    """
-
-    arm: str
-    what: str
-    statistic: Statistic
-    book: float | None
-    book_text: str
-    check: str
-    tol: float
-    unit: str = "%"
-    note: str = ""
-    context: Statistic | None = None  # another reading, shown in the note (never judged)
-
-
-@dataclass(frozen=True)
-class Experiment:
-    id: str
-    title: str
-    arms: tuple[tuple[str, Arm], ...]
-    claims: tuple[Claim, ...]
-    split_note: str = ""
-
-    def arm(self, label: str) -> Arm:
-        return dict(self.arms)[label]
-
-
-def _acc(split: str) -> str:
-    return f"{split}_accuracy"
-
-
-FULL = 0.5  # tolerance, percentage points, for runs on the 50,000 images
-SMALL = 1.5  # for runs on 1,000 images (and for accuracies after one epoch)
-
-
-def nielsen_ch3() -> tuple[Experiment, ...]:
-    """Experiments A–K of ``REFERENCE.md`` §1."""
-    h30 = Arm(30, 0.5, 0.0, 30)
-    h100 = Arm(100, 0.5, 0.0, 30)
-    small = Arm(30, 0.5, 0.0, 400, train_size=1000)
-    h30_l2 = Arm(30, 0.5, 5.0, 30)
-    ambiguous = "the book does not say whether this is the last or the best epoch; reglab reads the last"
-    best_test = Statistic("best", _acc("test"))
-    sizes = (100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000)
-    k_book = (69.09, 76.37, 85.29, 88.85, 91.27, 93.24, 94.89, 95.85, 95.97)
-    return (
-        Experiment("A", "H=30, 50k images, λ=0", (("λ=0", h30),), (
-            Claim("λ=0", "test accuracy, last epoch", Statistic("final", _acc("test")), 95.49, "95.49%", "±", FULL, note=ambiguous,
-                  context=best_test),
-        )),
-        Experiment("B", "H=100, 50k images, λ=0", (("λ=0", h100),), (
-            Claim("λ=0", "test accuracy, last epoch", Statistic("final", _acc("test")), 96.82, "96.82%", "±", FULL, note=ambiguous,
-                  context=best_test),
-        )),
-        Experiment("C", "overfitting: H=30, 1,000 images, λ=0, 400 epochs", (("λ=0", small),), (
-            Claim("λ=0", "test accuracy, best epoch", Statistic("best", _acc("test")), 82.27, "peaks at 82.27%", "±", SMALL),
-            Claim("λ=0", "training accuracy, best epoch", Statistic("best", _acc("train")), 100.0, "reaches 100%", ">=", 99.95),
-            Claim("λ=0", "epoch of the lowest test cost", Statistic("argmin", "test_cost"), 15, "near epoch 15", "±", 10, unit="epoch"),
-        )),
-        Experiment("D", "train vs test: H=30, 50k images, λ=0", (("λ=0", h30),), (
-            Claim("λ=0", "training accuracy, best epoch", Statistic("best", _acc("train")), 97.86, "97.86%", "±", FULL),
-            Claim("λ=0", "test accuracy, best epoch", Statistic("best", _acc("test")), 95.33, "95.33%", "±", FULL),
-        )),
-        Experiment("E", "L2 on 1,000 images: C with λ=0.1", (("λ=0.1", replace(small, lmbda=0.1)),), (
-            Claim("λ=0.1", "test accuracy, best epoch", Statistic("best", _acc("test")), 87.1, "peaks at 87.1%", "±", SMALL),
-            Claim("λ=0.1", "test accuracy rise, epochs 281–300 → 381–400", Statistic("rise", _acc("test"), 20), None,
-                  "still rising at epoch 400", ">", 0.0, unit="points"),
-        )),
-        Experiment("F", "L2 on 50k images: H=30, λ=5", (("λ=5", h30_l2),), (
-            Claim("λ=5", "test accuracy, best epoch", Statistic("best", _acc("test")), 96.49, "peaks at 96.49%", "±", FULL),
-            Claim("λ=5", "test accuracy, last epoch", Statistic("final", _acc("test")), 95.61, "95.61% at the last epoch", "±", FULL),
-            Claim("λ=5", "training − test accuracy, last epoch", Statistic("gap", _acc("train"), other=_acc("test")), None,
-                  "under 1 point", "<", 1.0, unit="points"),
-        )),
-        Experiment("G", "H=100, λ=5, validation data", (("λ=5", Arm(100, 0.5, 5.0, 30)),), (
-            Claim("λ=5", "validation accuracy, last epoch", Statistic("final", _acc("validation")), 97.92, "97.92%", "±", FULL),
-        )),
-        Experiment("H", "H=100, η=0.1, λ=5, 60 epochs", (("η=0.1", Arm(100, 0.1, 5.0, 60)),), (
-            Claim("η=0.1", "validation accuracy, last epoch", Statistic("final", _acc("validation")), 98.04, "98.04%", "±", FULL),
-        )),
-        _init_experiment("I", 30, ((1, "large", 86.43), (1, "default", 92.70), (30, "large", 96.45), (30, "default", 96.45))),
-        _init_experiment("J", 100, ((30, "default", 97.81), (30, "large", 97.42))),
-        Experiment("K", "more data: H=30, η=0.5, λ=0.0001·size, 1,500,000/size epochs",
-                   tuple((f"{s:,}", Arm(30, 0.5, 0.0001 * s, 1_500_000 // s, train_size=None if s == 50_000 else s)) for s in sizes),
-                   tuple(Claim(f"{s:,}", f"validation accuracy, {s:,} images", Statistic("final", _acc("validation")), v, f"{v}%",
-                               "±", SMALL if s <= 1000 else FULL) for s, v in zip(sizes, k_book))),
-    )
-
-
-def _init_experiment(id: str, hidden: int, points) -> Experiment:
-    """I and J: large vs default initialization, H hidden neurons, η=0.1, λ=5, 30 epochs, validation data."""
-    arms = tuple((init, Arm(hidden, 0.1, 5.0, 30, init=init)) for init in ("large", "default"))
-    claims = []
-    for epoch, init, value in points:
-        text = "≈96.4–96.5%" if id == "I" and epoch == 30 else f"{value}%"
-        stat = Statistic("at", _acc("validation"), epoch) if epoch < 30 else Statistic("final", _acc("validation"))
-        claims.append(Claim(init, f"validation accuracy after epoch {epoch}, {init} init", stat, value, text, "±",
-                            SMALL if epoch == 1 else FULL))
-    return Experiment(id, f"initialization: H={hidden}, η=0.1, λ=5, large vs default init", arms, tuple(claims))
-
-
-#: Which split the figures show, by experiment (evaluated every epoch for them).
-FIGURE_SPLITS = {"C": "test", "E": "test", "I": "validation"}
-
-#: What ``--quick`` runs.
-QUICK = ("C", "E", "F", "I")
-
-
-def select(experiments: Sequence[Experiment], only: Sequence[str] | None) -> tuple[Experiment, ...]:
-    """The experiments named in ``only`` (all when ``None``), in the book's order."""
-    if not only:
-        return tuple(experiments)
-    known = {e.id for e in experiments}
-    wanted = {s.strip().upper() for s in only if s.strip()}
-    unknown = sorted(wanted - known)
-    if unknown:
-        raise ReglabError(f"unknown experiment(s) {', '.join(unknown)}; choose among {', '.join(sorted(known))}")
-    return tuple(e for e in experiments if e.id in wanted)
-
-
-def cap_epochs(experiments: Sequence[Experiment], max_epochs: int | None) -> tuple[Experiment, ...]:
-    """Every arm trained for at most ``max_epochs`` epochs (rows that need more are then not judged)."""
-    if max_epochs is None:
-        return tuple(experiments)
-    if max_epochs < 1:
-        raise ReglabError(f"--max-epochs must be at least 1, got {max_epochs}")
-    return tuple(replace(e, arms=tuple((l, replace(a, epochs=min(a.epochs, max_epochs))) for l, a in e.arms)) for e in experiments)
-
+from reglab.reproduce.experiments import FIGURE_SPLITS, MINI_BATCH, SPLITS, Arm, Claim, Experiment, Statistic, cap_epochs
 
 # ---------------------------------------------------------------------------------------------
 # Planning and running
@@ -291,7 +106,7 @@ def train_group(group: Group, data: TensorData, seeds: Sequence[int], progress: 
                 dtype: torch.dtype = torch.float32, threads: int | None = 0) -> dict[Arm, ArmResult]:
     """Train every arm of ``group`` over ``seeds`` as one batched run; return each arm's results.
 
-    ``threads`` goes to :func:`reglab.train.fit` (``0``: its own choice).
+    ``threads`` goes to :func:`reglab.engine.loop.fit` (``0``: its own choice).
     """
     S = len(seeds)
     sizes = [data.train.X.shape[1], group.hidden, data.n_classes]
@@ -318,7 +133,7 @@ def train_group(group: Group, data: TensorData, seeds: Sequence[int], progress: 
                 final[f"{split}_cost"], final[f"{split}_accuracy"] = cost.cpu().numpy(), acc.cpu().numpy()
     metrics = [f"{s}_{m}" for s in group.curve_splits for m in ("accuracy", "cost")]
     curves = {m: result.history.get(m) for m in metrics}
-    diverged = np.array([e is not None for e in result.run.diverged_epoch])
+    diverged = np.array([e is not None for e in result.state.diverged_epoch])
     out = {}
     for i, arm in enumerate(group.arms):
         cols = slice(i * S, (i + 1) * S)
@@ -453,7 +268,7 @@ def reproduce(
 
     Runs the groups of :func:`plan` one after another; ``max_epochs`` caps every arm's length
     (rows that need more epochs are reported as not comparable). ``threads``: CPU threads of the
-    training steps (``0``: the engine's choice, see :func:`reglab.train.fit`; the compiled steps give
+    training steps (``0``: the engine's choice, see :func:`reglab.engine.loop.fit`; the compiled steps give
     the same numbers on any count).
     """
     if not seeds:

@@ -1,0 +1,16 @@
+"""The engine: the math and the one training loop. Nothing here writes files or prints.
+
+=================  ==========================================================
+``nn``             activations and costs, each with its derivative beside it
+``model``          the batched MLP (``M`` models as ``(M, n_out, n_in)`` tensors)
+``regularizers``   ``penalty`` / ``grad`` / ``prox`` objects that compose
+``optim``          SGD, momentum, Adam (the ``Optimizer`` protocol)
+``data``           the splits on the training device (``TensorData``)
+``threads``        how many CPU threads torch uses, chosen in one place
+``kernel``         the numba kernels (one epoch of every model per call)
+``compiled``       the one door into the kernel: when it may run, its arguments
+``steps``          an epoch's steps as tensor operations or as one kernel call
+``monitors``       what each epoch's record holds (``Monitor``, ``History``)
+``loop``           ``fit``, the one loop, and its callbacks
+=================  ==========================================================
+"""

@@ -1,0 +1,203 @@
+r"""The one door into the compiled kernel: when it may run, and its arguments packed in one place.
+
+:mod:`reglab.engine.kernel` holds numba functions that take flat arrays and
+integer codes. Everything that calls them goes through this module:
+
+* :func:`unsupported` says why the kernel cannot train a (model, regularizer,
+  optimizer), or ``None`` when it can;
+* :class:`KernelProgram` packs the kernel's arguments from a (model,
+  regularizer, optimizer) once — numpy views of the parameters, the
+  regularizers' elementwise form ``(λ₂, λ₁, d, t)`` per model and layer, the
+  optimizer's code and state, the activation's and cost's codes — and trains
+  an epoch per :meth:`KernelProgram.train_epoch` call. The engine's
+  :class:`~reglab.engine.steps.CompiledSteps` and the book's
+  :mod:`reglab.compat.network2` both use it;
+* :func:`evaluate` measures cost and accuracy through the kernel's forward pass.
+
+A new activation or cost is compiled when the kernel has a branch and a code
+for its name (``kernel.ACTIVATION_CODES``, ``kernel.COST_CODES``); a new
+regularizer is compiled when it states an elementwise form; an optimizer when
+it has ``kernel_form()`` naming one of ``kernel.OPTIMIZER_CODES``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from reglab.engine.model import MLP
+from reglab.engine.nn import ACTIVATIONS, COSTS
+from reglab.engine.regularizers import Param, Regularizer
+from reglab.errors import ReglabError
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from reglab.engine.optim import Optimizer
+
+
+def _kernel() -> ModuleType:
+    """The kernel module (numba is imported on first use, not when reglab is)."""
+    from reglab.engine import kernel
+
+    return kernel
+
+
+def uncompiled(model: MLP) -> str | None:
+    """Why the compiled kernel cannot run ``model`` (device, type, activation, cost, numba), or ``None``."""
+    if model.device.type != "cpu":
+        return f"it runs on the CPU, not on {model.device.type}"
+    if model.dtype not in (torch.float32, torch.float64):
+        return f"it computes in float32 or float64, not {model.dtype}"
+    if ACTIVATIONS.get(model.activation.name) is not model.activation:
+        return f"activation {model.activation.name!r} is not a registered one"
+    if type(model.cost) is not COSTS.get(model.cost.name):
+        return f"cost {model.cost!r} is not a registered one"
+    if any(not p.is_contiguous() for p in (*model.weights, *model.biases)):
+        return "its parameters are not contiguous tensors"
+    try:
+        kernel = _kernel()
+    except ImportError:
+        return "numba is not installed"
+    if model.activation.name not in kernel.ACTIVATION_CODES:
+        return f"activation {model.activation.name!r} has no compiled form"
+    if model.cost.name not in kernel.COST_CODES:
+        return f"cost {model.cost.name!r} has no compiled form"
+    return None
+
+
+def unsupported(model: MLP, regularizer: Regularizer, optimizer: Optimizer) -> str | None:
+    """Why the kernel cannot train ``model`` with ``regularizer`` and ``optimizer``, or ``None`` when it can."""
+    reason = uncompiled(model)
+    if reason:
+        return reason
+    form = getattr(optimizer, "kernel_form", None)
+    if form is None or form()[0] not in _kernel().OPTIMIZER_CODES:
+        return f"optimizer {optimizer!r} has no compiled form"
+    L = len(model.weights)
+    if any(regularizer.elementwise(Param(layer, kind, 1)) is None for layer in range(L) for kind in ("weight", "bias")):
+        return f"regularizer {regularizer!r} has no elementwise form"
+    return None
+
+
+def check_shapes(model: MLP, X: Tensor, Y: Tensor, what: str) -> None:
+    """The compiled kernel reads without bounds checks: ``X`` (N, sizes[0]) and ``Y`` (N, sizes[-1]) in
+    the model's dtype, or a one-line error naming what does not fit."""
+    sizes = model.sizes
+    if X.dim() != 2 or X.shape[1] != sizes[0] or Y.shape != (X.shape[0], sizes[-1]):
+        raise ReglabError(f"{what} have shape {tuple(X.shape)} with targets {tuple(Y.shape)}, "
+                          f"but the network {sizes} needs (N, {sizes[0]}) and (N, {sizes[-1]})")
+    if X.dtype != model.dtype or Y.dtype != model.dtype:
+        raise ReglabError(f"{what} are {X.dtype} but the network computes in {model.dtype}")
+
+
+class KernelProgram:
+    """One (model, regularizer, optimizer) as the compiled kernel's arguments, packed once.
+
+    The parameters and the optimizer's state are numpy arrays that the kernel updates in place; the
+    parameters are views of ``model``'s tensors, so ``model`` holds the latest weights after every
+    call. ``eta`` (M,) is read at every call (a view: changes to it show). Models train in groups
+    that fit in a core's cache, the groups spread over ``threads`` cores (0: every core numba sees;
+    never more than there are groups); each model's numbers are the same whatever the thread count.
+
+    Parameters
+    ----------
+    model : MLP
+        ``M`` models on the CPU, float32 or float64, contiguous.
+    regularizer : Regularizer
+        Any regularizer with an elementwise form (``unsupported`` says which are not).
+    optimizer : Optimizer
+        One with ``kernel_form()``.
+    eta : np.ndarray
+        (M,) learning rates, in the model's dtype.
+    n : int
+        The training-set size (the regularizers' ``n``).
+    batch_size : int
+        Mini-batch size ``m``.
+    threads : int or None
+        CPU threads (0: every core; ``None``: one).
+    """
+
+    def __init__(self, model: MLP, regularizer: Regularizer, optimizer: Optimizer, eta: np.ndarray, n: int,
+                 batch_size: int, threads: int | None):
+        kernel = _kernel()
+        self.kernel, self.model = kernel, model
+        M, L = model.M, len(model.weights)
+        self.Ws = tuple(W.numpy() for W in model.weights)  # Ws[l] (M, n_out, n_in), views
+        self.bs = tuple(b.numpy() for b in model.biases)  # bs[l] (M, n_out), views
+        dt = self.Ws[0].dtype
+        self.eta = eta
+        forms = {kind: [regularizer.elementwise(Param(layer, kind, n)) for layer in range(L)] for kind in ("weight", "bias")}
+        self.reg_w, self.reg_b = (  # (M, L, 4): (λ₂, λ₁, d, t)
+            np.ascontiguousarray(np.broadcast_to(np.stack(forms[k], axis=1), (M, L, 4)), dtype=dt) for k in ("weight", "bias")
+        )
+        name, hyper = optimizer.kernel_form()
+        self.opt = kernel.OPTIMIZER_CODES[name]
+        self.hyper = np.asarray(hyper, dtype=dt)  # (3,): μ or (β₁, β₂, ε)
+        stateful = self.opt != kernel.SGD
+        two = self.opt == kernel.ADAM
+
+        def state(p: np.ndarray, used: bool) -> np.ndarray:
+            return np.zeros_like(p) if used else np.zeros(p.shape[:-1] + (0,), dt)  # zero width: never read
+
+        self.S1w = tuple(state(W, stateful) for W in self.Ws)
+        self.S2w = tuple(state(W, two) for W in self.Ws)
+        self.S1b = tuple(state(b, stateful) for b in self.bs)
+        self.S2b = tuple(state(b, two) for b in self.bs)
+        self.t = 0  # the optimizer's steps so far (Adam's bias correction)
+        self.act = kernel.ACTIVATION_CODES[model.activation.name]
+        self.cost = kernel.COST_CODES[model.cost.name]
+        per_model = sum(W[0].nbytes + b[0].nbytes for W, b in zip(self.Ws, self.bs)) * (1 + stateful + two)
+        wanted = max(1, kernel.nb.config.NUMBA_NUM_THREADS if threads == 0 else threads or 1)
+        # as many models per group as fit GROUP_BYTES, but at least one group per thread
+        self.group = int(max(1, min(M, kernel.GROUP_BYTES // max(per_model, 1), -(-M // wanted))))
+        self.batch_size, self.threads = batch_size, min(wanted, -(-M // self.group))
+        self._checked: np.ndarray | None = None  # the training inputs last checked against the model
+
+    def train_epoch(self, X: np.ndarray, Y: np.ndarray, perms: np.ndarray, seen: np.ndarray | None = None) -> None:
+        """One epoch of every model over ``X`` (N, d), ``Y`` (N, K) in the orders ``perms`` (P, N), P = 1 or M.
+
+        ``seen`` (M, 2) float64, when given, gains each model's data cost and correct predictions summed
+        over the epoch's mini-batches, each measured just before its step (the running measure).
+        """
+        kernel = self.kernel
+        if self._checked is not X:
+            check_shapes(self.model, torch.from_numpy(X), torch.from_numpy(Y), "the training data")
+            self._checked = X
+        counted = np.zeros((0, 2)) if seen is None else seen
+        with kernel.threads(self.threads):
+            self.t = kernel.call(
+                kernel.train_epoch,
+                X, Y, perms, self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,
+                self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost, self.group, counted,
+            )
+
+    def save_state(self) -> tuple[tuple[np.ndarray, ...], int]:
+        """Copies of the optimizer's state and step count (the parameters are the model's)."""
+        return tuple(a.copy() for a in (*self.S1w, *self.S2w, *self.S1b, *self.S2b)), self.t
+
+    def restore_state(self, state: tuple[tuple[np.ndarray, ...], int]) -> None:
+        """Put back what :meth:`save_state` returned (in place)."""
+        arrays, self.t = state
+        for a, b in zip((*self.S1w, *self.S2w, *self.S1b, *self.S2b), arrays):
+            np.copyto(a, b)
+
+
+#: Examples per chunk of the compiled evaluation.
+EVALUATION_CHUNK = 256
+
+
+def evaluate(model: MLP, X: Tensor, Y: Tensor, one_thread: bool = False) -> tuple[Tensor, Tensor]:
+    """Mean data cost ``C₀`` and accuracy of every model on ``X`` (N, d) with one-hot ``Y`` (N, K): two (M,)
+    float64 tensors, from the kernel's forward pass (chunks spread over every core, or on the calling
+    thread alone with ``one_thread``; summed in a fixed order, the same numbers either way)."""
+    kernel = _kernel()
+    check_shapes(model, X, Y, "the data to evaluate")
+    compiled = kernel.evaluate_serial if one_thread else kernel.evaluate
+    cost, acc = kernel.call(compiled, X.numpy(), Y.numpy(), tuple(W.numpy() for W in model.weights),
+                            tuple(b.numpy() for b in model.biases), kernel.ACTIVATION_CODES[model.activation.name],
+                            kernel.COST_CODES[model.cost.name], EVALUATION_CHUNK)
+    return torch.from_numpy(cost), torch.from_numpy(acc)
