@@ -40,13 +40,13 @@ import numpy as np
 import torch
 
 from reglab.data import load_dataset
+from reglab.engine.data import TensorData
+from reglab.engine.loop import fit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor
 from reglab.engine.regularizers import L2
-from reglab.runs.assemble import resolve_device
-from reglab.engine.data import TensorData
-from reglab.engine.loop import fit
 from reglab.engine.threads import torch_threads
+from reglab.runs.assemble import resolve_device
 
 SIZES = [784, 30, 10]
 ETA, LMBDA, BATCH = 0.1, 5.0, 10
@@ -176,7 +176,8 @@ def main(argv=None) -> int:
     except (OSError, StopIteration):
         pass
     gpu = torch.cuda.get_device_name() if device.type == "cuda" else "none"
-    say(f"machine: {cpu}; {os.cpu_count()} CPUs; torch {torch.__version__} ({torch.get_num_threads()} threads); device {device} ({gpu})")
+    say(f"machine: {cpu}; {os.cpu_count()} CPUs; torch {torch.__version__} ({torch.get_num_threads()} threads); "
+        f"device {device} ({gpu})")
     say(f"data: MNIST, {size:,} training images timed, figures per {full:,}-image epoch; [784, 30, 10], mini-batch {BATCH}")
     say()
 
@@ -188,14 +189,17 @@ def main(argv=None) -> int:
     tt = min(torch_epoch(X_t, y_t, size, device) for _ in range(2)) * scale
     sk = min(sklearn_epoch(X_np, y_np, size) for _ in range(2)) * scale
     say("1. one model, seconds per epoch (the better of two epochs each; reglab's tensor steps: one epoch)")
-    say("| reglab | reglab, tensor steps | PyTorch nn.Module + optim.SGD | scikit-learn MLPClassifier | reglab vs PyTorch | reglab vs scikit-learn |")
+    say("| reglab | reglab, tensor steps | PyTorch nn.Module + optim.SGD | scikit-learn MLPClassifier | reglab vs "
+        "PyTorch | reglab vs scikit-learn |")
     say("|---|---|---|---|---|---|")
     say(f"| {r1:.2f} | {rt:.2f} | {tt:.2f} | {sk:.2f} | {tt / r1:.1f}× | {sk / r1:.1f}× |")
     say()
 
     all_threads = os.cpu_count() or 1
-    say(f"2. a 32-value λ sweep trained together, on one thread and on {all_threads} (reglab's default: every core; the best of three rounds of epoch and matmul)")
-    say("| threads | seconds per epoch (32 models) | per model-epoch | vs PyTorch (one at a time) | vs scikit-learn | FLOP/s | large float32 matmul, same threads | fraction |")
+    say(f"2. a 32-value λ sweep trained together, on one thread and on {all_threads} (reglab's default: every core; "
+        "the best of three rounds of epoch and matmul)")
+    say("| threads | seconds per epoch (32 models) | per model-epoch | vs PyTorch (one at a time) | vs scikit-learn | "
+        "FLOP/s | large float32 matmul, same threads | fraction |")
     say("|---|---|---|---|---|---|---|---|")
     for label, threads in (("1", 1), (str(all_threads), all_threads)):
         # three rounds of (epoch, matmul) side by side, so that both see the machine in the same state
@@ -209,11 +213,13 @@ def main(argv=None) -> int:
             r32 = t32
         per = t32 / 32
         rate = 32 * full * flops_per_example(SIZES) / t32
-        say(f"| {label} | {t32:.2f} | {per:.3f} | {tt / per:.1f}× | {sk / per:.1f}× | {rate / 1e9:.1f} G | {peak / 1e9:.1f} G | {rate / peak:.0%} |")
+        say(f"| {label} | {t32:.2f} | {per:.3f} | {tt / per:.1f}× | {sk / per:.1f}× | {rate / 1e9:.1f} G | "
+            f"{peak / 1e9:.1f} G | {rate / peak:.0%} |")
     per, rate = r32 / 32, 32 * full * flops_per_example(SIZES) / r32
     say()
 
-    say("3. time per model-epoch against the number of models trained together (reglab's default threads; the better of two epochs)")
+    say("3. time per model-epoch against the number of models trained together (reglab's default threads; the better "
+        "of two epochs)")
     say("| M | seconds per epoch | per model-epoch |")
     say("|---|---|---|")
     scaling = {}
@@ -236,10 +242,10 @@ def main(argv=None) -> int:
 
     full_data = TensorData.from_dataset(ds, device)
     epochs = 3 if args.quick else 10
-    say(f"5. monitoring once per epoch: weight statistics, saturation, and the cost and accuracy of the splits named (the training "
-        f"split running, measured by the steps during the epoch, or exact, by a pass after it), in {epochs}-epoch runs on "
-        f"all {full:,} images, the best of three runs (8 models: two) alternated; beside = on the core the steps leave idle while "
-        f"the next epoch trains (the last epoch in turn)")
+    say("5. monitoring once per epoch: weight statistics, saturation, and the cost and accuracy of the splits named "
+        "(the training split running, measured by the steps during the epoch, or exact, by a pass after it), in "
+        f"{epochs}-epoch runs on all {full:,} images, the best of three runs (8 models: two) alternated; beside = on "
+        "the core the steps leave idle while the next epoch trains (the last epoch in turn)")
     say("| models | monitoring | measured | seconds per epoch | added to training |")
     say("|---|---|---|---|---|")
     variants = [("none", NO_MONITOR, False), ("train (running), validation, test: the default", Monitor(train="running"), None),

@@ -16,8 +16,10 @@ import random
 
 import numpy as np
 
-from reglab.compat import mnist_loader  # was: import mnist_loader
-from reglab.compat import network2  # was: import network2
+from reglab.compat import (
+    mnist_loader,  # was: import mnist_loader
+    network2,  # was: import network2
+)
 from reglab.compat.network2 import CrossEntropyCost  # was: from network2 import CrossEntropyCost
 
 

@@ -66,7 +66,11 @@ def from_lambda_eq(system: str, lam_eq: float, *, n: int | None = None, batch_si
 
 
 def convert(value: float, from_system: str, to_system: str, *, n: int | None = None, batch_size: int | None = None) -> float:
-    """``value`` in ``from_system``'s units → ``to_system``'s: e.g. ``convert(5, "book", "sklearn", n=50000, batch_size=10) == 0.001``."""
+    """``value`` in ``from_system``'s units → ``to_system``'s.
+
+    >>> convert(5, "book", "sklearn", n=50000, batch_size=10)
+    0.001
+    """
     return from_lambda_eq(to_system, to_lambda_eq(from_system, value, n=n, batch_size=batch_size), n=n, batch_size=batch_size)
 
 
@@ -75,26 +79,17 @@ def lmbda_to_torch_weight_decay(lmbda: float, n: int) -> float:
     return convert(lmbda, "book", "torch", n=n)
 
 
-def torch_weight_decay_to_lmbda(wd: float, n: int) -> float:
-    return convert(wd, "torch", "book", n=n)
-
 
 def lmbda_to_sklearn_alpha(lmbda: float, n: int, batch_size: int) -> float:
     """The book's λ → scikit-learn MLP ``alpha`` (``λ·|B|/n``: sklearn divides α by the mini-batch size)."""
     return convert(lmbda, "book", "sklearn", n=n, batch_size=batch_size)
 
 
-def sklearn_alpha_to_lmbda(alpha: float, n: int, batch_size: int) -> float:
-    return convert(alpha, "sklearn", "book", n=n, batch_size=batch_size)
-
 
 def lmbda_to_keras_l2(lmbda: float, n: int) -> float:
     """The book's λ → Keras ``L2(c)`` (``λ/(2n)``: Keras writes ``c·Σw²`` without the ½)."""
     return convert(lmbda, "book", "keras", n=n)
 
-
-def keras_l2_to_lmbda(c: float, n: int) -> float:
-    return convert(c, "keras", "book", n=n)
 
 
 def table(value: float, from_system: str = "book", *, n: int, batch_size: int) -> list[dict]:

@@ -99,7 +99,8 @@ def test_a_malicious_pickle_is_refused_unrun(tmp_path, evil, protocol):
     ((X, y), val, test) = book_parts()
     payload = pickle.dumps(((X, evil(marker)), val, test), protocol=protocol)
     path = write(tmp_path / "mnist.pkl.gz", payload)
-    with pytest.raises(ReglabError, match=r"mnist.pkl.gz: refusing to load (posix.system|builtins.eval|__builtin__.eval): only numpy arrays"):
+    with pytest.raises(ReglabError, match=r"mnist.pkl.gz: refusing to load "
+                                           "(posix.system|builtins.eval|__builtin__.eval): only numpy arrays"):
         load_dataset(path)
     assert not marker.exists()
 

@@ -76,7 +76,8 @@ def test_gzip_is_preferred_when_both_forms_exist(tmp_path):
     [
         (idx_bytes(np.zeros((3, 28, 28), np.uint8))[:-5], "truncated: header promises 2352 data bytes, file has 2347"),
         (idx_bytes(np.zeros((3, 28, 28), np.uint8)) + b"xx", "2 bytes after the 2352 data bytes"),
-        (b"\x00\x00\x08\x01" + idx_bytes(np.zeros((3, 28, 28), np.uint8))[4:], r"bad magic number 0x00000801, expected 0x00000803"),
+        (b"\x00\x00\x08\x01" + idx_bytes(np.zeros((3, 28, 28), np.uint8))[4:], r"bad magic number 0x00000801, "
+                                                                                "expected 0x00000803"),
         (b"\x00\x00\x0d\x03" + idx_bytes(np.zeros((3, 28, 28), np.uint8))[4:], "bad magic number 0x00000d03"),
         (idx_bytes(np.zeros((3, 32, 32), np.uint8)), r"items of shape \(32, 32\), expected \(28, 28\)"),
         (b"\x00\x00", "shorter than the 16-byte IDX header"),
@@ -141,7 +142,8 @@ def test_loads_give_fresh_arrays(tmp_path):
 
 def test_missing_files(tmp_path):
     assert not mnist_available(tmp_path)
-    with pytest.raises(ReglabError, match=r"train-images-idx3-ubyte\[.gz\] not found in .*; get MNIST with: reglab data fetch mnist"):
+    with pytest.raises(ReglabError, match=r"train-images-idx3-ubyte\[.gz\] not found in .*; get MNIST with: reglab "
+                                           "data fetch mnist"):
         load_mnist(tmp_path)
     assert [s.state for s in mnist_status(tmp_path)] == ["missing"] * 4
 

@@ -74,8 +74,10 @@ def test_csv_accepts_quoted_numbers_and_float_labels(tmp_path):
 NPZ_PROBLEMS = {
     "non-numeric X": (np.array([["a", "b"], ["c", "d"]]), np.array([0, 1]), r"X is not numeric \(dtype <U1\)"),
     "non-numeric y": (np.zeros((2, 2)), np.array(["a", "b"]), "labels y are not numeric"),
-    "NaN": (np.array([[0.0, 1.0], [np.nan, 2.0]]), np.array([0, 1]), "X has 1 NaN or infinite values .the first at row 1, feature 0."),
-    "inf": (np.array([[0.0, np.inf], [1.0, 2.0]]), np.array([0, 1]), "X has 1 NaN or infinite values .the first at row 0, feature 1."),
+    "NaN": (np.array([[0.0, 1.0], [np.nan, 2.0]]), np.array([0, 1]), "X has 1 NaN or infinite values .the first at "
+                                                                     "row 1, feature 0."),
+    "inf": (np.array([[0.0, np.inf], [1.0, 2.0]]), np.array([0, 1]), "X has 1 NaN or infinite values .the first at "
+                                                                     "row 0, feature 1."),
     "fractional label": (np.zeros((3, 2)), np.array([0, 1.5, 1]), "labels must be integers 0..K-1, found 1.5 at row 1"),
     "negative label": (np.zeros((3, 2)), np.array([0, -1, 1]), "labels must be integers 0..K-1, found -1 at row 1"),
     "NaN label": (np.zeros((3, 2)), np.array([0, np.nan, 1]), "labels must be integers 0..K-1, found nan"),
@@ -194,5 +196,6 @@ def test_missing_file(tmp_path):
 def test_unknown_extension(tmp_path):
     path = tmp_path / "data.xlsx"
     path.write_text("whatever")
-    with pytest.raises(ReglabError, match=r"data.xlsx: unknown data set \(names: auto, mnist, digits; files end in .npz, .csv, .pkl.gz, .pkl\)"):
+    with pytest.raises(ReglabError, match=r"data.xlsx: unknown data set \(names: auto, mnist, digits; files end in "
+                                           r".npz, .csv, .pkl.gz, .pkl\)"):
         load_dataset(str(path))

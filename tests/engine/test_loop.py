@@ -1,6 +1,5 @@
 """The one loop against references: the book's update worked by hand, separate runs, callbacks, measuring beside training."""
 
-import itertools
 
 import numpy as np
 import pytest
@@ -9,11 +8,10 @@ import torch
 from reglab.engine.data import TensorData, TensorSplit
 from reglab.engine.loop import EarlyStopping, HalvingSchedule, fit
 from reglab.engine.model import MLP
-from reglab.engine.monitors import Monitor, weight_stats
+from reglab.engine.monitors import Monitor
 from reglab.engine.optim import SGD, Adam
-from reglab.engine.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, NoRegularizer, Param
-
-from tests.engine.helpers import F64, objective, small_data
+from reglab.engine.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox
+from tests.engine.helpers import F64, small_data
 
 
 def test_one_sgd_l2_step_is_the_books_update_worked_by_hand():
@@ -28,7 +26,9 @@ def test_one_sgd_l2_step_is_the_books_update_worked_by_hand():
     data = TensorData(TensorSplit(X, y.clamp(max=0), Y), None, None, 1)
     eta, lmbda, n, m = 0.3, 2.0, 2, 2
     fit(model, data, epochs=1, batch_size=m, eta=eta, regularizer=L2(lmbda), monitor=Monitor(splits=(), saturation_examples=0))
-    s = lambda z: 1 / (1 + np.exp(-z))
+    def s(z):
+        return 1 / (1 + np.exp(-z))
+
     a1, a2 = s(0.5 * 1 - 0.25), s(0.5 * 2 - 0.25)
     d1, d2 = a1 - 1.0, a2 - 0.0  # cross-entropy: δ = a − y
     w_new = (1 - eta * lmbda / n) * 0.5 - (eta / m) * (d1 * 1.0 + d2 * 2.0)
@@ -70,7 +70,8 @@ def test_M_models_together_equal_M_models_one_by_one(make_reg, optimizer, shared
     r = fit(together, data, eta=etas, regularizer=make_reg(lams), order_seeds=order, **kw)
     for i in range(3):
         alone = MLP.initialize([5, 4, 3], seeds=[seeds[i]], init="default", dtype=F64)
-        ri = fit(alone, data, eta=etas[i], regularizer=make_reg(lams[i]), order_seeds=[order[0] if shared_order else order[i]], **kw)
+        own_order = [order[0] if shared_order else order[i]]
+        ri = fit(alone, data, eta=etas[i], regularizer=make_reg(lams[i]), order_seeds=own_order, **kw)
         for p, q in zip([*together.weights, *together.biases], [*alone.weights, *alone.biases]):
             assert torch.allclose(p[i], q[0], rtol=1e-10, atol=1e-12)
         assert np.allclose(r.history.get("validation_accuracy")[:, i], ri.history.get("validation_accuracy")[:, 0])
@@ -159,7 +160,8 @@ def test_measuring_beside_training_gives_the_records_calls_and_weights_of_measur
         callbacks = {"halving": [HalvingSchedule(1)], "early-stop": [EarlyStopping(1)]}.get(plateau, [])
         eta = [0.5, 1e30] if plateau == "diverging" else [0.5, 0.2]
         spy = _Calls()
-        results.append(fit(m, data, epochs=7, batch_size=4, eta=eta, regularizer=L2(0.5), optimizer=Adam() if engine == "tensor" else SGD(),
+        optimizer = Adam() if engine == "tensor" else SGD()
+        results.append(fit(m, data, epochs=7, batch_size=4, eta=eta, regularizer=L2(0.5), optimizer=optimizer,
                            monitor=Monitor(train=train_measure), callbacks=[*callbacks, spy], engine=engine, beside=beside))
         calls.append(spy.calls)
     a, b = results

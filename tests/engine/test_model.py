@@ -2,19 +2,12 @@
 
 import itertools
 
-import numpy as np
 import pytest
 import torch
 
-from reglab.engine.data import TensorData, TensorSplit
-from reglab.engine.loop import EarlyStopping, HalvingSchedule, fit
 from reglab.engine.model import MLP
-from reglab.engine.monitors import Monitor, weight_stats
-from reglab.engine.optim import SGD, Adam
-from reglab.engine.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, NoRegularizer, Param
-
+from reglab.engine.regularizers import L2, ElasticNet, NoRegularizer, Param
 from tests.engine.helpers import F64, objective, small_data
-
 
 SMOOTH = [NoRegularizer(), L2([0.0, 3.0]), ElasticNet([1.0, 3.0], 0.0)]
 

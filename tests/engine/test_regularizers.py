@@ -7,11 +7,23 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reglab.engine.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, NoRegularizer, Param, all_parameters, make_regularizer, soft_threshold
+from reglab.engine.regularizers import (
+    L1,
+    L2,
+    DecoupledDecay,
+    ElasticNet,
+    L1Prox,
+    NoRegularizer,
+    Param,
+    all_parameters,
+    make_regularizer,
+    soft_threshold,
+)
 
 W = Param(0, "weight", 50)
 B = Param(0, "bias", 50)
-ALL = [NoRegularizer(), L2([0.5, 5.0]), L1([0.5, 5.0]), L1Prox([0.5, 5.0]), ElasticNet([0.5, 5.0], 0.3), DecoupledDecay([0.5, 5.0])]
+ALL = [NoRegularizer(), L2([0.5, 5.0]), L1([0.5, 5.0]), L1Prox([0.5, 5.0]), ElasticNet([0.5, 5.0], 0.3),
+       DecoupledDecay([0.5, 5.0])]
 
 
 def _w(seed=0):

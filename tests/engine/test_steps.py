@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from reglab.errors import ReglabError
+from reglab.engine.compiled import unsupported
+from reglab.engine.data import TensorData, TensorSplit
+from reglab.engine.loop import fit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor
 from reglab.engine.optim import SGD, Adam
 from reglab.engine.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, NoRegularizer, Regularizer
-from reglab.engine.compiled import unsupported
-from reglab.engine.steps import CompiledSteps, TensorSteps
+from reglab.engine.steps import TensorSteps
+from reglab.errors import ReglabError
 from tests.engine.helpers import small_data
-from reglab.engine.data import TensorData, TensorSplit
-from reglab.engine.loop import fit
 
 F64 = torch.float64
 

@@ -7,7 +7,6 @@ import sys
 import time
 
 import pytest
-import torch
 
 from reglab.cli.main import main
 from reglab.sweep import read_results

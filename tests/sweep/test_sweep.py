@@ -120,8 +120,9 @@ def test_sweep_over_regularizers_widths_and_sizes(tmp_path):
     assert len(r.curves) == 8 and all(c.selection is not None for c in r.curves)
     rows = read_results(tmp_path / "s")
     assert [row["cell"] for row in rows] == [row["cell"] for row in r.rows]
-    for key in ("reg", "init", "hidden", "train_size", "eta", "lmbda", "seed", "final_train_accuracy", "best_validation_accuracy",
-                "final_test_cost", "best_train_cost", "best_epoch", "diverged", "diverged_epoch", "layer0_l2", "layer1_frac_zeros"):
+    for key in ("reg", "init", "hidden", "train_size", "eta", "lmbda", "seed", "final_train_accuracy",
+                "best_validation_accuracy", "final_test_cost", "best_train_cost", "best_epoch", "diverged", "diverged_epoch",
+                "layer0_l2", "layer1_frac_zeros"):
         assert key in rows[0], key
     assert {row["n"] for row in rows} == {600, 1197} and {row["sizes"] for row in rows} == {"64,30,10", "64,20,10,10"}
     l2_huge = [row for row in rows if row["reg"] == "l2" and row["lmbda"] == 1e4]

@@ -99,6 +99,7 @@ import random
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -163,7 +164,7 @@ class CrossEntropyCost:
 
 
 #: The book's costs and the engine's cost of the same name (same output, same delta).
-ENGINE_COSTS = {CrossEntropyCost: "cross-entropy", QuadraticCost: "quadratic"}
+ENGINE_COSTS: dict[Any, str] = {CrossEntropyCost: "cross-entropy", QuadraticCost: "quadratic"}
 
 
 class BookCost(Cost):
@@ -177,8 +178,8 @@ class BookCost(Cost):
     name = "book"
     output_activation = "sigmoid"
 
-    def __init__(self, book_cost: type):
-        self.book_cost = book_cost
+    def __init__(self, book_cost: Any):
+        self.book_cost = book_cost  # a class with the book's static fn(a, y) and delta(z, a, y)
 
     def output(self, z: Tensor) -> Tensor:
         return torch.sigmoid(z)
@@ -197,7 +198,7 @@ class BookCost(Cost):
         return f"BookCost({self.book_cost.__name__})"
 
 
-def engine_cost(cost: type) -> Cost:
+def engine_cost(cost: Any) -> Cost:
     """The engine's cost for a book cost class: the engine's own for the book's two, else :class:`BookCost`."""
     name = ENGINE_COSTS.get(cost)
     return get_cost(name) if name is not None else BookCost(cost)
@@ -342,7 +343,7 @@ class Network:
         self.sizes = sizes
         self.dtype = dtype
         self.default_weight_initializer()
-        self.cost = cost if isinstance(cost, type) else type(cost)
+        self.cost: Any = cost if isinstance(cost, type) else type(cost)  # the book's cost class
 
     # -- initialization (numpy's global generator, as in the book) -------------------------
     def default_weight_initializer(self):
@@ -360,7 +361,8 @@ class Network:
     def _engine(self) -> MLP:
         """A one-model engine holding copies of ``weights`` and ``biases``."""
         dtype = DTYPES[self.dtype]
-        weights, biases = [], []
+        weights: list[Tensor] = []
+        biases: list[Tensor] = []
         for l, (w, b) in enumerate(zip(self.weights, self.biases)):
             w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
             n_in = self.sizes[l] if l == 0 else weights[-1].shape[1]
@@ -382,7 +384,8 @@ class Network:
         return np.ascontiguousarray(data.X, dtype=dtype), np.ascontiguousarray(data.T, dtype=dtype)
 
     def _tensors(self, data: Examples) -> tuple[Tensor, Tensor]:
-        return tuple(torch.as_tensor(a) for a in self._arrays(data))
+        X, T = self._arrays(data)
+        return torch.as_tensor(X), torch.as_tensor(T)
 
     def _examples(self, data) -> Examples:
         examples = data if isinstance(data, Examples) else as_examples(data, int(self.sizes[-1]))
@@ -493,8 +496,7 @@ class Network:
         xt, t = self._tensors(example)
         with torch.no_grad():
             zs, acts = model.forward(xt)
-            none = [None] * len(model.weights)
-            grad_w, grad_b = model.backward(t, zs, acts, none, none)  # the mean over one example
+            grad_w, grad_b = model.backward(t, zs, acts)  # the mean over one example
         return ([g[0].double().numpy().reshape(-1, 1) for g in grad_b], [g[0].double().numpy() for g in grad_w])
 
     def accuracy(self, data, convert=False):

@@ -89,7 +89,8 @@ def load_book_pickle(path: Path) -> Dataset:
         raise ReglabError(f"{path}: {exc}") from None
     except Exception as exc:  # a damaged pickle can fail in many ways
         raise ReglabError(f"{path}: not a readable pickle of numpy arrays ({type(exc).__name__}: {exc})") from None
-    if not (isinstance(data, (tuple, list)) and len(data) == 3 and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in data)):
+    pairs = isinstance(data, (tuple, list)) and len(data) == 3
+    if not (pairs and all(isinstance(p, (tuple, list)) and len(p) == 2 for p in data)):
         raise ReglabError(f"{path}: expected ((train_X, train_y), (val_X, val_y), (test_X, test_y)), found {type(data).__name__}")
     parts = [
         Split(*check_arrays(X, y, f"{path} ({part} part)"))
@@ -99,4 +100,5 @@ def load_book_pickle(path: Path) -> Dataset:
     if len(widths) != 1:
         raise ReglabError(f"{path}: the three parts have different numbers of features {sorted(widths)}")
     n_classes = count_classes(np.concatenate([p.y for p in parts]), str(path))
-    return Dataset(path.name, *parts, n_classes=n_classes, source=str(path))
+    train, validation, test = parts
+    return Dataset(path.name, train, validation, test, n_classes=n_classes, source=str(path))

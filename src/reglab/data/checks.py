@@ -49,10 +49,10 @@ def check_arrays(X: np.ndarray, y: np.ndarray, what: str, *, first_line: int | N
     if len(y) == 0:
         raise ReglabError(f"{what}: no examples")
     X = X.reshape(len(X), -1)
-    bad = np.argwhere(~np.isfinite(X))
-    if len(bad):
-        r, c = bad[0]
-        raise ReglabError(f"{what}: X has {len(bad)} NaN or infinite values (the first at {row(r)}, feature {c})")
+    cells = np.argwhere(~np.isfinite(X))
+    if len(cells):
+        r, c = cells[0]
+        raise ReglabError(f"{what}: X has {len(cells)} NaN or infinite values (the first at {row(r)}, feature {c})")
     bad = np.flatnonzero(~np.isfinite(y) | (y != np.round(y)) | (y < 0))
     if len(bad):
         raise ReglabError(f"{what}: labels must be integers 0..K-1, found {y[bad[0]]} at {row(bad[0])}")
@@ -92,7 +92,8 @@ def check_split(split: tuple[float, float, float], what: str) -> tuple[float, fl
     return parts
 
 
-def split_arrays(X: np.ndarray, y: np.ndarray, split: tuple[float, float, float], seed: int, what: str) -> tuple[Split, Split, Split]:
+def split_arrays(X: np.ndarray, y: np.ndarray, split: tuple[float, float, float], seed: int,
+                 what: str) -> tuple[Split, Split, Split]:
     """Shuffle with ``numpy.random.default_rng(seed)`` and cut into train, validation and test.
 
     The validation and test parts get ``round(N * fraction)`` examples each;

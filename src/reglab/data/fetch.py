@@ -91,7 +91,7 @@ def fetch_mnist(
         raise ReglabError(f"cannot create {directory} ({exc.strerror})") from None
     results = []
     for status in mnist_status(data_dir):
-        if status.state == "OK":
+        if status.state == "OK" and status.path is not None:
             results.append(FetchResult(status.path.name, "present", str(status.path)))
             continue
         content, url = _download_verified(status.name, MNIST_FILES[status.name], mirrors or DEFAULT_MIRRORS, progress, timeout)

@@ -94,7 +94,8 @@ def decode_idx(raw: bytes, spec: IdxSpec, what: str) -> np.ndarray:
         raise ReglabError(f"{what}: truncated: {len(content)} bytes, shorter than the {header_len}-byte IDX header")
     magic = int.from_bytes(content[:4], "big")
     if magic != spec.magic:
-        raise ReglabError(f"{what}: bad magic number 0x{magic:08x}, expected 0x{spec.magic:08x} (not an IDX file of {spec.ndim}-D unsigned bytes)")
+        raise ReglabError(f"{what}: bad magic number 0x{magic:08x}, expected 0x{spec.magic:08x} (not an IDX file of "
+                          f"{spec.ndim}-D unsigned bytes)")
     shape = tuple(int(s) for s in np.frombuffer(content, ">u4", spec.ndim, offset=4))
     if shape[1:] != spec.item_shape:
         raise ReglabError(f"{what}: items of shape {shape[1:]}, expected {spec.item_shape}")
@@ -108,7 +109,8 @@ def decode_idx(raw: bytes, spec: IdxSpec, what: str) -> np.ndarray:
     if spec.sha256 is not None:
         digest = hashlib.sha256(content).hexdigest()
         if digest != spec.sha256:
-            raise ReglabError(f"{what}: sha256 of the decompressed content is {digest}, expected {spec.sha256} (corrupt, or not the canonical file)")
+            raise ReglabError(f"{what}: sha256 of the decompressed content is {digest}, expected {spec.sha256} "
+                              "(corrupt, or not the canonical file)")
     return np.frombuffer(content, np.uint8, offset=header_len).reshape(shape)
 
 

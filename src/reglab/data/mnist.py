@@ -121,11 +121,12 @@ def load_mnist(data_dir: str | Path | None = None, *, verify: bool = True) -> Da
         A file is missing, or malformed: the message names the file and what is wrong.
     """
     directory = mnist_dir(data_dir)
-    paths = {}
+    paths: dict[str, Path] = {}
     for name in MNIST_FILES:
-        paths[name] = find_mnist_file(directory, name)
-        if paths[name] is None:
+        found = find_mnist_file(directory, name)
+        if found is None:
             raise ReglabError(f"MNIST file {name}[.gz] not found in {directory}; get MNIST with: {FETCH_HINT}")
+        paths[name] = found
     train, test = _pair(paths, "train", verify), _pair(paths, "t10k", verify)
     n_validation = len(train) // 6
     n_train = len(train) - n_validation

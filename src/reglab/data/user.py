@@ -64,6 +64,7 @@ def load_file(
     if suffix == ".npz":
         X, y = check_arrays(*_read_npz(path), what)
     else:
+        assert target is not None  # checked above: a .csv names its label column
         X, y = check_arrays(*_read_csv(path, target), what, first_line=2)
     n_classes = count_classes(y, what)
     train, validation, test = split_arrays(X, y, split, seed, what)
@@ -78,7 +79,9 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
         with archive:
             missing = [key for key in ("X", "y") if key not in archive.files]
             if missing:
-                raise ReglabError(f"{path}: no array named {' or '.join(missing)} (it holds {', '.join(archive.files) or 'nothing'}); an .npz needs arrays X and y")
+                held = ", ".join(archive.files) or "nothing"
+                raise ReglabError(f"{path}: no array named {' or '.join(missing)} (it holds {held}); "
+                                  "an .npz needs arrays X and y")
             return archive["X"], archive["y"]
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ReglabError(f"{path}: not a readable .npz file ({exc})") from None

@@ -36,7 +36,7 @@ from reglab.errors import ReglabError
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from reglab.engine.optim import Optimizer
+    from reglab.engine.optim import CompiledOptimizer, Optimizer
 
 
 def _kernel() -> ModuleType:
@@ -94,6 +94,14 @@ def check_shapes(model: MLP, X: Tensor, Y: Tensor, what: str) -> None:
         raise ReglabError(f"{what} are {X.dtype} but the network computes in {model.dtype}")
 
 
+def _form(regularizer: Regularizer, p: Param) -> np.ndarray:
+    """The elementwise form ``(M, 4)`` of ``regularizer`` on ``p`` (:func:`unsupported` has checked it exists)."""
+    form = regularizer.elementwise(p)
+    if form is None:
+        raise ReglabError(f"regularizer {regularizer!r} has no elementwise form")
+    return form
+
+
 class KernelProgram:
     """One (model, regularizer, optimizer) as the compiled kernel's arguments, packed once.
 
@@ -121,7 +129,7 @@ class KernelProgram:
         CPU threads (0: every core; ``None``: one).
     """
 
-    def __init__(self, model: MLP, regularizer: Regularizer, optimizer: Optimizer, eta: np.ndarray, n: int,
+    def __init__(self, model: MLP, regularizer: Regularizer, optimizer: CompiledOptimizer, eta: np.ndarray, n: int,
                  batch_size: int, threads: int | None):
         kernel = _kernel()
         self.kernel, self.model = kernel, model
@@ -130,7 +138,7 @@ class KernelProgram:
         self.bs = tuple(b.numpy() for b in model.biases)  # bs[l] (M, n_out), views
         dt = self.Ws[0].dtype
         self.eta = eta
-        forms = {kind: [regularizer.elementwise(Param(layer, kind, n)) for layer in range(L)] for kind in ("weight", "bias")}
+        forms = {kind: [_form(regularizer, Param(layer, kind, n)) for layer in range(L)] for kind in ("weight", "bias")}
         self.reg_w, self.reg_b = (  # (M, L, 4): (λ₂, λ₁, d, t)
             np.ascontiguousarray(np.broadcast_to(np.stack(forms[k], axis=1), (M, L, 4)), dtype=dt) for k in ("weight", "bias")
         )
@@ -151,7 +159,7 @@ class KernelProgram:
         self.act = kernel.ACTIVATION_CODES[model.activation.name]
         self.cost = kernel.COST_CODES[model.cost.name]
         per_model = sum(W[0].nbytes + b[0].nbytes for W, b in zip(self.Ws, self.bs)) * (1 + stateful + two)
-        wanted = max(1, kernel.nb.config.NUMBA_NUM_THREADS if threads == 0 else threads or 1)
+        wanted = max(1, kernel.pool_size() if threads == 0 else threads or 1)
         # as many models per group as fit GROUP_BYTES, but at least one group per thread
         self.group = int(max(1, min(M, kernel.GROUP_BYTES // max(per_model, 1), -(-M // wanted))))
         self.batch_size, self.threads = batch_size, min(wanted, -(-M // self.group))

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Iterator
 
 import numba as nb
 import numpy as np
@@ -80,19 +81,24 @@ def call(compiled, *args):
     try:
         return compiled(*args)
     except SystemError as exc:
-        cause = exc
-        while isinstance(cause, SystemError) and (cause.__cause__ or cause.__context__) is not None:
-            cause = cause.__cause__ or cause.__context__
+        cause: BaseException = exc
+        while isinstance(cause, SystemError) and (inner := cause.__cause__ or cause.__context__) is not None:
+            cause = inner
         if not isinstance(cause, SystemError):
             raise cause from None
         raise
 
 
+def pool_size() -> int:
+    """The threads numba started (``NUMBA_NUM_THREADS``): the most a compiled call can use."""
+    return int(nb.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # set at import, not declared
+
+
 @contextlib.contextmanager
-def threads(n: int):
+def threads(n: int) -> Iterator[None]:
     """Run the block with ``n`` numba threads (at most the pool numba started); restored after."""
     before = nb.get_num_threads()
-    nb.set_num_threads(max(1, min(n, nb.config.NUMBA_NUM_THREADS)))
+    nb.set_num_threads(max(1, min(n, pool_size())))
     try:
         yield
     finally:
@@ -138,7 +144,7 @@ def _exp32(t):
     p = p * r + np.float32(_C[2])
     p = p * r + np.float32(1.0)
     p = p * r + np.float32(1.0)
-    return p * _exp2i(n)
+    return p * _exp2i(n)  # type: ignore[call-arg]  # an intrinsic: numba supplies its typing context
 
 
 @nb.njit(fastmath=_EXACT_ORDER, cache=True, inline="always", error_model="numpy")
@@ -159,7 +165,7 @@ def _exp64(t):
     p = p * r + _C[2]
     p = p * r + 1.0
     p = p * r + 1.0
-    return p * _exp2i(n)
+    return p * _exp2i(n)  # type: ignore[call-arg]
 
 
 @nb.njit(fastmath=_EXACT_ORDER, cache=True, inline="always", error_model="numpy")

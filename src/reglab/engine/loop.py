@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -40,13 +41,11 @@ from torch import Tensor
 
 from reglab.engine.data import TensorData
 from reglab.engine.model import MLP
-from reglab.engine.monitors import History, Monitor
+from reglab.engine.monitors import History, Monitor, Numbers, Record
 from reglab.engine.optim import SGD, Optimizer
 from reglab.engine.regularizers import NoRegularizer, Regularizer
 from reglab.engine.steps import CompiledSteps, Saved, TensorSteps, make_steps, orders
 from reglab.rng import generator
-
-Record = dict[Any, np.ndarray]  # metric (or (metric, layer)) → (M,)
 
 
 class TrainingState:
@@ -71,7 +70,9 @@ class TrainingState:
 
 
 class Callback(Protocol):
-    def __call__(self, epoch: int, record: Record, state: TrainingState) -> None: ...
+    """Called after every epoch with its record (numbers, each (M,)); may stop models or change their ``η``."""
+
+    def __call__(self, epoch: int, record: Numbers, state: TrainingState) -> None: ...
 
 
 def _watched_for_divergence(key: str | tuple[str, int]) -> bool:
@@ -79,7 +80,7 @@ def _watched_for_divergence(key: str | tuple[str, int]) -> bool:
     return key in ("penalty", "train_cost") or (isinstance(key, tuple) and key[0] == "l2")
 
 
-def stop_diverged(epoch: int, record: Record, state: TrainingState) -> None:
+def stop_diverged(epoch: int, record: Numbers, state: TrainingState) -> None:
     """Stop a model whose weights or penalty or cost are no longer finite (always on)."""
     finite = np.ones_like(state.active)
     for key, values in record.items():
@@ -98,7 +99,7 @@ class EarlyStopping:
     best: np.ndarray | None = None
     since: np.ndarray | None = None
 
-    def plateau(self, record: Record) -> np.ndarray:
+    def plateau(self, record: Numbers) -> np.ndarray:
         """Advance the counters; ``True`` for models that just reached ``patience`` epochs without progress."""
         value = record[self.metric]
         if self.best is None or self.since is None:
@@ -109,7 +110,7 @@ class EarlyStopping:
         self.since = np.where(better, 0, self.since + 1)
         return self.since >= self.patience
 
-    def __call__(self, epoch: int, record: Record, state: TrainingState) -> None:
+    def __call__(self, epoch: int, record: Numbers, state: TrainingState) -> None:
         for m in np.flatnonzero(self.plateau(record)):
             state.stop(int(m), epoch)
 
@@ -120,7 +121,7 @@ class HalvingSchedule(EarlyStopping):
 
     floor: float = 128.0
 
-    def __call__(self, epoch: int, record: Record, state: TrainingState) -> None:
+    def __call__(self, epoch: int, record: Numbers, state: TrainingState) -> None:
         for m in np.flatnonzero(self.plateau(record)):
             state.eta[m] *= 0.5
             assert self.since is not None
@@ -266,7 +267,7 @@ def fit(
     with torch.no_grad(), schedule:
         for epoch in range(1, epochs + 1):
             perms = orders(n, gens)
-            schedule.epoch(epoch, lambda perms=perms: train(perms), last=epoch == epochs)
+            schedule.epoch(epoch, partial(train, perms), last=epoch == epochs)
             if not state.active.any():
                 break
     meta = {"engine": type(steps).__name__, "monitor_beside": beside, "epochs_seconds": time.perf_counter() - t_loop}

@@ -25,41 +25,71 @@ differentiable as written.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from reglab.errors import ReglabError
 from reglab.engine.nn import Activation, Cost, get_activation, get_cost
+from reglab.errors import ReglabError
 from reglab.rng import generator
 
-from reglab.choices import INITIALIZERS  # noqa: E402  (the names, checked against init_layer in the tests)
+Initializer = Callable[[int, int, torch.Generator], tuple[Tensor, Tensor]]
+
+#: Initializers by name (``--init``), filled by :func:`register_initializer`.
+INITIALIZERS: dict[str, Initializer] = {}
+
+
+def register_initializer(name: str) -> Callable[[Initializer], Initializer]:
+    """Decorator: make ``f(n_in, n_out, g) -> (W (n_out, n_in), b (n_out,))`` (float64, drawn from ``g``)
+    available by ``name`` (``--init``, ``TrainConfig(init=…)``)."""
+
+    def add(f: Initializer) -> Initializer:
+        INITIALIZERS[name] = f
+        return f
+
+    return add
+
+
+F64 = torch.float64
+
+
+@register_initializer("large")
+def large(n_in: int, n_out: int, g: torch.Generator) -> tuple[Tensor, Tensor]:
+    """``W, b ~ N(0, 1)``: the book's ``large_weight_initializer``."""
+    return torch.randn(n_out, n_in, generator=g, dtype=F64), torch.randn(n_out, generator=g, dtype=F64)
+
+
+@register_initializer("default")
+def default(n_in: int, n_out: int, g: torch.Generator) -> tuple[Tensor, Tensor]:
+    """``W ~ N(0, 1/n_in)``, ``b ~ N(0, 1)``: the book's default."""
+    w = torch.randn(n_out, n_in, generator=g, dtype=F64) / math.sqrt(n_in)
+    return w, torch.randn(n_out, generator=g, dtype=F64)
+
+
+@register_initializer("he")
+def he(n_in: int, n_out: int, g: torch.Generator) -> tuple[Tensor, Tensor]:
+    """``W ~ N(0, 2/n_in)``, ``b = 0``."""
+    return torch.randn(n_out, n_in, generator=g, dtype=F64) * math.sqrt(2.0 / n_in), torch.zeros(n_out, dtype=F64)
+
+
+@register_initializer("glorot")
+def glorot(n_in: int, n_out: int, g: torch.Generator) -> tuple[Tensor, Tensor]:
+    """``W ~ U(±√(6/(n_in+n_out)))``, ``b = 0``."""
+    limit = math.sqrt(6.0 / (n_in + n_out))
+    w = (torch.rand(n_out, n_in, generator=g, dtype=F64) * 2.0 - 1.0) * limit
+    return w, torch.zeros(n_out, dtype=F64)
 
 
 def init_layer(init: str, n_in: int, n_out: int, g: torch.Generator) -> tuple[Tensor, Tensor]:
-    r"""One layer's ``(W (n_out, n_in), b (n_out,))`` in float64, drawn from ``g``.
-
-    * ``large``: ``W, b ~ N(0, 1)`` (the book's ``large_weight_initializer``);
-    * ``default``: ``W ~ N(0, 1/n_in)``, ``b ~ N(0, 1)`` (the book's default);
-    * ``he``: ``W ~ N(0, 2/n_in)``, ``b = 0``;
-    * ``glorot``: ``W ~ U(±√(6/(n_in+n_out)))``, ``b = 0``.
-    """
-    f64 = torch.float64
-    if init == "large":
-        return torch.randn(n_out, n_in, generator=g, dtype=f64), torch.randn(n_out, generator=g, dtype=f64)
-    if init == "default":
-        w = torch.randn(n_out, n_in, generator=g, dtype=f64) / math.sqrt(n_in)
-        return w, torch.randn(n_out, generator=g, dtype=f64)
-    if init == "he":
-        return torch.randn(n_out, n_in, generator=g, dtype=f64) * math.sqrt(2.0 / n_in), torch.zeros(n_out, dtype=f64)
-    if init == "glorot":
-        limit = math.sqrt(6.0 / (n_in + n_out))
-        w = (torch.rand(n_out, n_in, generator=g, dtype=f64) * 2.0 - 1.0) * limit
-        return w, torch.zeros(n_out, dtype=f64)
-    raise ReglabError(f"unknown initializer {init!r}; choose one of {', '.join(INITIALIZERS)}")
+    """One layer's ``(W (n_out, n_in), b (n_out,))`` in float64, drawn from ``g`` by the initializer ``init``."""
+    try:
+        initializer = INITIALIZERS[init]
+    except KeyError:
+        raise ReglabError(f"unknown initializer {init!r}; choose one of {', '.join(INITIALIZERS)}") from None
+    return initializer(n_in, n_out, g)
 
 
 def _affine(a: Tensor, W: Tensor, b: Tensor) -> Tensor:
@@ -118,7 +148,7 @@ class MLP:
         cost: str | Cost = "cross-entropy",
         device: str | torch.device = "cpu",
         dtype: torch.dtype = torch.float32,
-    ) -> "MLP":
+    ) -> MLP:
         """Draw ``M = len(seeds)`` models; model ``i`` draws from its own generator seeded by ``seeds[i]``,
         so it gets the same weights whichever other models train beside it."""
         sizes = [int(s) for s in sizes]
@@ -178,14 +208,14 @@ class MLP:
         The training loop passes the same buffers every step: no allocation of parameter-sized tensors.
         """
         L = len(self.weights)
-        grad_w = [torch.empty_like(W) if g is None else g for W, g in zip(self.weights, grad_w or [None] * L)]
-        grad_b = [torch.empty_like(b) if g is None else g for b, g in zip(self.biases, grad_b or [None] * L)]
+        gw = list(grad_w) if grad_w is not None else [torch.empty_like(W) for W in self.weights]
+        gb = list(grad_b) if grad_b is not None else [torch.empty_like(b) for b in self.biases]
         delta = self.cost.delta(zs[-1], acts[-1], y)  # (M, B, n_L)
         for l in range(L - 1, -1, -1):
-            _grads_into(grad_w[l], grad_b[l], delta, acts[l])
+            _grads_into(gw[l], gb[l], delta, acts[l])
             if l > 0:
                 delta = self.activation.backward(torch.bmm(delta, self.weights[l]), zs[l - 1], acts[l])  # (M, B, n_in)
-        return grad_w, grad_b
+        return gw, gb
 
     def output(self, x: Tensor) -> Tensor:
         """The network's output ``(M, B, K)``."""
@@ -199,13 +229,3 @@ class MLP:
             out[f"W{l}"] = W.detach().cpu().double().numpy().copy()
             out[f"b{l}"] = b.detach().cpu().double().numpy().copy()
         return out
-
-    def select(self, index: Sequence[int]) -> "MLP":
-        """The models ``index`` as a new MLP (copies)."""
-        idx = torch.as_tensor(list(index), device=self.device)
-        return MLP(
-            [W.index_select(0, idx).clone() for W in self.weights],
-            [b.index_select(0, idx).clone() for b in self.biases],
-            self.activation,
-            self.cost,
-        )

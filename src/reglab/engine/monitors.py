@@ -27,10 +27,10 @@ excluded):
 
 from __future__ import annotations
 
-import csv
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -42,6 +42,13 @@ from reglab.engine.compiled import uncompiled
 from reglab.engine.model import MLP
 from reglab.engine.nn import ACTIVATIONS
 from reglab.engine.regularizers import Param, Regularizer
+
+if TYPE_CHECKING:
+    from reglab.engine.data import TensorData
+
+Key = str | tuple[str, int]  # a per-model metric, or (metric, layer)
+Record = dict[Key, Tensor]  # what a monitor measures: each value (M,)
+Numbers = dict[Key, np.ndarray]  # a record as numpy, as History keeps it
 
 WEIGHT_STATS = ("sum", "mean", "l1", "l2", "rms", "var", "max_abs", "frac_small", "zeros")
 SMALL = 1e-3
@@ -144,7 +151,7 @@ class Monitor:
     saturation_examples: int = 1000
     train: str = "exact"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.train not in TRAIN_MEASURES:
             raise ValueError(f"Monitor.train must be one of {', '.join(TRAIN_MEASURES)}, got {self.train!r}")
 
@@ -154,12 +161,12 @@ class Monitor:
         return self.train == "running" and "train" in self.splits
 
     @torch.no_grad()
-    def __call__(self, model: MLP, data, regularizer: Regularizer, n: int, seen: tuple[Tensor, Tensor] | None = None,
-                 one_thread: bool = False) -> dict:
+    def __call__(self, model: MLP, data: TensorData, regularizer: Regularizer, n: int,
+                 seen: tuple[Tensor, Tensor] | None = None, one_thread: bool = False) -> Record:
         """The record of the models as they are; ``seen`` = (cost sum, correct count), each (M,), over the
         epoch's mini-batches: the running measure of the training split (used when :attr:`running`).
         ``one_thread``: evaluate the splits on the calling thread alone (beside training on another core)."""
-        record: dict = {}
+        record: Record = {}
         pen = penalty(model, regularizer, n)
         record["penalty"] = pen
         for split in self.splits:
@@ -189,9 +196,9 @@ class History:
     """Records of every epoch (epoch 0 is the state before training)."""
 
     epochs: list[int] = field(default_factory=list)
-    records: list[dict[str, np.ndarray]] = field(default_factory=list)
+    records: list[Numbers] = field(default_factory=list)
 
-    def append(self, epoch: int, record: dict) -> dict[str | tuple, np.ndarray]:
+    def append(self, epoch: int, record: Record) -> Numbers:
         """Store ``record`` (tensors are moved to the CPU in one transfer) and return it as numpy."""
         keys = list(record)
         stacked = torch.stack([record[k].double() for k in keys]).cpu().numpy() if keys else np.zeros((0, 0))
@@ -200,33 +207,23 @@ class History:
         self.records.append(rec)
         return rec
 
-    @property
-    def last(self) -> dict:
-        return self.records[-1]
-
     def has(self, metric: str, layer: int | None = None) -> bool:
-        key = metric if layer is None else (metric, layer)
+        key: Key = metric if layer is None else (metric, layer)
         return bool(self.records) and key in self.records[-1]
 
     def get(self, metric: str, layer: int | None = None) -> np.ndarray:
         """``(E, M)`` values of ``metric`` (of ``layer``) over the recorded epochs (NaN where missing)."""
-        key = metric if layer is None else (metric, layer)
+        key: Key = metric if layer is None else (metric, layer)
         M = len(next(iter(self.records[0].values()))) if self.records and self.records[0] else 0
         return np.array([r.get(key, np.full(M, math.nan)) for r in self.records])
 
     def layers(self) -> list[int]:
         return sorted({k[1] for r in self.records for k in r if isinstance(k, tuple)})
 
-    def rows(self) -> Iterator[tuple[int, int, str, str, float]]:
+    def rows(self) -> Iterator[tuple[int, int, int | str, str, float]]:
         """Tidy rows ``(epoch, model, layer, metric, value)``; ``layer`` is ``""`` for per-model metrics."""
         for epoch, rec in zip(self.epochs, self.records):
             for key, values in rec.items():
                 metric, layer = (key, "") if isinstance(key, str) else key
                 for m, v in enumerate(values):
                     yield epoch, m, layer, metric, float(v)
-
-    def write_csv(self, f) -> None:
-        w = csv.writer(f)
-        w.writerow(["epoch", "model", "layer", "metric", "value"])
-        for row in self.rows():
-            w.writerow([*row[:4], repr(row[4])])

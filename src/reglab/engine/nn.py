@@ -6,8 +6,10 @@ examples in a mini-batch, ``K`` output units.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import TypeVar
 
 import torch
 from torch import Tensor
@@ -35,18 +37,28 @@ class Activation:
 
 
 # σ'(z) = σ(1−σ) ≤ 1/4; σ'(z) < 0.0025 ⇔ |z| > 2·acosh(√(1/0.01)) = 5.9869...
-_SIGMOID_SAT = 2.0 * float(torch.acosh(torch.tensor(10.0, dtype=torch.float64)))
+_SIGMOID_SAT = 2.0 * math.acosh(10.0)
 # tanh'(z) = 1 − tanh² ≤ 1; tanh'(z) < 0.01 ⇔ |z| > acosh(10) = 2.9932...
-_TANH_SAT = float(torch.acosh(torch.tensor(10.0, dtype=torch.float64)))
+_TANH_SAT = math.acosh(10.0)
 
-ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation(
-        "sigmoid", torch.sigmoid, lambda g, z, a: torch.ops.aten.sigmoid_backward(g, a), _SIGMOID_SAT
-    ),
-    "tanh": Activation("tanh", torch.tanh, lambda g, z, a: torch.ops.aten.tanh_backward(g, a), _TANH_SAT),
-    "relu": Activation("relu", torch.relu, lambda g, z, a: torch.ops.aten.threshold_backward(g, a, 0), None),
-    "linear": Activation("linear", lambda z: z, lambda g, z, a: g, None),
-}
+#: Activations by name (``--activation``), filled by :func:`register_activation`.
+ACTIVATIONS: dict[str, Activation] = {}
+
+
+def register_activation(activation: Activation) -> Activation:
+    """Make ``activation`` available by its name (``--activation``, ``TrainConfig(activation=…)``); it trains
+    on the tensor steps, and on the compiled ones once the kernel has a code and a branch for its name."""
+    ACTIVATIONS[activation.name] = activation
+    return activation
+
+
+for _activation in (
+    Activation("sigmoid", torch.sigmoid, lambda g, z, a: torch.ops.aten.sigmoid_backward(g, a), _SIGMOID_SAT),
+    Activation("tanh", torch.tanh, lambda g, z, a: torch.ops.aten.tanh_backward(g, a), _TANH_SAT),
+    Activation("relu", torch.relu, lambda g, z, a: torch.ops.aten.threshold_backward(g, a, 0), None),
+    Activation("linear", lambda z: z, lambda g, z, a: g, None),
+):
+    register_activation(_activation)
 
 
 class Cost:
@@ -84,14 +96,14 @@ class CrossEntropyCost(Cost):
     name = "cross-entropy"
     output_activation = "sigmoid"
 
-    def output(self, z):
+    def output(self, z: Tensor) -> Tensor:
         return torch.sigmoid(z)
 
-    def fn(self, z, a, y):
+    def fn(self, z: Tensor, a: Tensor, y: Tensor) -> Tensor:
         # −y ln σ(z) − (1−y) ln(1−σ(z)) = softplus(z) − y z
         return (torch.nn.functional.softplus(z) - y * z).sum(dim=(-2, -1))
 
-    def delta(self, z, a, y):
+    def delta(self, z: Tensor, a: Tensor, y: Tensor) -> Tensor:
         return a - y
 
 
@@ -101,14 +113,15 @@ class QuadraticCost(Cost):
     name = "quadratic"
     output_activation = "sigmoid"
 
-    def output(self, z):
+    def output(self, z: Tensor) -> Tensor:
         return torch.sigmoid(z)
 
-    def fn(self, z, a, y):
+    def fn(self, z: Tensor, a: Tensor, y: Tensor) -> Tensor:
         return 0.5 * ((a - y) ** 2).sum(dim=(-2, -1))
 
-    def delta(self, z, a, y):
-        return torch.ops.aten.sigmoid_backward(a - y, a)
+    def delta(self, z: Tensor, a: Tensor, y: Tensor) -> Tensor:
+        out: Tensor = torch.ops.aten.sigmoid_backward(a - y, a)
+        return out
 
 
 class LogLikelihoodCost(Cost):
@@ -117,21 +130,30 @@ class LogLikelihoodCost(Cost):
     name = "log-likelihood"
     output_activation = "softmax"
 
-    def output(self, z):
+    def output(self, z: Tensor) -> Tensor:
         return torch.softmax(z, dim=-1)
 
-    def fn(self, z, a, y):
+    def fn(self, z: Tensor, a: Tensor, y: Tensor) -> Tensor:
         return -(torch.log_softmax(z, dim=-1) * y).sum(dim=(-2, -1))
 
-    def delta(self, z, a, y):
+    def delta(self, z: Tensor, a: Tensor, y: Tensor) -> Tensor:
         return a - y
 
 
-COSTS: dict[str, type[Cost]] = {
-    "cross-entropy": CrossEntropyCost,
-    "quadratic": QuadraticCost,
-    "log-likelihood": LogLikelihoodCost,
-}
+C = TypeVar("C", bound=Cost)
+
+#: Costs by name (``--cost``), filled by :func:`register_cost`.
+COSTS: dict[str, type[Cost]] = {}
+
+
+def register_cost(cls: type[C]) -> type[C]:
+    """Class decorator: make a cost available by its ``name`` (``--cost``, ``TrainConfig(cost=…)``)."""
+    COSTS[cls.name] = cls
+    return cls
+
+
+for _cost in (CrossEntropyCost, QuadraticCost, LogLikelihoodCost):
+    register_cost(_cost)
 
 
 def get_activation(name: str) -> Activation:

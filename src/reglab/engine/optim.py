@@ -15,7 +15,7 @@ coupled regularizers' ``grad``; decoupled decay and proximal steps come after
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,6 +34,14 @@ class Optimizer(Protocol):
 
     def step(self, params: Sequence[Tensor], grads: Sequence[Tensor], eta: Sequence[Tensor], state: Any) -> None:
         """Update ``params`` in place from ``grads``; ``eta[i]`` is ``(M, 1, …)``, broadcast over ``params[i]``."""
+        ...
+
+
+class CompiledOptimizer(Optimizer, Protocol):
+    """An optimizer the compiled kernel can run: it names its step and hyper-parameters."""
+
+    def kernel_form(self) -> tuple[str, tuple[float, float, float]]:
+        """``(name, hyper)``: a name of ``kernel.OPTIMIZER_CODES`` and ``(μ or β₁, β₂, ε)``."""
         ...
 
 
@@ -99,18 +107,45 @@ class Adam:
             p.addcmul_(m / denom, e, value=-1.0 / bc1)
 
 
-from reglab.choices import OPTIMIZERS  # noqa: E402
+OptimizerFactory = Callable[[float, tuple[float, float], float], Optimizer]  # (momentum, betas, eps) → optimizer
+
+#: Optimizers by name (``--optimizer``), filled by :func:`register_optimizer`.
+OPTIMIZERS: dict[str, OptimizerFactory] = {}
+
+
+def register_optimizer(name: str) -> Callable[[OptimizerFactory], OptimizerFactory]:
+    """Decorator: make ``factory(momentum, betas, eps) -> Optimizer`` available by ``name`` (``--optimizer``)."""
+
+    def add(factory: OptimizerFactory) -> OptimizerFactory:
+        OPTIMIZERS[name] = factory
+        return factory
+
+    return add
+
+
+@register_optimizer("sgd")
+def _sgd(momentum: float, betas: tuple[float, float], eps: float) -> Optimizer:
+    return SGD()
+
+
+@register_optimizer("momentum")
+def _momentum(momentum: float, betas: tuple[float, float], eps: float) -> Optimizer:
+    if not 0.0 <= momentum < 1.0 or math.isnan(momentum):
+        raise ReglabError(f"momentum must lie in [0, 1), got {momentum}")
+    return SGD(momentum=momentum)
+
+
+@register_optimizer("adamw")  # Adam: AdamW's decay is the ``decay`` regularizer, after the step
+@register_optimizer("adam")
+def _adam(momentum: float, betas: tuple[float, float], eps: float) -> Optimizer:
+    return Adam(betas[0], betas[1], eps)
 
 
 def make_optimizer(name: str, momentum: float = 0.9, betas: tuple[float, float] = (0.9, 0.999),
                    eps: float = 1e-8) -> Optimizer:
     """The optimizer of a CLI name. ``adamw`` is :class:`Adam`: its decay is the ``decay`` regularizer."""
-    if name == "sgd":
-        return SGD()
-    if name == "momentum":
-        if not 0.0 <= momentum < 1.0 or math.isnan(momentum):
-            raise ReglabError(f"momentum must lie in [0, 1), got {momentum}")
-        return SGD(momentum=momentum)
-    if name in ("adam", "adamw"):
-        return Adam(betas[0], betas[1], eps)
-    raise ReglabError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+    try:
+        factory = OPTIMIZERS[name]
+    except KeyError:
+        raise ReglabError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}") from None
+    return factory(momentum, betas, eps)

@@ -53,8 +53,9 @@ multiplies the strength of chosen layers (0-based index of the weight matrix).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -73,6 +74,7 @@ class Param:
 
 
 Mask = Callable[[int, str], bool]
+R = TypeVar("R", bound="Regularizer")
 
 
 def weights_only(layer: int, name: str) -> bool:
@@ -100,7 +102,13 @@ def soft_threshold(w: Tensor, t: Tensor) -> Tensor:
 
 
 class Regularizer:
-    """Base class: holds ``λ`` (book units, shape ``(M,)``), the mask and per-layer scales."""
+    """Base class: holds ``λ`` (book units, shape ``(M,)``), the mask and per-layer scales.
+
+    ``options``: the names of the configuration fields (:class:`~reglab.config.TrainConfig`) the
+    constructor takes besides ``lmbda`` (see :func:`register_regularizer`).
+    """
+
+    options: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -116,7 +124,7 @@ class Regularizer:
         self.lmbda = lam  # (M,) or (1,)
         self.mask = mask
         self.layer_scale = dict(layer_scale or {})
-        self._coef: dict[tuple, Tensor] = {}
+        self._coef: dict[tuple[Param, float, torch.device, torch.dtype, int], Tensor] = {}
 
     @staticmethod
     def check_lmbda(lam: Tensor) -> None:
@@ -177,7 +185,7 @@ class Regularizer:
             out[:, column] = self.lmbda.numpy() * (factor * self.layer_scale.get(p.layer, 1.0) / p.n)
         return out
 
-    def __add__(self, other: "Regularizer") -> "Sum":
+    def __add__(self, other: Regularizer) -> Sum:
         return Sum([self, other])
 
     def _args(self) -> str:
@@ -194,9 +202,9 @@ class Regularizer:
 
 
 class NoRegularizer(Regularizer):
-    """No penalty at all: ``C = C_0``."""
+    """No penalty at all: ``C = C_0`` (a ``lmbda`` given is ignored, so every kind is built alike)."""
 
-    def __init__(self):
+    def __init__(self, lmbda: float | Sequence[float] | Tensor = 0.0, **kw: Any):
         super().__init__(0.0)
 
     def __repr__(self) -> str:
@@ -211,20 +219,20 @@ class L2(Regularizer):
     ``(λ/n) w`` is rescaled per weight like any other (so it is not decay).
     """
 
-    def penalty(self, w, p):
+    def penalty(self, w: Tensor, p: Param) -> Tensor:
         c = self.coef(w, p, 0.5)
         return w.new_zeros(w.shape[0]) if c is None else _per_model_sum(c * w * w)
 
-    def grad(self, w, p):
+    def grad(self, w: Tensor, p: Param) -> Tensor | None:
         c = self.coef(w, p)
         return None if c is None else c * w
 
-    def add_grad(self, w, p, g):
+    def add_grad(self, w: Tensor, p: Param, g: Tensor) -> None:
         c = self.coef(w, p)
         if c is not None:
             g.addcmul_(w, c)
 
-    def elementwise(self, p):
+    def elementwise(self, p: Param) -> np.ndarray | None:
         return self._form(p, 0)
 
 
@@ -236,15 +244,15 @@ class L1(Regularizer):
     almost never land on it: use :class:`L1Prox` for exact zeros.
     """
 
-    def penalty(self, w, p):
+    def penalty(self, w: Tensor, p: Param) -> Tensor:
         c = self.coef(w, p)
         return w.new_zeros(w.shape[0]) if c is None else _per_model_sum(c * w.abs())
 
-    def grad(self, w, p):
+    def grad(self, w: Tensor, p: Param) -> Tensor | None:
         c = self.coef(w, p)
         return None if c is None else c * torch.sign(w)
 
-    def elementwise(self, p):
+    def elementwise(self, p: Param) -> np.ndarray | None:
         return self._form(p, 1)
 
 
@@ -256,15 +264,15 @@ class L1Prox(Regularizer):
     weight with ``|w| ≤ ηλ/n`` to exactly 0.
     """
 
-    def penalty(self, w, p):
+    def penalty(self, w: Tensor, p: Param) -> Tensor:
         c = self.coef(w, p)
         return w.new_zeros(w.shape[0]) if c is None else _per_model_sum(c * w.abs())
 
-    def prox(self, w, step, p):
+    def prox(self, w: Tensor, step: Tensor, p: Param) -> Tensor:
         c = self.coef(w, p)
         return w if c is None else soft_threshold(w, step * c)
 
-    def elementwise(self, p):
+    def elementwise(self, p: Param) -> np.ndarray | None:
         return self._form(p, 3)
 
 
@@ -275,34 +283,37 @@ class ElasticNet(Regularizer):
     prox soft-threshold at ``ηρλ/n``. ``ρ = 1`` is :class:`L1Prox`, ``ρ = 0`` is :class:`L2`.
     """
 
-    def __init__(self, lmbda=0.0, l1_ratio: float = 0.5, **kw):
+    options = ("l1_ratio",)
+
+    def __init__(self, lmbda: float | Sequence[float] | Tensor = 0.0, l1_ratio: float = 0.5, **kw: Any):
         super().__init__(lmbda, **kw)
         if not 0.0 <= l1_ratio <= 1.0:
             raise ReglabError(f"l1_ratio must lie in [0, 1], got {l1_ratio}")
         self.l1_ratio = float(l1_ratio)
 
-    def penalty(self, w, p):
+    def penalty(self, w: Tensor, p: Param) -> Tensor:
         c = self.coef(w, p)
         if c is None:
             return w.new_zeros(w.shape[0])
         rho = self.l1_ratio
         return _per_model_sum(c * (rho * w.abs() + 0.5 * (1.0 - rho) * w * w))
 
-    def grad(self, w, p):
+    def grad(self, w: Tensor, p: Param) -> Tensor | None:
         c = self.coef(w, p, 1.0 - self.l1_ratio)
         return None if c is None else c * w
 
-    def add_grad(self, w, p, g):
+    def add_grad(self, w: Tensor, p: Param, g: Tensor) -> None:
         c = self.coef(w, p, 1.0 - self.l1_ratio)
         if c is not None:
             g.addcmul_(w, c)
 
-    def prox(self, w, step, p):
+    def prox(self, w: Tensor, step: Tensor, p: Param) -> Tensor:
         c = self.coef(w, p, self.l1_ratio)
         return w if c is None else soft_threshold(w, step * c)
 
-    def elementwise(self, p):
-        return self._form(p, 0, 1.0 - self.l1_ratio) + self._form(p, 3, self.l1_ratio)
+    def elementwise(self, p: Param) -> np.ndarray | None:
+        form: np.ndarray = self._form(p, 0, 1.0 - self.l1_ratio) + self._form(p, 3, self.l1_ratio)
+        return form
 
     def _args(self) -> str:
         return super()._args() + f", l1_ratio={self.l1_ratio:g}"
@@ -317,15 +328,15 @@ class DecoupledDecay(Regularizer):
     term under Adam; ``penalty`` reports the L2-equivalent ``(λ/2n) Σ w²``.
     """
 
-    def penalty(self, w, p):
+    def penalty(self, w: Tensor, p: Param) -> Tensor:
         c = self.coef(w, p, 0.5)
         return w.new_zeros(w.shape[0]) if c is None else _per_model_sum(c * w * w)
 
-    def prox(self, w, step, p):
+    def prox(self, w: Tensor, step: Tensor, p: Param) -> Tensor:
         c = self.coef(w, p)
         return w if c is None else w * (1.0 - step * c)
 
-    def elementwise(self, p):
+    def elementwise(self, p: Param) -> np.ndarray | None:
         return self._form(p, 2)
 
 
@@ -336,36 +347,37 @@ class Sum(Regularizer):
         flat: list[Regularizer] = []
         for r in parts:
             flat.extend(r.parts if isinstance(r, Sum) else [r])
-        self.parts = flat
+        self.parts: list[Regularizer] = flat
         self.lmbda = max((r.lmbda for r in flat), key=lambda t: t.numel())
         self.mask = all_parameters
         self.layer_scale = {}
 
-    def penalty(self, w, p):
+    def penalty(self, w: Tensor, p: Param) -> Tensor:
         return sum((r.penalty(w, p) for r in self.parts), w.new_zeros(w.shape[0]))
 
-    def grad(self, w, p):
+    def grad(self, w: Tensor, p: Param) -> Tensor | None:
         grads = [g for g in (r.grad(w, p) for r in self.parts) if g is not None]
         return sum(grads[1:], grads[0]) if grads else None
 
-    def add_grad(self, w, p, g):
+    def add_grad(self, w: Tensor, p: Param, g: Tensor) -> None:
         for r in self.parts:
             r.add_grad(w, p, g)
 
-    def prox(self, w, step, p):
+    def prox(self, w: Tensor, step: Tensor, p: Param) -> Tensor:
         for r in self.parts:
             w = r.prox(w, step, p)
         return w
 
-    def elementwise(self, p):
+    def elementwise(self, p: Param) -> np.ndarray | None:
         """Gradients add and thresholds add (two soft-thresholds in a row are one); a sum has no
         elementwise form if it decays twice or thresholds before it decays (those do not commute)."""
         forms = [r.elementwise(p) for r in self.parts]
-        if any(f is None for f in forms):
+        present = [f for f in forms if f is not None]
+        if len(present) < len(forms):
             return None
-        M = max(f.shape[0] for f in forms)
+        M = max(f.shape[0] for f in present)
         total = np.zeros((M, 4))
-        for f in forms:
+        for f in present:
             if (f[:, 2] != 0).any() and ((total[:, 2] != 0).any() or (total[:, 3] != 0).any()):
                 return None
             total = total + f
@@ -375,21 +387,35 @@ class Sum(Regularizer):
         return " + ".join(repr(r) for r in self.parts)
 
 
-#: The ``--reg`` names of the CLI.
-KINDS: dict[str, type[Regularizer]] = {
-    "none": NoRegularizer,
-    "l2": L2,
-    "l1": L1,
-    "l1-prox": L1Prox,
-    "elastic": ElasticNet,
-    "decay": DecoupledDecay,
-}
+#: The regularizers by name (the CLI's ``--reg``), filled by :func:`register_regularizer`.
+KINDS: dict[str, type[Regularizer]] = {}
 
 
-def make_regularizer(kind: str, lmbda: float | Sequence[float], **kw) -> Regularizer:
-    """Build a regularizer from its CLI name (``l2``, ``l1``, ``l1-prox``, ``elastic``, ``decay``, ``none``)."""
+def register_regularizer(name: str) -> Callable[[type[R]], type[R]]:
+    """Class decorator: make a regularizer available by ``name`` (``--reg name``, ``TrainConfig(reg=name)``).
+
+    The class is built as ``cls(lmbda, **options)`` with the configuration fields it names in
+    ``options`` (e.g. ``ElasticNet.options = ("l1_ratio",)``); one with an elementwise form trains on
+    the compiled steps with no other change anywhere.
+    """
+
+    def add(cls: type[R]) -> type[R]:
+        KINDS[name] = cls
+        return cls
+
+    return add
+
+
+for _name, _cls in (("none", NoRegularizer), ("l2", L2), ("l1", L1), ("l1-prox", L1Prox), ("elastic", ElasticNet),
+                    ("decay", DecoupledDecay)):
+    register_regularizer(_name)(_cls)
+
+
+def make_regularizer(kind: str, lmbda: float | Sequence[float], options: Mapping[str, Any] | None = None) -> Regularizer:
+    """The regularizer named ``kind`` with strength ``lmbda``; of ``options`` (e.g. a configuration's fields),
+    those the class names in its ``options`` are passed on: ``make_regularizer("elastic", 5.0, {"l1_ratio": 0.3})``."""
     try:
         cls = KINDS[kind]
     except KeyError:
         raise ReglabError(f"unknown regularizer {kind!r}; choose one of {', '.join(KINDS)}") from None
-    return cls() if cls is NoRegularizer else cls(lmbda, **kw)
+    return cls(lmbda, **{k: v for k, v in (options or {}).items() if k in cls.options})

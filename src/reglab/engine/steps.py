@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -32,7 +33,7 @@ from reglab.choices import ENGINES
 from reglab.engine.compiled import KernelProgram, unsupported
 from reglab.engine.data import TensorSplit
 from reglab.engine.model import MLP
-from reglab.engine.optim import Optimizer
+from reglab.engine.optim import CompiledOptimizer, Optimizer
 from reglab.engine.regularizers import Param, Regularizer
 from reglab.engine.threads import auto_threads, torch_threads
 from reglab.errors import ReglabError
@@ -56,6 +57,12 @@ class _Steps:
 
     model: MLP
     threads: int | None
+
+    def _save_optimizer(self) -> Any:
+        raise NotImplementedError
+
+    def _restore_optimizer(self, state: Any) -> None:
+        raise NotImplementedError
 
     def save(self) -> Saved:
         """Copies of the parameters and of the optimizer's state, for :meth:`restore`."""
@@ -108,10 +115,12 @@ class TensorSteps(_Steps):
         """
         model, reg, params, grads = self.model, self.regularizer, self.params, self.grads
         perms = perms.to(train.X.device)
+        batches: Iterable[tuple[Tensor, Tensor]]
         if perms.shape[0] == 1:  # every model sees the same mini-batch: x (m, d)
-            batches = zip(train.X[perms[0]].split(self.batch_size), train.Y[perms[0]].split(self.batch_size))
+            order = perms[0]
+            batches = zip(torch.split(train.X[order], self.batch_size), torch.split(train.Y[order], self.batch_size))
         else:  # x (M, m, d)
-            batches = ((train.X[idx], train.Y[idx]) for idx in perms.split(self.batch_size, dim=1))
+            batches = ((train.X[idx], train.Y[idx]) for idx in torch.split(perms, self.batch_size, dim=1))
         seen = (torch.zeros(model.M, dtype=torch.float64, device=train.X.device),
                 torch.zeros(model.M, dtype=torch.int64, device=train.X.device)) if running else None
         with torch_threads(self.threads):
@@ -146,7 +155,7 @@ class CompiledSteps(_Steps):
     epoch, not per step, and each model's numbers are the same whatever the thread count.
     """
 
-    def __init__(self, model: MLP, regularizer: Regularizer, optimizer: Optimizer, eta: Tensor, n: int,
+    def __init__(self, model: MLP, regularizer: Regularizer, optimizer: CompiledOptimizer, eta: Tensor, n: int,
                  batch_size: int, threads: int | None):
         self.model = model
         # eta.numpy() is a view: the callbacks' changes to η show in the kernel's arguments
@@ -178,6 +187,6 @@ def make_steps(engine: str, model: MLP, regularizer: Regularizer, optimizer: Opt
     reason = unsupported(model, regularizer, optimizer) if engine != "tensor" else "tensor asked for"
     if engine == "compiled" and reason is not None:
         raise ReglabError(f"--engine compiled cannot train this: {reason}")
-    if reason is None:
-        return CompiledSteps(model, regularizer, optimizer, eta, n, batch_size, threads)
+    if reason is None:  # unsupported() found its kernel_form
+        return CompiledSteps(model, regularizer, cast(CompiledOptimizer, optimizer), eta, n, batch_size, threads)
     return TensorSteps(model, regularizer, optimizer, eta, n, batch_size, threads)

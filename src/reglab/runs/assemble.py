@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 
@@ -63,7 +64,8 @@ def load_data(config: TrainConfig):
     """The :class:`reglab.data.Dataset` a configuration names."""
     from reglab.data import load_dataset
 
-    return load_dataset(config.data, config.data_dir, target=config.target, split=tuple(config.split), seed=config.seed)
+    split = cast(tuple[float, float, float], tuple(config.split))  # load_dataset checks it has three parts
+    return load_dataset(config.data, config.data_dir, target=config.target, split=split, seed=config.seed)
 
 
 @dataclass
@@ -88,7 +90,7 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
     models = config.models()
     model = MLP.initialize(
         sizes,
-        seeds=[m["seed"] for m in models],
+        seeds=[int(m["seed"]) for m in models],
         init=config.init,
         activation=config.activation,
         cost=config.cost,
@@ -96,7 +98,7 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
         dtype=dtype,
     )
     lambdas = [m["lmbda"] for m in models]
-    reg = make_regularizer(config.reg, lambdas, **({"l1_ratio": config.l1_ratio} if config.reg == "elastic" else {}))
+    reg = make_regularizer(config.reg, lambdas, config.to_dict())
     plateau: list[Callback] = []
     needs_validation = config.early_stop or config.schedule
     monitor_splits = tuple(config.monitor)
@@ -114,7 +116,7 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
         eta=[m["eta"] for m in models],
         regularizer=reg,
         optimizer=make_optimizer(config.optimizer, momentum=config.momentum),
-        order_seeds=[m["seed"] for m in models] if config.per_model_order else [config.seed],
+        order_seeds=[int(m["seed"]) for m in models] if config.per_model_order else [config.seed],
         monitor=Monitor(splits=monitor_splits, train=config.monitor_train),
         callbacks=[*plateau, *callbacks],
         threads=config.threads,

@@ -13,11 +13,14 @@
 
 from __future__ import annotations
 
+import csv
 import time
 from pathlib import Path
+from typing import IO
 
-from reglab.runs import plots
+from reglab.engine.monitors import History
 from reglab.io import atomic_open, save_figure, save_npz, write_json
+from reglab.runs import plots
 from reglab.runs.assemble import TrainResult
 from reglab.runs.summary import summarize
 
@@ -38,6 +41,14 @@ def default_run_dir(result_or_name: TrainResult | str, root: str | Path = "runs"
     return path
 
 
+def write_metrics(history: History, f: IO[str]) -> None:
+    """``metrics.csv``: tidy rows ``epoch, model, layer, metric, value`` (values as ``repr``: exact)."""
+    w = csv.writer(f)
+    w.writerow(["epoch", "model", "layer", "metric", "value"])
+    for row in history.rows():
+        w.writerow([*row[:4], repr(row[4])])
+
+
 def write_run(result: TrainResult, out: str | Path, summary: dict | None = None) -> Path:
     """Write the run folder ``out`` and return it; the summary (computed unless given) gains ``run_dir``."""
     out = Path(out)
@@ -47,7 +58,7 @@ def write_run(result: TrainResult, out: str | Path, summary: dict | None = None)
     fit = result.fit
     write_json(out / "config.json", result.config.to_dict())
     with atomic_open(out / "metrics.csv", "w", newline="") as f:
-        fit.history.write_csv(f)
+        write_metrics(fit.history, f)
     save_npz(out / "weights_initial.npz", fit.initial)
     final = fit.model.numpy_params()
     save_npz(out / "weights_final.npz", final)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from reglab.errors import ReglabError
 from reglab.runs.assemble import resolve_device
@@ -27,7 +28,7 @@ class LocalBackend:
 
     name = "local"
 
-    def __enter__(self) -> "LocalBackend":
+    def __enter__(self) -> LocalBackend:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -94,9 +95,9 @@ class RayBackend:
         self.gpus_per_task = gpus_per_task
         self.init_kwargs = dict(init_kwargs or {})
         self._owned = False
-        self._ray = None
+        self._ray: Any = None  # the ray module, once imported
 
-    def __enter__(self) -> "RayBackend":
+    def __enter__(self) -> RayBackend:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         try:
             import ray

@@ -19,8 +19,8 @@ import hashlib
 import math
 import platform
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -56,7 +56,7 @@ class Chunk:
     key: str
 
     @classmethod
-    def of(cls, config: TrainConfig, group: int) -> "Chunk":
+    def of(cls, config: TrainConfig, group: int) -> Chunk:
         cells = tuple(cells_of(config))
         key = hashlib.sha256(" ".join(c.key for c in cells).encode()).hexdigest()[:12]
         return cls(config, cells, group, key)

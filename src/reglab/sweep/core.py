@@ -12,9 +12,9 @@ output folder already holds, train the rest on a backend
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from reglab.config import TrainConfig
 from reglab.errors import ReglabError

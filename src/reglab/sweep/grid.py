@@ -21,8 +21,9 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -155,7 +156,8 @@ def cells_of(config: TrainConfig) -> list[Cell]:
     out = []
     for m in config.models():
         one = config.replace(lmbda=(m["lmbda"],), eta=(m["eta"],), seeds=1)
-        out.append(Cell(one, m["seed"], cell_key(one, m["seed"])))
+        seed = int(m["seed"])
+        out.append(Cell(one, seed, cell_key(one, seed)))
     return out
 
 

@@ -46,7 +46,7 @@ def _mark_choice(ax, curve: Curve) -> None:
     s = curve.selection
     if s is None:
         return
-    se = f" ± {100 * s.best_se:.2f}" if s.se_defined else ""
+    se = f" ± {100 * s.best_se:.2f}" if s.se_defined and s.best_se is not None else ""
     ax.axvline(s.best_lmbda, color="C2", lw=1.2, label=f"λ_best = {s.best_lmbda:.3g} ({100 * s.best_mean:.2f}{se}%)")
     note = "" if s.se_defined else " (1 seed: SE undefined, taken as 0)"
     ax.axvline(s.one_se_lmbda, color="C3", ls="--", lw=1.2, label=f"λ_1se = {s.one_se_lmbda:.3g}{note}")

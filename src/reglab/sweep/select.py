@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -123,18 +124,20 @@ class Curve:
         """``reg=l2 η=0.5 …`` over the settings in ``vary`` (all when ``None``)."""
         names = [k for k in self.settings if vary is None or k in vary]
         shown = {None: "all"}  # train_size None: the whole training split
-        return " ".join(f"{'η' if k == 'eta' else k}={shown.get(self.settings[k], self.settings[k])}" for k in names) or "all cells"
+        words = (f"{'η' if k == 'eta' else k}={shown.get(self.settings[k], self.settings[k])}" for k in names)
+        return " ".join(words) or "all cells"
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """JSON-ready: settings, the selection, and per λ the means (test reported beside, not used)."""
-        out = {"settings": self.settings, "selection": asdict(self.selection) if self.selection else None, "lambda": []}
+        points: list[dict[str, Any]] = []
+        out = {"settings": self.settings, "selection": asdict(self.selection) if self.selection else None, "lambda": points}
         for j, lam in enumerate(self.lmbda):
-            point = {"lmbda": float(lam)}
+            point: dict[str, Any] = {"lmbda": float(lam)}
             for col in ("final_train_accuracy", "final_validation_accuracy", "final_test_accuracy"):
                 mean, sd, se = self.stats(col)
                 point[col] = {"mean": mean[j], "sd": sd[j], "se": se[j]}
             point["diverged"] = int(np.nansum(self.values.get("diverged", np.zeros((1, 1)))[j]))
-            out["lambda"].append(point)
+            points.append(point)
         return out
 
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 import csv
 import json
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from reglab.io import atomic_open, finite_or_none, save_figure, write_json
 from reglab.sweep.chunks import Chunk, ChunkOutput
