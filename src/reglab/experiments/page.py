@@ -26,6 +26,7 @@ table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
 caption { text-align: left; font-weight: 600; padding-bottom: 0.3em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td a { white-space: nowrap; }
 .note { color: #555; font-size: 0.9em; }
 figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; }
