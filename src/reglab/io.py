@@ -50,7 +50,10 @@ def nan_to_none(x: float) -> float | None:
 
 
 def finite_or_none(obj):
-    """``obj`` with every NaN or infinity replaced by ``None`` (JSON has no such numbers)."""
+    """``obj`` with every NaN or infinity replaced by ``None`` (JSON has no such numbers); numpy arrays and
+    numbers become lists and Python numbers."""
+    if hasattr(obj, "tolist"):
+        obj = obj.tolist()
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):

@@ -14,8 +14,8 @@ import threading
 import pytest
 from rich.console import Console
 
-from reglab.cli.data import progress_bars
 from reglab.cli.main import main
+from reglab.cli.progress import Progress
 from reglab.data import load_mnist, mnist_available
 from reglab.data.fetch import fetch_mnist
 from reglab.data.mnist import MNIST_FILES
@@ -179,9 +179,11 @@ def test_cli_fetch_from_a_corrupt_mirror(tmp_path, corrupt_mirror, capsys):
 
 def test_progress_bars_draw_on_a_terminal():
     out = io.StringIO()
-    with progress_bars(Console(file=out, force_terminal=True, width=100)) as hook:
+    with Progress("bytes", console=Console(file=out, force_terminal=True, width=100)) as hook:
         hook("train-labels-idx1-ubyte.gz", 0, 2048)
         hook("train-labels-idx1-ubyte.gz", 2048, 2048)
     assert "train-labels-idx1-ubyte.gz" in out.getvalue()
-    with progress_bars(None) as hook:
-        assert hook is None
+    quiet = io.StringIO()
+    with Progress("bytes", console=Console(file=quiet, force_terminal=True, width=100), show=False) as hook:
+        hook("train-labels-idx1-ubyte.gz", 0, 2048)
+    assert quiet.getvalue() == ""

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from reglab import reproduce as rp
-from reglab.reproduce import report as rr
 from reglab.cli.main import main
 from reglab.data.dataset import Dataset, Split
 from reglab.errors import ReglabError
-
+from reglab.experiments import judge, tolerance_text
+from reglab.reproduce import report as rr
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -36,7 +36,7 @@ def test_every_experiment_of_the_reference_is_defined():
     assert [e.id for e in experiments] == list("ABCDEFGHIJK")
     for e in experiments:
         labels = {label for label, _ in e.arms}
-        assert e.claims and all(c.arm in labels for c in e.claims)
+        assert e.claims and all(c.on in labels for c in e.claims)
     k = rp.select(experiments, ["K"])[0]
     assert [a.epochs for _, a in k.arms] == [15000, 7500, 3000, 1500, 750, 300, 150, 75, 30]
     assert k.arm("1,000").lmbda == pytest.approx(0.1)
@@ -68,10 +68,10 @@ def test_statistics_read_the_curves_as_stated():
 
 def test_judging_and_tolerances():
     c = rp.Claim("a", "x", rp.Statistic("final", "test_accuracy"), 95.0, "95%", "±", 0.5)
-    assert rp.judge(c, 95.4) and not rp.judge(c, 95.6)
-    assert rp.tolerance_text(c) == "±0.5 points"
+    assert judge(c, 95.4) and not judge(c, 95.6)
+    assert tolerance_text(c) == "±0.5 points"
     below = rp.Claim("a", "gap", rp.Statistic("gap", "train_accuracy", other="test_accuracy"), None, "under 1", "<", 1.0, unit="points")
-    assert rp.judge(below, 0.9) and not rp.judge(below, 1.1) and rp.tolerance_text(below) == "< 1 points"
+    assert judge(below, 0.9) and not judge(below, 1.1) and tolerance_text(below) == "< 1 points"
 
 
 def test_unknown_experiment_is_a_user_error():
@@ -120,7 +120,7 @@ def test_cli_writes_the_files(shared_data_dir, tmp_path, capsys):
     code = main(["reproduce", "nielsen-ch3", "--only", "I", "--max-epochs", "1", "--seeds", "1",
                  "--out", str(out), "--data-dir", str(shared_data_dir)])
     assert code == 0
-    assert {p.name for p in out.iterdir()} == {"reproduce.md", "reproduce.json", "i_init.png"}
+    assert {p.name for p in out.iterdir()} == {"reproduce.md", "reproduce.json", "report.html", "i_init.png"}
     printed = capsys.readouterr().out
     assert "| I | large | validation accuracy after epoch 1, large init | 86.43% |" in printed
     rows = json.loads((out / "reproduce.json").read_text())["rows"]

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import sys
 
-from rich.table import Table
-
-from reglab.cli._common import stdout
+from reglab import units
+from reglab.cli.console import stdout, table
 from reglab.errors import ReglabError
-from reglab.units import SYSTEMS, table
 
 
 def add_parser(sub) -> None:
@@ -19,7 +17,7 @@ def add_parser(sub) -> None:
         description="Print the same L2 strength in every system's units (see reglab.units for the formulas).",
     )
     p.add_argument("--lmbda", "--lambda", type=float, dest="lmbda", help="strength in the book's units (C0 + (λ/2n)Σw²)")
-    p.add_argument("--from", dest="source", choices=SYSTEMS, help="units of --value (instead of --lmbda)")
+    p.add_argument("--from", dest="source", choices=units.SYSTEMS, help="units of --value (instead of --lmbda)")
     p.add_argument("--value", type=float, help="the strength in --from's units")
     p.add_argument("--n", type=int, required=True, help="training-set size n")
     p.add_argument("--batch-size", type=int, default=10, help="mini-batch size |B| (scikit-learn divides alpha by it; default 10)")
@@ -33,13 +31,12 @@ def run(args) -> int:
     if args.source is not None and args.value is None:
         raise ReglabError("--from needs --value")
     source, value = ("book", args.lmbda) if args.lmbda is not None else (args.source, args.value)
-    rows = table(value, source, n=args.n, batch_size=args.batch_size)
+    rows = units.table(value, source, n=args.n, batch_size=args.batch_size)
     if args.json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return 0
-    t = Table(title=f"the same L2 strength (n = {args.n:,}, mini-batch {args.batch_size})")
-    for col in ("system", "parameter", "value", "meaning"):
-        t.add_column(col, justify="right" if col == "value" else "left")
+    t = table(f"the same L2 strength (n = {args.n:,}, mini-batch {args.batch_size})", ("system", "parameter", "value", "meaning"),
+              left=("system", "parameter", "meaning"))
     for r in rows:
         t.add_row(r["system"], r["parameter"], f"{r['value']:.6g}", r["note"])
     stdout.print(t)

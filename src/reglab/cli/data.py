@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
+from reglab.cli.progress import Progress
 from reglab.data import load_dataset
 from reglab.data.digits import DIGITS_SOURCE
 from reglab.data.dirs import locate_data_dir
-from reglab.data.fetch import DEFAULT_MIRRORS, ProgressHook, fetch_mnist
+from reglab.data.fetch import DEFAULT_MIRRORS, fetch_mnist
 from reglab.data.mnist import FETCH_HINT, mnist_dir, mnist_status
 
 DESCRIPTION = "List the data present (info), download MNIST (fetch), or load a data set and summarize it (show)."
@@ -65,9 +61,9 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    console = Console(stderr=True) if not args.quiet and sys.stderr.isatty() else None
-    with progress_bars(console) as hook:
-        results = fetch_mnist(args.data_dir, args.mirror, progress=hook, timeout=args.timeout)
+    # bars at a terminal only: the files are listed on stdout as soon as they are in place
+    with Progress("bytes", show=not args.quiet, lines=False) as progress:
+        results = fetch_mnist(args.data_dir, args.mirror, progress=progress, timeout=args.timeout)
     if not args.quiet:
         for r in results:
             print(f"{r.status:<10} {r.file}  {r.source}")
@@ -87,24 +83,6 @@ def run_show(args: argparse.Namespace) -> int:
     if data.note:
         print(f"note: {data.note}")
     return 0
-
-
-@contextmanager
-def progress_bars(console: Console | None) -> Iterator[ProgressHook | None]:
-    """One rich progress bar per downloaded file on ``console``; no bars (a None hook) without one."""
-    if console is None:
-        yield None
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
-    with Progress(*columns, console=console) as progress:
-        tasks: dict[str, int] = {}
-
-        def hook(name: str, done: int, total: int | None) -> None:
-            if name not in tasks:
-                tasks[name] = progress.add_task(name, total=total)
-            progress.update(tasks[name], completed=done, total=total)
-
-        yield hook
 
 
 def _split_arg(text: str) -> tuple[float, ...]:

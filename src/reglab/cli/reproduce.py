@@ -3,7 +3,7 @@
 Runs experiments A–K of Nielsen's chapter 3 over several seeds (the seeds of an
 experiment and the arms of a comparison train together as one batched run)
 and writes a table of what the book reports next to reglab's mean ± sd, with a
-stated tolerance per row, as reproduce.md, reproduce.json and PNG curves.
+stated tolerance per row, as reproduce.md, reproduce.json, report.html and PNG curves.
 
 The experiments live in :mod:`reglab.reproduce`; this module parses, calls,
 prints and writes.
@@ -12,9 +12,7 @@ prints and writes.
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
-import sys
 from pathlib import Path
 
 QUICK_NOTE = (
@@ -48,10 +46,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from reglab import reproduce as rp
-    from reglab.reproduce import report as report_io
+    from reglab.cli.progress import Progress
     from reglab.data import load_mnist
     from reglab.errors import ReglabError
-    from reglab.io import save_figure, write_text
+    from reglab.experiments import markdown_table, tally
+    from reglab.reproduce import report as report_io
 
     seeds = args.seeds
     if seeds < 1:
@@ -63,26 +62,16 @@ def run(args: argparse.Namespace) -> int:
     only = args.only.split(",") if args.only else (rp.QUICK if args.quick else None)
     experiments = rp.select(rp.nielsen_ch3(), only)
     dataset = load_mnist(args.data_dir)
-    with _progress() as progress:
+    with Progress("epochs") as progress:
         report = rp.reproduce(dataset, experiments, tuple(range(seeds)), max_epochs=args.max_epochs,
-                              progress=progress, threads=args.threads)
-
-    command = _command(args)
-    quick_note = QUICK_NOTE if args.quick else ""
-    markdown = report_io.to_markdown(report, command=command, quick_note=quick_note)
+                              progress=lambda task, done, total: progress(f"training {task}", done, total),
+                              threads=args.threads)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, fig in report_io.figures(report).items():
-        save_figure(fig, out / name, dpi=100)
-        written.append(name)
-    write_text(out / "reproduce.json", json.dumps(report_io.to_json(report), indent=1, allow_nan=False) + "\n")
-    write_text(out / "reproduce.md", markdown)  # last: its presence marks a complete report
-    written += ["reproduce.json", "reproduce.md"]
-    print(report_io.markdown_table(report.rows))
-    judged = [r for r in report.rows if r.verdict != "not comparable"]
-    print(f"\n{sum(r.verdict == 'yes' for r in judged)} of {len(judged)} judged rows within tolerance; "
-          f"{report.seconds:.0f} s. Wrote {', '.join(written)} to {out}/")
+    written = report_io.write(report, out, command=_command(args), quick_note=QUICK_NOTE if args.quick else "")
+    print(markdown_table(report_io.table(report.rows)))
+    within, judged = tally(report.rows)
+    print(f"\n{within} of {judged} judged rows within tolerance; "
+          f"{report.seconds:.0f} s. Wrote {', '.join(p.name for p in written)} to {out}/")
     return 0
 
 
@@ -98,32 +87,3 @@ def _command(args: argparse.Namespace) -> str:
         if value != default:
             words += [flag, str(value)]
     return " ".join(shlex.quote(w) for w in words)
-
-
-class _progress:
-    """A rich progress bar per batched run on stderr (a line per run when stderr is not a terminal)."""
-
-    def __enter__(self):
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        console = Console(stderr=True)
-        self.live = console.is_terminal
-        self.tasks: dict[str, int] = {}
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("epochs"),
-                            TimeElapsedColumn(), TimeRemainingColumn(), console=console) if self.live else None
-        if self.bar:
-            self.bar.__enter__()
-        return self
-
-    def __call__(self, task: str, done: int, total: int) -> None:
-        if task not in self.tasks:
-            self.tasks[task] = self.bar.add_task(task, total=total) if self.bar else 0
-            if not self.bar:
-                print(f"training {task} …", file=sys.stderr, flush=True)
-        if self.bar:
-            self.bar.update(self.tasks[task], completed=done)
-
-    def __exit__(self, *exc):
-        if self.bar:
-            self.bar.__exit__(*exc)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from reglab.cli._common import _pct, add_output_flags, execute, load_config, models_table, print_json, stdout
+from reglab.cli.console import pct, print_json, stdout, table
+from reglab.cli.training import add_output_flags, execute, load_config, models_table
 from reglab.config import add_arguments
 
 SEED_EXPERIMENT = dict(hidden=(30,), activation="sigmoid", cost="cross-entropy", init="large", eta=(0.1,), lmbda=(5.0,),
@@ -31,9 +32,8 @@ def add_parser(sub) -> None:
 
 def before_after_table(summary: dict, model: int = 0) -> Table:
     m = summary["models"][model]
-    t = Table(title=f"weights before → after training (λ = {m['lmbda']:g}, η = {m['eta']:g})")
-    for col in ("layer", "shape", "sum", "L1 norm", "variance", "RMS", "1/√n_in", "1/√N"):
-        t.add_column(col, justify="right")
+    t = table(f"weights before → after training (λ = {m['lmbda']:g}, η = {m['eta']:g})",
+              ("layer", "shape", "sum", "L1 norm", "variance", "RMS", "1/√n_in", "1/√N"))
     for before, after in zip(m["layers_initial"], m["layers"]):
         t.add_row(
             str(after["layer"]), "×".join(map(str, after["shape"])),
@@ -52,7 +52,7 @@ def run(args) -> int:
     def print_epoch(epoch, record, run_state) -> None:
         acc = record.get("validation_accuracy")
         if acc is not None:
-            cells = "  ".join(_pct(a) for a in acc)
+            cells = "  ".join(pct(a) for a in acc)
             stdout.print(f"epoch {epoch:3d}/{config.epochs}  validation accuracy {cells}")
 
     _, summary, out = execute(config, args, [] if args.json else [print_epoch])

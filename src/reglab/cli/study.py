@@ -32,9 +32,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from reglab import studies
+    from reglab.cli.progress import Progress
 
     if args.list:
         for name, question in studies.list_studies():
@@ -44,18 +43,20 @@ def run(args: argparse.Namespace) -> int:
         raise ReglabError("give a study NAME, 'all', or --list")
     if args.seed < 0:
         raise ReglabError(f"--seed must be a non-negative integer, not {args.seed}")
-    console = Console(stderr=True)
     mode = "quick" if args.quick else "full"
+
+    def label(name: str) -> str:
+        return f"study {name} ({mode}, seed {args.seed})"
+
     if args.name == "all":
-        with console.status("") as status:
-            index = studies.run_all(
-                args.out, quick=args.quick, seed=args.seed,
-                progress=lambda name: status.update(f"study {name} ({mode}, seed {args.seed})…"),
-            )
+        with Progress() as progress:
+            index = studies.run_all(args.out, quick=args.quick, seed=args.seed,
+                                    progress=lambda name, done, total: progress(label(name), done, total))
         print(f"wrote {index}")
         return 0
     studies.load(args.name)  # an unknown name fails here, before any work
-    with console.status(f"study {args.name} ({mode}, seed {args.seed})…"):
+    with Progress() as progress:
+        progress.start(label(args.name))
         report = studies.run_study(args.name, args.out / args.name, quick=args.quick, seed=args.seed)
     print(f"wrote {report}")
     return 0

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from reglab.cli._common import _pct, load_config, print_json, stderr, stdout
+from reglab.cli.console import note, pct, print_json, stderr, stdout, table
+from reglab.cli.progress import Progress, accuracy_note
+from reglab.cli.training import load_config
 from reglab.config import TrainConfig, add_arguments
 from reglab.errors import ReglabError
 
@@ -103,43 +104,33 @@ def sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-class RichProgress:
-    """Two bars on stderr: cells finished, and the epochs of the chunk in training (the hooks of ``SweepProgress``)."""
+class SweepBars:
+    """The hooks of :class:`reglab.sweep.SweepProgress`, shown with the one :class:`Progress`: a task for the
+    cells, and one for the epochs of the chunk in training (its bar replaced by the next chunk's)."""
 
-    def __init__(self, out: Path):
-        self.out = out
-        self.bars = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                             TextColumn("{task.fields[note]}"), TimeElapsedColumn(), console=stderr)
-        self.cells = self.epochs = None
-        self.started = False
+    def __init__(self, out: Path, progress: Progress):
+        self.out, self.progress = out, progress
+        self.chunk: str | None = None  # the name of the chunk's task
 
     def begin(self, total, done, chunks):
-        stderr.print(f"sweep: {total} cells, {total - done} to train in {len(chunks)} chunk(s) "
-                     f"(≤ {max((len(c) for c in chunks), default=0)} models each) → {self.out}"
-                     + (f"; {done} found finished" if done else ""))
-        self.bars.start()
-        self.started = True
-        self.cells = self.bars.add_task("cells", total=total, completed=done, note="")
+        self.progress.say(f"sweep: {total} cells, {total - done} to train in {len(chunks)} chunk(s) "
+                          f"(≤ {max((len(c) for c in chunks), default=0)} models each) → {self.out}"
+                          + (f"; {done} found finished" if done else ""))
+        self.progress.start("cells", total, completed=done, unit="cells")
 
     def chunk_started(self, chunk):
         c = chunk.config
         lam = f"λ {c.lmbda[0]:g}…{c.lmbda[-1]:g}" if len(c.lmbda) > 1 else f"λ {c.lmbda[0]:g}"
-        if self.epochs is not None:
-            self.bars.remove_task(self.epochs)
-        self.epochs = self.bars.add_task(f"{len(chunk)} models, {c.reg}, {lam}", total=c.epochs, note="")
+        if self.chunk is not None:
+            self.progress.finish(self.chunk, remove=True)
+        self.chunk = f"{len(chunk)} models, {c.reg}, {lam}"
+        self.progress.start(self.chunk, c.epochs, unit="epochs")
 
     def epoch(self, chunk, epoch, record):
-        acc = record.get("validation_accuracy")
-        shown = acc is not None and np.isfinite(acc).any()
-        self.bars.update(self.epochs, completed=epoch, note=f"best val {_pct(float(np.nanmax(acc)))}" if shown else "")
+        self.progress.update(self.chunk, epoch, note=accuracy_note(record))
 
     def chunk_finished(self, chunk, output):
-        self.bars.advance(self.cells, len(chunk))
-
-    def stop(self):
-        if self.started:
-            self.bars.stop()
-            self.started = False
+        self.progress.update("cells", advance=len(chunk))
 
 
 def _num(x: float, fmt: str) -> str:
@@ -151,14 +142,12 @@ def curve_table(curve: Curve, title: str, train_measure: str = "exact") -> Table
     as in :class:`~reglab.engine.monitors.Monitor`."""
     from reglab.sweep.plots import L1_KINDS
 
-    t = Table(title=title, caption="mean ± sd over seeds · test is reported, never used to choose λ"
-              + (" · train: running mean over the last epoch" if train_measure == "running" else ""))
     layers = curve.layers()
     l1 = curve.settings.get("reg") in L1_KINDS
     cols = ["λ", "seeds", "train %", "validation %", "test %", "val cost", *(f"‖W{l}‖" for l in layers),
             *(["zeros"] if l1 else []), "diverged", "choice"]
-    for col in cols:
-        t.add_column(col, justify="right")
+    t = table(title, cols, caption="mean ± sd over seeds · test is reported, never used to choose λ"
+              + (" · train: running mean over the last epoch" if train_measure == "running" else ""))
     stats = {k: curve.stats(k) for k in curve.values}
     sel = curve.selection
     for j, lam in enumerate(curve.lmbda):
@@ -184,10 +173,10 @@ def choice_line(curve: Curve) -> str:
     if s is None:
         return "no validation accuracy: λ not chosen"
     if not s.se_defined:
-        return (f"λ_best = {s.best_lmbda:.4g} (validation {_pct(s.best_mean)}); λ_1se = {s.one_se_lmbda:.4g}: "
+        return (f"λ_best = {s.best_lmbda:.4g} (validation {pct(s.best_mean)}); λ_1se = {s.one_se_lmbda:.4g}: "
                 "the standard error is undefined with 1 seed, so it is taken as 0 (use --seeds 2 or more)")
-    return (f"λ_best = {s.best_lmbda:.4g} (validation {_pct(s.best_mean)} ± {_pct(s.best_se)} standard error over seeds); "
-            f"λ_1se = {s.one_se_lmbda:.4g} (the largest λ with mean ≥ {_pct(s.threshold)})")
+    return (f"λ_best = {s.best_lmbda:.4g} (validation {pct(s.best_mean)} ± {pct(s.best_se)} standard error over seeds); "
+            f"λ_1se = {s.one_se_lmbda:.4g} (the largest λ with mean ≥ {pct(s.threshold)})")
 
 
 def run(args) -> int:
@@ -199,25 +188,19 @@ def run(args) -> int:
     base, grid = grid_from_args(args)
     ds = load_data(base)
     if ds.note and not args.json:
-        stderr.print(f"[yellow]note:[/] {ds.note}")
+        note(ds.note)
     out = Path(args.out) if args.out else default_run_dir(ds.name, root="sweeps")
     backend = (RayBackend(address=args.address or "auto", cpus_per_task=args.ray_cpus, gpus_per_task=args.ray_gpus)
                if args.backend == "ray" else LocalBackend())
-    progress = None if (args.quiet or args.json) else RichProgress(out)
     try:
-        with sigterm_as_interrupt():
-            result = sweep(base, grid, out=out, max_models=args.max_models, backend=backend, progress=progress,
-                           dataset=ds, plot=not args.no_plots)
+        with sigterm_as_interrupt(), Progress(show=not (args.quiet or args.json)) as progress:
+            result = sweep(base, grid, out=out, max_models=args.max_models, backend=backend,
+                           progress=SweepBars(out, progress), dataset=ds, plot=not args.no_plots)
     except SweepInterrupted as exc:
-        if progress is not None:
-            progress.stop()
         name = "SIGTERM" if isinstance(exc.cause, Terminated) else "Ctrl-C"
         stderr.print(f"reglab: interrupted by {name}: {exc.done} of {exc.total} cells done in {exc.out}; "
-                     f"run the same command with --out {exc.out} to train the rest", soft_wrap=True)
+                     f"run the same command with --out {exc.out} to train the rest", soft_wrap=True, markup=False)
         return 143 if name == "SIGTERM" else 130
-    finally:
-        if progress is not None:
-            progress.stop()
     if args.json:
         print_json(result.summary)
         return 0
@@ -226,5 +209,5 @@ def run(args) -> int:
         stdout.print(curve_table(curve, f"{curve.label()} · {ds.name} [{sizes}] · {base.epochs} epochs", base.monitor_train))
         stdout.print(choice_line(curve))
     stdout.print(f"{result.trained} cells trained, {result.reused} reused · results: {result.out / 'results.csv'}"
-                 + ("" if args.no_plots else f" · plots: {result.out}/curve_*.png"))
+                 + ("" if args.no_plots else f" · plots: {result.out}/curve_*.png"), markup=False)
     return 0

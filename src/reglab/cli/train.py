@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reglab.cli._common import add_output_flags, execute, load_config, models_table, print_json, stdout
+from reglab.cli.console import print_json, stdout
+from reglab.cli.training import add_output_flags, execute, load_config, models_table
 from reglab.config import add_arguments
 
 

@@ -1,19 +1,15 @@
-"""The book's chapter-3 numbers, run again: ``experiments`` (A–K as data), ``core`` (train and judge),
-``report`` (table, JSON and figures)."""
+"""The book's chapter-3 numbers, run again: ``experiments`` (A–K as data), ``core`` (plan, train, measure,
+judge), ``report`` (its figures, and how its sections and claims table are assembled and written)."""
 
 from reglab.reproduce.core import (
     ArmResult,
     Group,
-    Report,
-    Row,
-    judge,
+    Reproduction,
     measure,
     plan,
     reproduce,
     rows_for,
-    tolerance_text,
     train_group,
-    with_unit,
 )
 from reglab.reproduce.experiments import (
     FIGURE_SPLITS,
@@ -30,7 +26,7 @@ from reglab.reproduce.experiments import (
 )
 
 __all__ = [
-    "FIGURE_SPLITS", "MINI_BATCH", "QUICK", "SPLITS", "Arm", "ArmResult", "Claim", "Experiment", "Group", "Report",
-    "Row", "Statistic", "cap_epochs", "judge", "measure", "nielsen_ch3", "plan", "reproduce", "rows_for", "select",
-    "train_group", "tolerance_text", "with_unit",
+    "FIGURE_SPLITS", "MINI_BATCH", "QUICK", "SPLITS", "Arm", "ArmResult", "Claim", "Experiment", "Group",
+    "Reproduction", "Statistic", "cap_epochs", "measure", "nielsen_ch3", "plan", "reproduce", "rows_for", "select",
+    "train_group",
 ]

@@ -18,9 +18,11 @@ and the arms of a comparison are paired: with the same seed, large and default
 initialization draw the same normal numbers (the default divides them by
 ``√n_in``) and see the same mini-batches.
 
-Everything here is computation: :func:`reproduce` returns a :class:`Report`
-(plain data); :mod:`reglab.reproduce.report` renders it (table, JSON,
-figures); the CLI (``reglab reproduce nielsen-ch3``) prints and writes.
+Everything here is computation: :func:`reproduce` returns a :class:`Reproduction`
+(plain data: one :class:`reglab.experiments.ClaimRow` per claim, judged by
+:func:`reglab.experiments.claim_row`); :mod:`reglab.reproduce.report` assembles
+it into a report (table, figures, JSON, markdown and HTML); the CLI
+(``reglab reproduce nielsen-ch3``) prints and writes.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor, evaluate
 from reglab.engine.regularizers import L2
 from reglab.errors import ReglabError
-from reglab.reproduce.experiments import FIGURE_SPLITS, MINI_BATCH, SPLITS, Arm, Claim, Experiment, Statistic, cap_epochs
+from reglab.experiments import ClaimRow, claim_row, with_unit
+from reglab.reproduce.experiments import FIGURE_SPLITS, MINI_BATCH, SPLITS, Arm, Experiment, Statistic, cap_epochs
+
 
 # ---------------------------------------------------------------------------------------------
 # Planning and running
@@ -69,8 +73,8 @@ def plan(experiments: Sequence[Experiment]) -> list[Group]:
         for label, arm in e.arms:
             need = curve_splits.setdefault(arm, set())
             for c in e.claims:
-                for stat in (c.statistic, c.context):
-                    if c.arm == label and stat is not None and stat.needs_curve():
+                for stat in (c.reading, c.context):
+                    if c.on == label and stat is not None and stat.needs_curve():
                         need |= stat.splits()
             if e.id in FIGURE_SPLITS:
                 need.add(FIGURE_SPLITS[e.id])
@@ -167,53 +171,11 @@ def measure(stat: Statistic, r: ArmResult) -> np.ndarray:
     raise ValueError(f"unknown statistic kind {stat.kind!r}")
 
 
-def judge(claim: Claim, mean: float) -> bool:
-    if claim.check == "±":
-        return abs(mean - claim.book) <= claim.tol
-    if claim.check == "<":
-        return mean < claim.tol
-    if claim.check == ">":
-        return mean > claim.tol
-    if claim.check == ">=":
-        return mean >= claim.tol
-    raise ValueError(f"unknown check {claim.check!r}")
-
-
-def with_unit(text: str, unit: str) -> str:
-    """``"82.10%"``, ``"15.0 epochs"``, ``"0.40 points"``."""
-    return f"{text}%" if unit == "%" else f"{text} {unit}s" if unit == "epoch" else f"{text} {unit}"
-
-
-def tolerance_text(claim: Claim) -> str:
-    if claim.check == "±":
-        return f"±{claim.tol:g} " + ("points" if claim.unit == "%" else claim.unit + "s" if claim.unit == "epoch" else claim.unit)
-    return f"{claim.check} " + with_unit(f"{claim.tol:g}", claim.unit)
-
-
 @dataclass
-class Row:
-    """One line of the table."""
+class Reproduction:
+    """What :func:`reproduce` returns: the judged claims, the arms' results and how long it took."""
 
-    experiment: str
-    arm: str
-    what: str
-    book: str
-    book_value: float | None
-    values: list[float]
-    mean: float
-    sd: float
-    difference: float | None
-    tolerance: str
-    verdict: str  # "yes" | "no" | "not comparable"
-    unit: str = "%"
-    note: str = ""
-
-
-@dataclass
-class Report:
-    """What :func:`reproduce` returns: the table, the arms' results and how long it took."""
-
-    rows: list[Row]
+    rows: list[ClaimRow]  # one per claim, judged
     experiments: tuple[Experiment, ...]  # as they ran (epochs capped by max_epochs)
     book: tuple[Experiment, ...]  # as the book ran them
     results: dict[str, dict[str, ArmResult]]  # experiment id → arm label → results
@@ -226,31 +188,26 @@ class Report:
         return next(e for e in self.book if e.id == eid)
 
 
-def rows_for(e: Experiment, results: dict[str, ArmResult], book_epochs: dict[str, int]) -> list[Row]:
-    """The table's rows for one experiment. ``book_epochs``: the book's length of each arm (label → epochs)."""
+def rows_for(e: Experiment, results: dict[str, ArmResult], book_epochs: dict[str, int]) -> list[ClaimRow]:
+    """The table's rows for one experiment. ``book_epochs``: the book's length of each arm (label → epochs).
+
+    A row is comparable when its arm trained as long as the book's did (a reading "after epoch k" needs only k).
+    """
     rows = []
     for c in e.claims:
-        r = results[c.arm]
-        values = measure(c.statistic, r)
-        mean = float(values.mean())
-        sd = float(values.std(ddof=1)) if len(values) > 1 else math.nan
-        # comparable when trained as long as the book did (a reading "after epoch k" needs only k)
-        short = r.arm.epochs < (c.statistic.epoch if c.statistic.kind == "at" else book_epochs[c.arm])
+        r = results[c.on]
+        values = measure(c.reading, r)
+        short = r.arm.epochs < (c.reading.epoch if c.reading.kind == "at" else book_epochs[c.on])
         note = c.note
         if c.context is not None:
             extra = measure(c.context, r)
             spread = f" ± {extra.std(ddof=1):.2f}" if len(extra) > 1 else ""
             note += f" (the {c.context.kind} epoch gives {with_unit(f'{extra.mean():.2f}{spread}', c.unit)})"
         if short:
-            verdict = "not comparable"
-            note = f"trained {r.arm.epochs} of the book's {book_epochs[c.arm]} epochs" + (f"; {note}" if note else "")
-        else:
-            verdict = "yes" if judge(c, mean) else "no"
+            note = f"trained {r.arm.epochs} of the book's {book_epochs[c.on]} epochs" + (f"; {note}" if note else "")
         if r.diverged:
             note = f"{r.diverged} of {len(values)} runs diverged" + (f"; {note}" if note else "")
-        diff = mean - c.book if c.book is not None and c.check == "±" else None
-        rows.append(Row(e.id, c.arm, c.what, c.book_text, c.book, [float(v) for v in values], mean, sd, diff,
-                        tolerance_text(c), verdict, c.unit, note))
+        rows.append(claim_row(c, values, experiment=e.id, comparable=not short, note=note))
     return rows
 
 
@@ -263,7 +220,7 @@ def reproduce(
     progress: Progress = _no_progress,
     dtype: torch.dtype = torch.float32,
     threads: int | None = 0,
-) -> Report:
+) -> Reproduction:
     """Train every arm of ``experiments`` over ``seeds`` on ``dataset`` (a :class:`reglab.data.Dataset`) and judge.
 
     Runs the groups of :func:`plan` one after another; ``max_epochs`` caps every arm's length
@@ -289,4 +246,4 @@ def reproduce(
         rows += rows_for(e, results[e.id], {label: arm.epochs for label, arm in e_book.arms})
     settings = {"seeds": list(seeds), "max_epochs": max_epochs, "dtype": str(dtype).replace("torch.", ""),
                 "mini_batch": MINI_BATCH, "threads": threads}
-    return Report(rows, runs, book, results, tuple(seeds), time.perf_counter() - t0, group_seconds, settings)
+    return Reproduction(rows, runs, book, results, tuple(seeds), time.perf_counter() - t0, group_seconds, settings)

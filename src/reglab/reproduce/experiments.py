@@ -1,8 +1,8 @@
 r"""The book's chapter-3 experiments A–K as data.
 
 Each :class:`Experiment` names its arms (one training configuration each, an
-:class:`Arm`) and its :class:`~reglab.experiments.claims.Claim` s: what the
-book reports, how reglab reads the same number off its own runs (a
+:class:`Arm`) and its :class:`Claim` s (:class:`reglab.experiments.Claim` s): what
+the book reports, how reglab reads the same number off its own runs (a
 :class:`Statistic`), and the tolerance. :mod:`reglab.reproduce.core` trains
 and judges them.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Sequence
 
+import reglab.experiments as framework
 from reglab.errors import ReglabError
 
 MINI_BATCH = 10
@@ -66,25 +67,17 @@ class Statistic:
 
 
 @dataclass(frozen=True)
-class Claim:
+class Claim(framework.Claim):
     """A number the book reports, and the test reglab applies to its own measurement.
 
-    ``check``: ``±`` (``|mean − book| ≤ tol``), ``<`` (``mean < tol``), ``>``
-    (``mean > tol``), ``>=`` (``mean ≥ tol``). ``min_epochs``: below this many
-    training epochs (``--quick`` or ``--max-epochs``) the row is not comparable
-    with the book and is shown but not judged.
+    The fields of :class:`reglab.experiments.Claim`, read here as: ``on``, the arm's
+    label; ``reading``, the :class:`Statistic` read off that arm; ``reference`` and
+    ``reference_text``, the book's number and words. ``context``: another reading,
+    shown in the note (never judged). Below the book's number of training epochs
+    (``--max-epochs``) the row is not comparable with the book and is shown but not judged.
     """
 
-    arm: str
-    what: str
-    statistic: Statistic
-    book: float | None
-    book_text: str
-    check: str
-    tol: float
-    unit: str = "%"
-    note: str = ""
-    context: Statistic | None = None  # another reading, shown in the note (never judged)
+    context: Statistic | None = None
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 A study is one module of this package, named in :data:`STUDIES`. It defines
 
 - ``NAME`` (as in the registry) and ``QUESTION`` (one sentence);
-- ``PARTS``: a tuple of :class:`Part`, each a piece of the study with its own
-  heading in the report. A part is four pure functions:
+- ``PARTS``: a tuple of :class:`reglab.experiments.Part`, each a piece of the study
+  with its own heading in the report, made of pure functions:
 
   - ``measure(quick, seed) -> dict``: the computation; JSON data only (numbers,
     lists, strings, ``None``), no printing, no files. Randomness comes from
@@ -13,11 +13,12 @@ A study is one module of this package, named in :data:`STUDIES`. It defines
     Nothing is claimed there that ``measure`` did not compute: a claim that
     fails on some seed is written as it was measured.
   - ``tables(results) -> list[Table]`` and ``figures(results) -> dict[str, Figure]``
-    (file stem → matplotlib ``Figure``, built without pyplot).
+    (file stem → matplotlib ``Figure``, built without pyplot), and optionally
+    ``claims(results) -> list[ClaimRow]`` (numbers judged against a reference).
 
 To add a study: write the module, add one line to :data:`STUDIES`. To add a part
-to a study (the MNIST half of ``goldilocks``, say): add one :class:`Part` to its
-``PARTS``. :func:`run_study` measures every part, then :mod:`reglab.studies.report`
+to a study (the MNIST half of ``goldilocks``, say): add one ``Part`` to its
+``PARTS``. :func:`run_study` measures every part, then :mod:`reglab.experiments`
 writes ``report.html``, ``results.json`` (``{"results": {part key: measured}}``)
 and the PNGs.
 """
@@ -25,18 +26,13 @@ and the PNGs.
 from __future__ import annotations
 
 import importlib
-import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Callable, Sequence
 
-from matplotlib.figure import Figure
-
 from reglab.errors import ReglabError
-from reglab.io import write_bytes
-from reglab.studies.report import Section, Table, render_index, write_study
+from reglab.experiments import Link, Report, Section, Table, library_versions, num, versions_text, write_page, write_report
 
 #: Study name → module; the order is the order of ``reglab study --list`` and of ``index.html``.
 STUDIES: dict[str, str] = {
@@ -49,35 +45,6 @@ STUDIES: dict[str, str] = {
     "decay-equilibrium": "reglab.studies.decay_equilibrium",
     "adam-vs-adamw": "reglab.studies.adam_vs_adamw",
 }
-
-
-def _no_tables(results: dict) -> list[Table]:
-    return []
-
-
-def _no_figures(results: dict) -> dict[str, Figure]:
-    return {}
-
-
-@dataclass(frozen=True)
-class Part:
-    """One piece of a study: its key in ``results.json``, its heading, and four pure functions."""
-
-    key: str
-    heading: str
-    measure: Callable[[bool, int], dict]
-    findings: Callable[[dict], list[str]]
-    tables: Callable[[dict], list[Table]] = _no_tables
-    figures: Callable[[dict], dict[str, Figure]] = _no_figures
-
-    def section(self, results: dict) -> Section:
-        """What the report shows of this part, from its measured ``results``."""
-        return Section(
-            heading=self.heading,
-            findings=tuple(self.findings(results)),
-            tables=tuple(self.tables(results)),
-            figures=dict(self.figures(results)),
-        )
 
 
 def load(name: str) -> ModuleType:
@@ -132,28 +99,43 @@ def run_study(name: str, out_dir: Path | str, quick: bool = False, seed: int = 0
     Returns
     -------
     Path
-        ``out_dir/report.html``; ``results.json`` and one PNG per figure lie beside it.
+        ``out_dir/report.html``; ``results.json`` (``{"study", "question", "params", "seconds",
+        "versions", "results"}``) and one PNG per figure lie beside it.
     """
+    return _run(name, Path(out_dir), quick, seed)[0]
+
+
+def _run(name: str, out_dir: Path, quick: bool, seed: int) -> tuple[Path, dict, float]:
+    """Measure and write study ``name``; its report's path, its results and the seconds measured."""
     module = load(name)
     start = time.perf_counter()
     results = measure(name, quick=quick, seed=seed)
-    seconds = time.perf_counter() - start
-    return write_study(
-        Path(out_dir),
-        name=name,
-        question=module.QUESTION,
-        results=results,
-        sections=sections(name, results),
-        params={"quick": quick, "seed": seed},
-        seconds=round(seconds, 3),
+    seconds = round(time.perf_counter() - start, 3)
+    params = {"quick": quick, "seed": seed}
+    versions = library_versions()
+    flags = " --quick" if quick else ""
+    report = Report(
+        title=name,
+        lead=(module.QUESTION,),
+        sections=tuple(sections(name, results)),
+        footer=(
+            f"Parameters: {', '.join(f'{k} = {v}' for k, v in params.items())}. Measured in {seconds:.1f} s. "
+            f"Reproduce with `reglab study {name}{flags} --seed {seed}`. "
+            "Every sentence above is computed from the numbers in `results.json`.",
+            versions_text(versions),
+        ),
     )
+    data = {"study": name, "question": module.QUESTION, "params": params, "seconds": seconds, "versions": versions,
+            "results": results}
+    written = write_report(out_dir, report, data, json_name="results.json")
+    return written[-1], results, seconds
 
 
 def run_all(
     out_dir: Path | str,
     quick: bool = False,
     seed: int = 0,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
     names: Sequence[str] | None = None,
 ) -> Path:
     """Run every study (or those in ``names``) into ``out_dir/<name>/`` and write ``out_dir/index.html``.
@@ -165,7 +147,8 @@ def run_all(
     quick, seed
         As for :func:`measure`.
     progress : callable, optional
-        ``progress(name)`` is called before each study starts (the CLI shows it; the library prints nothing).
+        ``progress(name, done, total)`` is called with ``(name, 0, 1)`` as each study starts and
+        ``(name, 1, 1)`` when its report is written (the CLI shows it; the library prints nothing).
     names : sequence of str, optional
         The studies to run, in this order; all of :data:`STUDIES` by default.
 
@@ -181,12 +164,18 @@ def run_all(
     rows = []
     for name in names:
         if progress is not None:
-            progress(name)
-        report = run_study(name, out_dir / name, quick=quick, seed=seed)
-        saved = json.loads((report.parent / "results.json").read_text())
+            progress(name, 0, 1)
+        _, results, seconds = _run(name, out_dir / name, quick, seed)
         first = load(name).PARTS[0]
-        headline = first.findings(saved["results"][first.key])[0]
-        rows.append((name, saved["question"], headline, saved["seconds"]))
-    index = out_dir / "index.html"
-    write_bytes(index, render_index(rows, {"quick": quick, "seed": seed}).encode())
-    return index
+        rows.append((Link(name, f"{name}/report.html"), load(name).QUESTION, first.findings(results[first.key])[0], seconds))
+        if progress is not None:
+            progress(name, 1, 1)
+    count = f"{len(names)} {'study' if len(names) == 1 else 'studies'}"
+    index = Report(
+        title="reglab studies",
+        lead=(f"{count}, measured with quick = {quick}, seed = {seed}; "
+              f"{num(sum(r[-1] for r in rows))} s in all. Each report says how to run it again.",),
+        sections=(Section("", tables=(Table("", ("study", "question", "first finding", "seconds measured"), tuple(rows)),)),),
+        footer=(versions_text(library_versions()),),
+    )
+    return write_page(out_dir / "index.html", index)

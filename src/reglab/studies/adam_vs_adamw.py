@@ -40,16 +40,15 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
+from reglab.engine.data import TensorData, TensorSplit
+from reglab.engine.loop import fit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor
 from reglab.engine.optim import Adam
 from reglab.engine.regularizers import L2, DecoupledDecay, Param
-from reglab.studies import Part
-from reglab.studies import data as study_data
-from reglab.studies.report import Table, num
-from reglab.engine.data import TensorData, TensorSplit
-from reglab.engine.loop import fit
 from reglab.engine.threads import torch_threads
+from reglab.experiments import Part, Table, num
+from reglab.studies import data as study_data
 
 NAME = "adam-vs-adamw"
 QUESTION = "Is weight decay the same as an L2 penalty when the optimizer is Adam?"

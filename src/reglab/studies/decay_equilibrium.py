@@ -30,14 +30,13 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
+from reglab.engine.loop import fit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor, evaluate
 from reglab.engine.regularizers import L2
-from reglab.studies import Part
-from reglab.studies import data as study_data
-from reglab.studies.report import Table, num
-from reglab.engine.loop import fit
 from reglab.engine.threads import torch_threads
+from reglab.experiments import Part, Table, num
+from reglab.studies import data as study_data
 
 NAME = "decay-equilibrium"
 QUESTION = "How fast does L2 shrink large weights, where does the shrinking stop, and why can one layer grow meanwhile?"

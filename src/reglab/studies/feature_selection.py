@@ -39,16 +39,15 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullFormatter
 
+from reglab.engine.data import TensorData, TensorSplit
+from reglab.engine.loop import fit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor, evaluate
 from reglab.engine.regularizers import L1, L2, L1Prox
-from reglab.rng import seed_for
-from reglab.studies import Part
-from reglab.studies import data as study_data
-from reglab.studies.report import Table, num
-from reglab.engine.data import TensorData, TensorSplit
-from reglab.engine.loop import fit
 from reglab.engine.threads import torch_threads
+from reglab.experiments import Part, Table, num
+from reglab.rng import seed_for
+from reglab.studies import data as study_data
 
 NAME = "feature-selection"
 QUESTION = "Does L1 select features, or would weights that are merely much smaller do the same?"

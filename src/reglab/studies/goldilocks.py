@@ -21,9 +21,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from reglab.studies import Part
+from reglab.experiments import Part, Table, num
 from reglab.studies.goldilocks_mnist import PART as MNIST_PART
-from reglab.studies.report import Table, num
 
 NAME = "goldilocks"
 QUESTION = "Which weights does L2 shrink most, and how large should λ be?"

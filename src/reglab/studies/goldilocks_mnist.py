@@ -22,17 +22,16 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from reglab.engine.loop import fit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor, evaluate
 from reglab.engine.regularizers import L2
+from reglab.engine.threads import torch_threads
+from reglab.experiments import Part, Table, num
 from reglab.rng import seed_for
-from reglab.studies import Part
 from reglab.studies import data as study_data
-from reglab.studies.report import Table, num
 from reglab.sweep import one_se_rule
 from reglab.sweep.select import mean_sd_se
-from reglab.engine.loop import fit
-from reglab.engine.threads import torch_threads
 
 TRAIN_SIZE, HIDDEN, ETA, BATCH = 1_000, 30, 0.5, 10
 

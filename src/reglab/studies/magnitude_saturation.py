@@ -34,15 +34,14 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
+from reglab.engine.data import TensorData, TensorSplit
+from reglab.engine.loop import fit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor
 from reglab.engine.nn import ACTIVATIONS
-from reglab.studies import Part
-from reglab.studies import data as study_data
-from reglab.studies.report import Table, num
-from reglab.engine.data import TensorData, TensorSplit
-from reglab.engine.loop import fit
 from reglab.engine.threads import torch_threads
+from reglab.experiments import Part, Table, num
+from reglab.studies import data as study_data
 
 NAME = "magnitude-saturation"
 QUESTION = "Why do absolute weight magnitudes matter, and not only the ratios between weights?"

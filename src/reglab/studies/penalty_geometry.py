@@ -25,8 +25,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from reglab.studies import Part
-from reglab.studies.report import Table, num
+from reglab.experiments import Part, Table, num
 
 NAME = "penalty-geometry"
 QUESTION = "Why does L2 prefer the weights [0.5, 0.5] to [1, 0] when L1 does not, and why does L1 give exact zeros?"

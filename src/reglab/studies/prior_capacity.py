@@ -31,8 +31,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from reglab.studies import Part
-from reglab.studies.report import Table, num
+from reglab.experiments import Part, Table, num
 
 NAME = "prior-capacity"
 QUESTION = (

@@ -28,8 +28,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from reglab.studies import Part
-from reglab.studies.report import Table, num
+from reglab.experiments import Part, Table, num
 
 NAME = "update-rule"
 QUESTION = "Why does adding a penalty to the cost make the weights shrink, whatever their sign?"
