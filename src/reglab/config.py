@@ -2,7 +2,9 @@
 
 Each field carries its help text; the CLI's flags are generated from the
 fields (:func:`add_arguments`, :func:`from_args`), so a flag and the
-configuration it sets cannot drift apart.
+configuration it sets cannot drift apart. The names a field accepts are the
+engine's registries themselves (``ACTIVATIONS``, ``KINDS``, …): an activation
+or regularizer registered there is a valid ``--activation`` / ``--reg`` here.
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from reglab.choices import ACTIVATIONS, COSTS, ENGINES, INITIALIZERS, OPTIMIZERS, REGULARIZERS, TRAIN_MEASURES
+from reglab.engine.model import INITIALIZERS
+from reglab.engine.monitors import DEFAULT_TRAIN_MEASURE, TRAIN_MEASURES
+from reglab.engine.nn import ACTIVATIONS, COSTS
+from reglab.engine.optim import OPTIMIZERS
+from reglab.engine.regularizers import KINDS
+from reglab.engine.steps import ENGINES
 from reglab.errors import ReglabError
 
 
@@ -49,22 +56,29 @@ class TrainConfig:
     optimizer: str = _f("sgd", "optimizer (adamw = adam with --reg decay)", choices=OPTIMIZERS)
     momentum: float = _f(0.9, "momentum coefficient for --optimizer momentum")
     eta: tuple[float, ...] = _f((0.1,), "learning rate(s) η; several values train several models at once")
-    lmbda: tuple[float, ...] = _f((5.0,), "regularization strength(s) λ in the book's units, C = C0 + (λ/2n)Σw²; several values train several models at once", aliases=("--lambda",))
-    reg: str = _f("l2", "regularizer", choices=REGULARIZERS)
+    lmbda: tuple[float, ...] = _f((5.0,), "regularization strength(s) λ in the book's units, C = C0 + (λ/2n)Σw²; "
+                                  "several values train several models at once", aliases=("--lambda",))
+    reg: str = _f("l2", "regularizer", choices=KINDS)
     l1_ratio: float = _f(0.5, "L1 share of --reg elastic")
     batch_size: int = _f(10, "mini-batch size m")
     epochs: int = _f(30, "number of epochs")
     seed: int = _f(0, "random seed (initial weights of the first seed, mini-batch order)")
     seeds: int = _f(1, "number of initial-weight seeds per (λ, η): models seed, seed+1, …")
-    per_model_order: bool = _f(False, "give each model its own mini-batch order (default: all share one, common random numbers)")
+    per_model_order: bool = _f(False, "give each model its own mini-batch order (default: all share one, common "
+                                      "random numbers)")
     device: str = _f("auto", "cpu, cuda, or auto (cuda when present)", choices=("auto", "cpu", "cuda"))
-    threads: int = _f(0, "CPU threads of the training steps (0: automatic: the compiled engine spreads groups of models over every core, with the same numbers as on one; the tensor engine uses 1)")
-    engine: str = _f("auto", "training steps: compiled (one compiled call per epoch, CPU), tensor (torch ops per mini-batch, any device), auto (compiled where it applies)", choices=ENGINES)
+    threads: int = _f(0, "CPU threads of the training steps (0: automatic: the compiled engine spreads groups of models "
+                         "over every core, with the same numbers as on one; the tensor engine uses 1)")
+    engine: str = _f("auto", "training steps: compiled (one compiled call per epoch, CPU), tensor (torch ops per "
+                             "mini-batch, any device), auto (compiled where it applies)", choices=ENGINES)
     dtype: str = _f("float32", "floating-point type", choices=("float32", "float64"))
     early_stop: int = _f(0, "stop a model after N epochs without better validation accuracy (0: off)")
     schedule: int = _f(0, "the book's schedule: halve η after N epochs without progress, stop at η/128 (0: off)")
     monitor: tuple[str, ...] = _f(("train", "validation", "test"), "splits to evaluate every epoch")
-    monitor_train: str = _f("running", "how the training split is measured: running (the mean over the epoch's mini-batches, each just before its step, as Keras reports it; almost free) or exact (a pass after the epoch with its final weights, as the book's monitor_training_*)", choices=TRAIN_MEASURES)
+    monitor_train: str = _f(DEFAULT_TRAIN_MEASURE, "how the training split is measured: running (the mean over the epoch's "
+                                       "mini-batches, each just before its step, as Keras reports it; almost free) or "
+                                       "exact (a pass after the epoch with its final weights, as the book's "
+                                       "monitor_training_*)", choices=TRAIN_MEASURES)
 
     def __post_init__(self):
         self.validate()
@@ -150,7 +164,8 @@ def _parse_list(kind):
     return parse
 
 
-def add_arguments(parser: argparse.ArgumentParser, cls=TrainConfig, skip: tuple[str, ...] = (), defaults: dict | None = None) -> None:
+def add_arguments(parser: argparse.ArgumentParser, cls: type = TrainConfig, skip: tuple[str, ...] = (),
+                  defaults: dict[str, Any] | None = None) -> None:
     """Add one flag per field of ``cls`` (``--batch-size`` for ``batch_size``); defaults come from the class."""
     hints = typing.get_type_hints(cls)
     defaults = defaults or {}
@@ -177,7 +192,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls=TrainConfig, skip: tuple[
         elif "float" in hint:
             kw["type"] = float
         if f.metadata.get("choices"):
-            kw["choices"] = f.metadata["choices"]
+            kw["choices"] = list(f.metadata["choices"])  # a registry's names as they are now
         parser.add_argument(*names, help=help_text, **kw)
 
 

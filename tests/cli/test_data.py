@@ -13,7 +13,8 @@ def test_info_on_the_shared_data(shared_data_dir, capsys):
     out = capsys.readouterr().out
     assert f"data dir  {shared_data_dir}  (from --data-dir)" in out
     assert f"mnist     {shared_data_dir / 'mnist'}" in out
-    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz"):
         assert f"OK       {name}" in out
     assert "60000 images of 28x28, sha256 verified" in out
     assert "fetch" not in out

@@ -82,7 +82,8 @@ def test_convert_table(capsys):
 )
 def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     if argv[0] == "train":
-        argv = [*argv, "--data" if "--data" not in argv else "--quiet", *(["digits"] if "--data" not in argv else []), "--quiet", "--epochs", "1"]
+        argv = [*argv, "--data" if "--data" not in argv else "--quiet", *(["digits"] if "--data" not in argv else []),
+                "--quiet", "--epochs", "1"]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("reglab: error: ") and message in err[0], err

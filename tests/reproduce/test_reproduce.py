@@ -70,7 +70,8 @@ def test_judging_and_tolerances():
     c = rp.Claim("a", "x", rp.Statistic("final", "test_accuracy"), 95.0, "95%", "±", 0.5)
     assert judge(c, 95.4) and not judge(c, 95.6)
     assert tolerance_text(c) == "±0.5 points"
-    below = rp.Claim("a", "gap", rp.Statistic("gap", "train_accuracy", other="test_accuracy"), None, "under 1", "<", 1.0, unit="points")
+    below = rp.Claim("a", "gap", rp.Statistic("gap", "train_accuracy", other="test_accuracy"), None, "under 1", "<", 1.0,
+                     unit="points")
     assert judge(below, 0.9) and not judge(below, 1.1) and tolerance_text(below) == "< 1 points"
 
 

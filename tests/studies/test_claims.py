@@ -12,8 +12,15 @@ import math
 import numpy as np
 import pytest
 
-from reglab.studies import STUDIES, load
-from reglab.studies import adam_vs_adamw, decay_equilibrium, feature_selection, goldilocks_mnist, magnitude_saturation
+from reglab.studies import (
+    STUDIES,
+    adam_vs_adamw,
+    decay_equilibrium,
+    feature_selection,
+    goldilocks_mnist,
+    load,
+    magnitude_saturation,
+)
 
 SEEDS = (0, 1)
 PARTS = {

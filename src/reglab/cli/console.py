@@ -7,7 +7,7 @@ escaped before rich reads it as markup: a file named ``[red]x.csv`` prints as su
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rich.console import Console

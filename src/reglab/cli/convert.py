@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -10,17 +11,14 @@ from reglab.cli.console import stdout, table
 from reglab.errors import ReglabError
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "convert",
-        help="translate an L2 strength between frameworks' units",
-        description="Print the same L2 strength in every system's units (see reglab.units for the formulas).",
-    )
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = "Print the same L2 strength in every system's units (see reglab.units for the formulas)."
     p.add_argument("--lmbda", "--lambda", type=float, dest="lmbda", help="strength in the book's units (C0 + (λ/2n)Σw²)")
     p.add_argument("--from", dest="source", choices=units.SYSTEMS, help="units of --value (instead of --lmbda)")
     p.add_argument("--value", type=float, help="the strength in --from's units")
     p.add_argument("--n", type=int, required=True, help="training-set size n")
-    p.add_argument("--batch-size", type=int, default=10, help="mini-batch size |B| (scikit-learn divides alpha by it; default 10)")
+    p.add_argument("--batch-size", type=int, default=10,
+                   help="mini-batch size |B| (scikit-learn divides alpha by it; default 10)")
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
     p.set_defaults(func=run)
 

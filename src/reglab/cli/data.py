@@ -16,8 +16,8 @@ from reglab.data.mnist import FETCH_HINT, mnist_dir, mnist_status
 DESCRIPTION = "List the data present (info), download MNIST (fetch), or load a data set and summarize it (show)."
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("data", help="list, fetch and inspect data sets", description=DESCRIPTION)
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = DESCRIPTION
     parser.set_defaults(func=lambda args: _print_help(parser))
     actions = parser.add_subparsers(dest="data_action", metavar="ACTION")
     data_dir_help = "data directory (default: $REGLAB_DATA, else ${XDG_CACHE_HOME:-~/.cache}/reglab)"
@@ -31,9 +31,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     fetch.add_argument("--data-dir", metavar="DIR", help=data_dir_help)
     fetch.add_argument(
         "--mirror", metavar="URL", action="append",
-        help=f"base URL holding the .gz files; repeat to try several in order, instead of the defaults ({', '.join(DEFAULT_MIRRORS)})",
+        help="base URL holding the .gz files; repeat to try several in order, instead of the defaults "
+             f"({', '.join(DEFAULT_MIRRORS)})",
     )
-    fetch.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="give up on a silent mirror after this long (default: 30)")
+    fetch.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="give up on a silent mirror after this long (default: 30)")
     fetch.add_argument("--quiet", action="store_true", help="print nothing unless something goes wrong")
     fetch.set_defaults(func=run_fetch)
 
@@ -41,7 +43,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("spec", nargs="?", default="auto", help="auto (default), mnist, digits, or a .npz/.csv/.pkl.gz file")
     show.add_argument("--data-dir", metavar="DIR", help=data_dir_help)
     show.add_argument("--target", metavar="COLUMN", help="label column of a .csv file")
-    show.add_argument("--split", type=_split_arg, default=(0.8, 0.1, 0.1), metavar="TRAIN,VAL,TEST", help="fractions for .npz/.csv data (default: 0.8,0.1,0.1)")
+    show.add_argument("--split", type=_split_arg, default=(0.8, 0.1, 0.1), metavar="TRAIN,VAL,TEST",
+                      help="fractions for .npz/.csv data (default: 0.8,0.1,0.1)")
     show.add_argument("--seed", type=int, default=0, help="seed of the shuffle before splitting .npz/.csv data (default: 0)")
     show.set_defaults(func=run_show)
 

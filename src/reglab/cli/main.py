@@ -1,8 +1,10 @@
 """Entry point of the ``reglab`` command.
 
 Each subcommand lives in its own module of this package and exposes
-``add_parser(subparsers)`` (which sets ``func`` on its parser) — nothing else is
-shared between them. Errors: a :class:`reglab.errors.ReglabError` (or a bad
+``configure(parser)``, which adds its arguments and sets ``func`` on its parser.
+Only the command being run is imported (so ``reglab --help`` and a light command
+like ``convert`` do not load torch); the one-line help of every command lives in
+:data:`COMMANDS`. Errors: a :class:`reglab.errors.ReglabError` (or a bad
 argument) prints one line and exits 2; ``--debug`` shows the traceback.
 """
 
@@ -14,19 +16,26 @@ import sys
 
 from reglab.errors import ReglabError
 
-#: Subcommand modules, in the order ``reglab --help`` lists them.
-SUBCOMMANDS = (
-    "run",
-    "train",
-    "convert",
-    "data",
-    "study",
-    "sweep",
-    "reproduce",
-)
+#: Subcommands (module ``reglab.cli.<name>``) and their one-line help, in the order ``reglab --help`` lists them.
+COMMANDS = {
+    "run": "the main job: the book's L2 experiment, weights before vs after",
+    "train": "train MLPs; several --lmbda/--eta values train several models at once",
+    "convert": "translate an L2 strength between frameworks' units",
+    "data": "list, fetch and inspect data sets",
+    "study": "run a study and write its HTML report",
+    "sweep": "sweep λ (and more) in chunks of models; validation curves, λ_best and λ_1se; resumable",
+    "reproduce": "run the book's chapter-3 experiments again and compare with its numbers",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_of(argv: list[str]) -> str | None:
+    """The subcommand named on the command line: its first word that is not an option (the top-level
+    options take no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser, with every subcommand listed and ``command`` (if one of them) fully configured."""
     parser = argparse.ArgumentParser(
         prog="reglab",
         description="A laboratory for regularization in neural networks.",
@@ -36,8 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"reglab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMANDS:
-        importlib.import_module(f"reglab.cli.{name}").add_parser(sub)
+    for name, help_line in COMMANDS.items():
+        p = sub.add_parser(name, help=help_line)
+        if name == command:
+            importlib.import_module(f"reglab.cli.{name}").configure(p)
     return parser
 
 
@@ -45,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv  # accepted anywhere on the line, not only before COMMAND
     argv = [a for a in argv if a != "--debug"]
-    parser = build_parser()
+    parser = build_parser(command_of(argv))
     args = parser.parse_args(argv)
     args.debug = debug
     if getattr(args, "func", None) is None:

@@ -20,8 +20,8 @@ The same object serves every command:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from rich.console import Console
@@ -32,6 +32,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     ProgressColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -74,7 +75,7 @@ class _Amount(ProgressColumn):
 
 @dataclass
 class _Task:
-    bar: int | None  # rich's task id; None without bars
+    bar: TaskID | None  # rich's task id; None without bars
     total: float | None
     completed: float
     unit: str
@@ -142,9 +143,9 @@ class Progress:
         old = self.tasks.pop(name, None)
         bar = None
         if self.bars is not None:
-            if old is not None:
+            if old is not None and old.bar is not None:
                 self.bars.remove_task(old.bar)
-            bar = self.bars.add_task(escape(name), total=total, completed=completed, unit=unit, note=escape(note))
+            bar = self.bars.add_task(escape(name), total=total, completed=int(completed), unit=unit, note=escape(note))
         task = self.tasks[name] = _Task(bar, total, completed, unit, note, time.monotonic())
         done = f" ({task.amount()} done)" if completed and task.amount() else ""
         self._line(f"{name}{done} …")
@@ -158,7 +159,7 @@ class Progress:
         task.total = task.total if total is None else total
         task.completed = (task.completed if completed is None else completed) + advance
         task.note = task.note if note is None else note
-        if self.bars is not None:
+        if self.bars is not None and task.bar is not None:
             self.bars.update(task.bar, total=task.total, completed=task.completed, note=escape(task.note))
         if task.total is not None and task.completed >= task.total:
             self.finish(name)
@@ -168,13 +169,13 @@ class Progress:
         task = self.tasks[name]
         if not task.finished:
             task.finished = True
-            if self.bars is not None and task.total is None:
+            if self.bars is not None and task.bar is not None and task.total is None:
                 self.bars.update(task.bar, total=1, completed=1)
             amount = task.amount() or "done"
             note = f"; {task.note}" if task.note else ""
             self._line(f"{name}: {amount} in {time.monotonic() - task.started:.1f} s{note}")
         if remove:
-            if self.bars is not None:
+            if self.bars is not None and task.bar is not None:
                 self.bars.remove_task(task.bar)
             del self.tasks[name]
 

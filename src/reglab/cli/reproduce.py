@@ -22,12 +22,8 @@ QUICK_NOTE = (
 )
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "reproduce",
-        help="run the book's chapter-3 experiments again and compare with its numbers",
-        description=__doc__.split("\n\n")[1],
-    )
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = __doc__.split("\n\n")[1]
     parser.add_argument("study", choices=["nielsen-ch3"], help="what to reproduce")
     parser.add_argument("--only", metavar="IDS", help="comma-separated experiments, e.g. C,E,F (default: A–K)")
     parser.add_argument("--seeds", type=int, default=3, metavar="N", help="seeds per experiment, 0..N-1 (default: 3)")

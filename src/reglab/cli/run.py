@@ -9,6 +9,8 @@ and the levels 1/√n_in and 1/√N that weight decay tends towards.
 
 from __future__ import annotations
 
+import argparse
+
 from rich.table import Table
 
 from reglab.cli.console import pct, print_json, stdout, table
@@ -19,12 +21,8 @@ SEED_EXPERIMENT = dict(hidden=(30,), activation="sigmoid", cost="cross-entropy",
                        batch_size=10, epochs=30, reg="l2", optimizer="sgd")
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "run",
-        help="the main job: the book's L2 experiment, weights before vs after",
-        description=__doc__.split("\n\n")[1],
-    )
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = __doc__.split("\n\n")[1]
     add_arguments(p, defaults=SEED_EXPERIMENT)
     add_output_flags(p)
     p.set_defaults(func=run)

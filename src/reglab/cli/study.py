@@ -16,12 +16,8 @@ from pathlib import Path
 from reglab.errors import ReglabError
 
 
-def add_parser(subparsers) -> None:
-    p = subparsers.add_parser(
-        "study",
-        help="run a study and write its HTML report",
-        description="Run a study (measure, then report what was measured) or all of them.",
-    )
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = "Run a study (measure, then report what was measured) or all of them."
     p.add_argument("name", nargs="?", metavar="NAME", help="a study (see --list), or 'all'")
     p.add_argument("--list", action="store_true", help="list the studies and the question each answers")
     p.add_argument("--quick", action="store_true", help="a smaller run (under a minute each): fewer repeats and grid points")

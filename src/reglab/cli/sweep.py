@@ -8,6 +8,7 @@ every setting with the best λ and the largest λ within one standard error.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import signal
 from pathlib import Path
@@ -21,6 +22,7 @@ from reglab.cli.progress import Progress, accuracy_note
 from reglab.cli.training import load_config
 from reglab.config import TrainConfig, add_arguments
 from reglab.errors import ReglabError
+from reglab.sweep.core import SweepProgress
 
 if TYPE_CHECKING:  # the sweep modules import torch: only when the command runs, not for --help
     from reglab.sweep.select import Curve
@@ -39,9 +41,8 @@ def _values(flag: str, words: list[str], kind=float) -> tuple:
         raise ReglabError(f"{flag} {' '.join(words)}: {exc}") from None
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("sweep", help="sweep λ (and more) in chunks of models; validation curves, λ_best and λ_1se; resumable",
-                       description=__doc__.split("\n\n")[1])
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = __doc__.split("\n\n")[1]
     add_arguments(p, TrainConfig, skip=GRID_FIELDS)
     g = p.add_argument_group("grid (lists separated by commas; A:B:N is N log-spaced values from A to B)")
     g.add_argument("--lmbda", "--lambda", dest="grid_lmbda", nargs="+", metavar="VALUES",
@@ -51,7 +52,8 @@ def add_parser(sub) -> None:
     g.add_argument("--init", dest="grid_init", metavar="NAMES", help="initializers, e.g. large,default (default: large)")
     g.add_argument("--hidden", dest="grid_hidden", nargs="+", metavar="WIDTHS",
                    help="hidden layers, one architecture per word: '30 100' two, '30 100,30' a one- and a two-layer one")
-    g.add_argument("--train-size", dest="grid_train_size", metavar="SIZES", help="training-set sizes, e.g. 1000,5000 (default: all)")
+    g.add_argument("--train-size", dest="grid_train_size", metavar="SIZES",
+                   help="training-set sizes, e.g. 1000,5000 (default: all)")
     s = p.add_argument_group("sweep")
     s.add_argument("--config", metavar="FILE", help="start from a config.json (flags override it)")
     s.add_argument("--out", metavar="DIR", help="output folder; an existing one is resumed (default: sweeps/<timestamp>-<data>)")
@@ -104,7 +106,7 @@ def sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-class SweepBars:
+class SweepBars(SweepProgress):
     """The hooks of :class:`reglab.sweep.SweepProgress`, shown with the one :class:`Progress`: a task for the
     cells, and one for the epochs of the chunk in training (its bar replaced by the next chunk's)."""
 
@@ -150,14 +152,15 @@ def curve_table(curve: Curve, title: str, train_measure: str = "exact") -> Table
               + (" · train: running mean over the last epoch" if train_measure == "running" else ""))
     stats = {k: curve.stats(k) for k in curve.values}
     sel = curve.selection
+    def pm(col: str, j: int) -> str:
+        mean, sd = 100 * stats[col][0][j], 100 * stats[col][1][j]
+        return _num(mean, ".2f") + (f" ± {sd:.2f}" if np.isfinite(sd) else "")
+
     for j, lam in enumerate(curve.lmbda):
-        def pm(col):
-            mean, sd = 100 * stats[col][0][j], 100 * stats[col][1][j]
-            return _num(mean, ".2f") + (f" ± {sd:.2f}" if np.isfinite(sd) else "")
 
         seeds = int(np.isfinite(curve.values["final_validation_accuracy"][j]).sum())
-        row = [f"{lam:.3g}", str(seeds), pm("final_train_accuracy"), pm("final_validation_accuracy"),
-               pm("final_test_accuracy"), _num(stats["final_validation_cost"][0][j], ".4g"),
+        row = [f"{lam:.3g}", str(seeds), pm("final_train_accuracy", j), pm("final_validation_accuracy", j),
+               pm("final_test_accuracy", j), _num(stats["final_validation_cost"][0][j], ".4g"),
                *(_num(stats[f"layer{l}_l2"][0][j], ".3g") for l in layers)]
         if l1:
             row.append(" ".join(_num(100 * stats[f"layer{l}_frac_zeros"][0][j], ".0f") + "%" for l in layers))

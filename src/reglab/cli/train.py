@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+
 from reglab.cli.console import print_json, stdout
 from reglab.cli.training import add_output_flags, execute, load_config, models_table
 from reglab.config import add_arguments
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "train",
-        help="train MLPs; several --lmbda/--eta values train several models at once",
-        description="Train multilayer perceptrons. Every combination of --lmbda, --eta and --seeds is one model; "
-        "all train together (on the CPU an epoch of all of them is one compiled call).",
-    )
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = ("Train multilayer perceptrons. Every combination of --lmbda, --eta and --seeds is one model; "
+                     "all train together (on the CPU an epoch of all of them is one compiled call).")
     add_arguments(p)
     add_output_flags(p)
     p.set_defaults(func=run)

@@ -71,3 +71,10 @@ class TensorData:
 
         return cls(TensorSplit.from_arrays(X, y, ds.n_classes, device, dtype), split(ds.validation), split(ds.test),
                    ds.n_classes)
+
+    def require(self, name: str) -> TensorSplit:
+        """The split ``name`` (``train``, ``validation`` or ``test``), or a one-line error where the data have none."""
+        split: TensorSplit | None = getattr(self, name)
+        if split is None:
+            raise ReglabError(f"this needs a {name} split, and the data have none")
+        return split

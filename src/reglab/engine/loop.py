@@ -72,7 +72,7 @@ class TrainingState:
 class Callback(Protocol):
     """Called after every epoch with its record (numbers, each (M,)); may stop models or change their ``η``."""
 
-    def __call__(self, epoch: int, record: Numbers, state: TrainingState) -> None: ...
+    def __call__(self, epoch: int, record: Numbers, state: TrainingState, /) -> None: ...
 
 
 def _watched_for_divergence(key: str | tuple[str, int]) -> bool:

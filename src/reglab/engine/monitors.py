@@ -36,7 +36,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from reglab.choices import TRAIN_MEASURES
 from reglab.engine import compiled
 from reglab.engine.compiled import uncompiled
 from reglab.engine.model import MLP
@@ -49,6 +48,11 @@ if TYPE_CHECKING:
 Key = str | tuple[str, int]  # a per-model metric, or (metric, layer)
 Record = dict[Key, Tensor]  # what a monitor measures: each value (M,)
 Numbers = dict[Key, np.ndarray]  # a record as numpy, as History keeps it
+
+#: How the training split is measured (:attr:`Monitor.train`): a pass after the epoch, or during it;
+#: the one default of :class:`Monitor` and of ``TrainConfig.monitor_train`` (``--monitor-train``).
+TRAIN_MEASURES = ("exact", "running")
+DEFAULT_TRAIN_MEASURE = "running"
 
 WEIGHT_STATS = ("sum", "mean", "l1", "l2", "rms", "var", "max_abs", "frac_small", "zeros")
 SMALL = 1e-3
@@ -144,12 +148,13 @@ class Monitor:
         epoch's mini-batches of the cost and accuracy each had just before its step (as Keras and
         Lightning report training metrics), measured by the steps themselves at almost no cost. It
         lags the exact value while the weights still move much within an epoch. Epoch 0 is exact.
+        The default is ``running``, here and in ``TrainConfig.monitor_train`` (one knob, one default).
     """
 
     splits: tuple[str, ...] = ("train", "validation", "test")
     weights: bool = True
     saturation_examples: int = 1000
-    train: str = "exact"
+    train: str = DEFAULT_TRAIN_MEASURE
 
     def __post_init__(self) -> None:
         if self.train not in TRAIN_MEASURES:

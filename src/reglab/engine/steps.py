@@ -29,7 +29,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from reglab.choices import ENGINES
 from reglab.engine.compiled import KernelProgram, unsupported
 from reglab.engine.data import TensorSplit
 from reglab.engine.model import MLP
@@ -37,6 +36,9 @@ from reglab.engine.optim import CompiledOptimizer, Optimizer
 from reglab.engine.regularizers import Param, Regularizer
 from reglab.engine.threads import auto_threads, torch_threads
 from reglab.errors import ReglabError
+
+#: How an epoch's steps run (``make_steps``): compiled where it applies, compiled, or tensor operations.
+ENGINES = ("auto", "compiled", "tensor")
 
 
 @dataclass(frozen=True)

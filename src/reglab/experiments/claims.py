@@ -26,8 +26,9 @@ every test.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ class Claim:
 
     on: str
     what: str
-    reading: object
+    reading: Any  # whatever the caller reads results with; the framework never looks inside it
     reference: float | None
     reference_text: str
     check: str
@@ -74,6 +75,7 @@ class Claim:
 def judge(claim: Claim, value: float) -> bool:
     """Whether ``value`` passes the claim's test (a NaN never does)."""
     if claim.check == "±":
+        assert claim.reference is not None  # a ± claim has one (checked when it is made)
         return abs(value - claim.reference) <= claim.tol
     if claim.check == "<":
         return value < claim.tol
@@ -137,7 +139,7 @@ def claim_row(claim: Claim, values: Sequence[float], *, experiment: str = "", co
     mean = float(array.mean()) if array.size else math.nan
     sd = float(array.std(ddof=1)) if array.size > 1 else math.nan
     verdict = NOT_COMPARABLE if not comparable else YES if judge(claim, mean) else NO
-    difference = mean - claim.reference if claim.check == "±" else None
+    difference = mean - claim.reference if claim.check == "±" and claim.reference is not None else None
     return ClaimRow(experiment, claim.on, claim.what, claim.reference_text, claim.reference,
                     tuple(float(v) for v in array), mean, sd, difference, tolerance_text(claim), verdict, claim.unit,
                     claim.note if note is None else note)

@@ -28,6 +28,6 @@ class Image:
     caption: str
 
     @classmethod
-    def of(cls, fig: Figure) -> "Image":
+    def of(cls, fig: Figure) -> Image:
         width, height = (round(v) for v in fig.get_size_inches() * DPI)
         return cls(figure_png(fig), width, height, fig.get_suptitle())

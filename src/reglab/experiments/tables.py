@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from typing import TypeGuard
 
 
 def num(x: float, digits: int = 3) -> str:
@@ -48,7 +49,7 @@ class Table:
     note: str = ""
 
 
-def is_number(cell: object) -> bool:
+def is_number(cell: object) -> TypeGuard[float]:
     """Whether a cell is a number (written with :func:`num` and aligned right); ``bool`` is not one."""
     return isinstance(cell, numbers.Real) and not isinstance(cell, bool)
 

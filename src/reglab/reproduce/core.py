@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -124,7 +124,7 @@ def train_group(group: Group, data: TensorData, seeds: Sequence[int], progress: 
         eta=[arm.eta for arm in group.arms for _ in seeds],
         regularizer=L2([arm.lmbda for arm in group.arms for _ in seeds]),
         order_seeds=[s for _ in group.arms for s in seeds],
-        monitor=Monitor(splits=group.curve_splits, weights=False, saturation_examples=0),
+        monitor=Monitor(splits=group.curve_splits, weights=False, saturation_examples=0, train="exact"),  # the book's
         callbacks=[lambda epoch, record, run: progress(task, epoch, group.epochs)],
         threads=threads,
     )
@@ -207,7 +207,7 @@ def rows_for(e: Experiment, results: dict[str, ArmResult], book_epochs: dict[str
             note = f"trained {r.arm.epochs} of the book's {book_epochs[c.on]} epochs" + (f"; {note}" if note else "")
         if r.diverged:
             note = f"{r.diverged} of {len(values)} runs diverged" + (f"; {note}" if note else "")
-        rows.append(claim_row(c, values, experiment=e.id, comparable=not short, note=note))
+        rows.append(claim_row(c, values.tolist(), experiment=e.id, comparable=not short, note=note))
     return rows
 
 

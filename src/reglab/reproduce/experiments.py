@@ -9,8 +9,8 @@ and judges them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import reglab.experiments as framework
 from reglab.errors import ReglabError
@@ -112,17 +112,20 @@ def nielsen_ch3() -> tuple[Experiment, ...]:
     k_book = (69.09, 76.37, 85.29, 88.85, 91.27, 93.24, 94.89, 95.85, 95.97)
     return (
         Experiment("A", "H=30, 50k images, λ=0", (("λ=0", h30),), (
-            Claim("λ=0", "test accuracy, last epoch", Statistic("final", _acc("test")), 95.49, "95.49%", "±", FULL, note=ambiguous,
+            Claim("λ=0", "test accuracy, last epoch", Statistic("final", _acc("test")), 95.49, "95.49%", "±", FULL,
+                  note=ambiguous,
                   context=best_test),
         )),
         Experiment("B", "H=100, 50k images, λ=0", (("λ=0", h100),), (
-            Claim("λ=0", "test accuracy, last epoch", Statistic("final", _acc("test")), 96.82, "96.82%", "±", FULL, note=ambiguous,
+            Claim("λ=0", "test accuracy, last epoch", Statistic("final", _acc("test")), 96.82, "96.82%", "±", FULL,
+                  note=ambiguous,
                   context=best_test),
         )),
         Experiment("C", "overfitting: H=30, 1,000 images, λ=0, 400 epochs", (("λ=0", small),), (
             Claim("λ=0", "test accuracy, best epoch", Statistic("best", _acc("test")), 82.27, "peaks at 82.27%", "±", SMALL),
             Claim("λ=0", "training accuracy, best epoch", Statistic("best", _acc("train")), 100.0, "reaches 100%", ">=", 99.95),
-            Claim("λ=0", "epoch of the lowest test cost", Statistic("argmin", "test_cost"), 15, "near epoch 15", "±", 10, unit="epoch"),
+            Claim("λ=0", "epoch of the lowest test cost", Statistic("argmin", "test_cost"), 15, "near epoch 15", "±", 10,
+                  unit="epoch"),
         )),
         Experiment("D", "train vs test: H=30, 50k images, λ=0", (("λ=0", h30),), (
             Claim("λ=0", "training accuracy, best epoch", Statistic("best", _acc("train")), 97.86, "97.86%", "±", FULL),
@@ -135,7 +138,8 @@ def nielsen_ch3() -> tuple[Experiment, ...]:
         )),
         Experiment("F", "L2 on 50k images: H=30, λ=5", (("λ=5", h30_l2),), (
             Claim("λ=5", "test accuracy, best epoch", Statistic("best", _acc("test")), 96.49, "peaks at 96.49%", "±", FULL),
-            Claim("λ=5", "test accuracy, last epoch", Statistic("final", _acc("test")), 95.61, "95.61% at the last epoch", "±", FULL),
+            Claim("λ=5", "test accuracy, last epoch", Statistic("final", _acc("test")), 95.61, "95.61% at the last epoch", "±",
+                  FULL),
             Claim("λ=5", "training − test accuracy, last epoch", Statistic("gap", _acc("train"), other=_acc("test")), None,
                   "under 1 point", "<", 1.0, unit="points"),
         )),
@@ -148,7 +152,8 @@ def nielsen_ch3() -> tuple[Experiment, ...]:
         _init_experiment("I", 30, ((1, "large", 86.43), (1, "default", 92.70), (30, "large", 96.45), (30, "default", 96.45))),
         _init_experiment("J", 100, ((30, "default", 97.81), (30, "large", 97.42))),
         Experiment("K", "more data: H=30, η=0.5, λ=0.0001·size, 1,500,000/size epochs",
-                   tuple((f"{s:,}", Arm(30, 0.5, 0.0001 * s, 1_500_000 // s, train_size=None if s == 50_000 else s)) for s in sizes),
+                   tuple((f"{s:,}", Arm(30, 0.5, 0.0001 * s, 1_500_000 // s,
+                                        train_size=None if s == 50_000 else s)) for s in sizes),
                    tuple(Claim(f"{s:,}", f"validation accuracy, {s:,} images", Statistic("final", _acc("validation")), v, f"{v}%",
                                "±", SMALL if s <= 1000 else FULL) for s, v in zip(sizes, k_book))),
     )
@@ -191,6 +196,7 @@ def cap_epochs(experiments: Sequence[Experiment], max_epochs: int | None) -> tup
         return tuple(experiments)
     if max_epochs < 1:
         raise ReglabError(f"--max-epochs must be at least 1, got {max_epochs}")
-    return tuple(replace(e, arms=tuple((l, replace(a, epochs=min(a.epochs, max_epochs))) for l, a in e.arms)) for e in experiments)
+    return tuple(replace(e, arms=tuple((l, replace(a, epochs=min(a.epochs, max_epochs))) for l,
+                                       a in e.arms)) for e in experiments)
 
 

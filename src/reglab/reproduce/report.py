@@ -8,9 +8,9 @@ studies. The rest are pure functions of a :class:`~reglab.reproduce.core.Reprodu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -113,7 +113,8 @@ def figure_overfitting(rep: Reproduction) -> Figure | None:
         if "train_accuracy" in r.curves:
             _curve(ax, r.curves["train_accuracy"], f"{text}, training", light)
         peak = _book_value(rep, eid, Statistic("best", "test_accuracy"))
-        ax.axhline(peak, color=color, ls=":", lw=1, label=f"book: {eid}'s test peak {peak}%")
+        if peak is not None:
+            ax.axhline(peak, color=color, ls=":", lw=1, label=f"book: {eid}'s test peak {peak}%")
     ax.set(xlabel="epoch", ylabel="accuracy (%)", ylim=(60, 101))
     ax.legend(loc="lower right", fontsize=8)
     fig.suptitle(f"Overfitting on 1,000 images, and L2 (mean of {len(rep.seeds)} seeds, their range shaded)")

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, Sequence
 
 from reglab.errors import ReglabError
 from reglab.experiments import Link, Report, Section, Table, library_versions, num, versions_text, write_page, write_report

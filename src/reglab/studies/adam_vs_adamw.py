@@ -8,7 +8,8 @@ enters in one of two places:
   ``g`` *before* Adam, so it is divided by ``√v̂ + ε`` like the data gradient. Where ``w`` changes slowly the
   penalty's share of ``m̂`` is ``(λ/n)w``, and the step removes
 
-  .. math::  η\,\frac{λ/n}{\sqrt{\hat v} + ε}\,w, \qquad\text{an effective decay rate } r = \frac{ηλ/n}{\sqrt{\hat v}+ε} \text{ per step,}
+  .. math::  η\,\frac{λ/n}{\sqrt{\hat v} + ε}\,w, \qquad
+             \text{an effective decay rate } r = \frac{ηλ/n}{\sqrt{\hat v}+ε} \text{ per step,}
 
   which differs from weight to weight: large where the gradients are small (``v̂`` small), small where they
   are large.
@@ -92,7 +93,7 @@ def measure_adam(quick: bool, seed: int) -> dict:
     data, info = study_data.load(train_size)
     n = info["n_train"]
     d = data.train.X.shape[1]
-    v = data.validation
+    v = data.require("validation")
     data = TensorData(data.train, TensorSplit(v.X[:n_val], v.y[:n_val], v.Y[:n_val]), None, data.n_classes)
     lmbda = WEIGHT_DECAY * n
     coef = WEIGHT_DECAY  # λ/n: PyTorch's weight_decay

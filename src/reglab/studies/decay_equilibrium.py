@@ -81,7 +81,7 @@ def measure_equilibrium(quick: bool, seed: int) -> dict:
         model = MLP.initialize(sizes, seeds=[seed] * M, init="large")  # the same weights for every λ
         result = fit(model, data, epochs=epochs, batch_size=BATCH, eta=ETA, regularizer=L2(lambdas),
                      order_seeds=[seed], monitor=Monitor(splits=(), weights=True, saturation_examples=0))
-        v = data.validation
+        v = data.require("validation")
         _, accuracy = evaluate(result.model, v.X, v.y, v.Y)  # (M,)
     h = result.history
     L = len(sizes) - 1
@@ -161,7 +161,7 @@ def findings_equilibrium(r: dict) -> list[str]:
     missed = [f for f in tails if f["tail_epoch"] is None]
     if reached:
         out.append(
-            f"Where the decay tailed off (the first layer's decay per epoch fell below half the prediction): "
+            "Where the decay tailed off (the first layer's decay per epoch fell below half the prediction): "
             + "; ".join(f"λ = {num(f['lambda'])} at epoch {f['tail_epoch']}, RMS {num(f['tail_rms'])}, settling at "
                         f"{num(f['final_rms'])} by epoch {E}" for f in reached)
             + f". Against 1/√N = {num(inv_N)} (N = {r['N']:,} weights) and 1/√n_in = {num(inv_in)} "

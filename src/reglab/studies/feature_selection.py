@@ -185,10 +185,10 @@ def findings_synthetic(r: dict) -> list[str]:
     if len(r["sets"]) > 1:
         heads = [(s, _headline(s, k)) for s in r["sets"]]
         kept = [k - s["kinds"]["L1 (prox)"]["stats"][h]["zeros_informative"] for s, h in heads]
+        others = sum(st["zeros"] for s in r["sets"] for kind in ("L2", "L1 (subgradient)") for st in s["kinds"][kind]["stats"])
         out.append(f"Over the {len(r['sets'])} data sets, at the smallest λ that zeroed every useless weight, "
                    f"L1-prox kept {min(kept)} to {max(kept)} of the {k} informative features; subgradient L1 and "
-                   f"L2 produced {sum(sum(st['zeros'] for st in s['kinds'][kind]['stats']) for s in r['sets'] for kind in ('L2', 'L1 (subgradient)'))} "
-                   f"exact zeros in all.")
+                   f"L2 produced {others} exact zeros in all.")
     return out
 
 
@@ -268,7 +268,7 @@ def measure_mnist(quick: bool, seed: int) -> dict:
         model = MLP.initialize([d, HIDDEN, 10], seeds=[seed, seed], init="default")
         result = fit(model, data, epochs=epochs, batch_size=BATCH, eta=ETA, regularizer=regularizer,
                      order_seeds=[seed], monitor=Monitor(splits=(), weights=True, saturation_examples=0))
-        v = data.validation
+        v = data.require("validation")
         accuracy = evaluate(result.model, v.X, v.y, v.Y)[1].tolist()
     W = result.model.weights[0].double().numpy()  # (2, 30, d)
     norms = np.linalg.norm(W, axis=1)  # (2, d)
@@ -282,7 +282,8 @@ def measure_mnist(quick: bool, seed: int) -> dict:
             "zero_columns": int(zero[m].sum()), "zero_border": int(zero[m][border].sum()),
             "zero_interior": int(zero[m][~border].sum()), "zero_dead": int(zero[m][dead].sum()),
             "zero_weights": int((W[m] == 0).sum()),
-            "min_border_norm": float(norms[m][border].min()), "min_dead_norm": float(norms[m][dead].min()) if dead.any() else None,
+            "min_border_norm": float(norms[m][border].min()),
+            "min_dead_norm": float(norms[m][dead].min()) if dead.any() else None,
         })
     return {
         "data": info, "sizes": [d, HIDDEN, 10], "eta": ETA, "batch": BATCH, "epochs": epochs,

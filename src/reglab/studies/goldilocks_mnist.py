@@ -57,8 +57,9 @@ def measure_mnist(quick: bool, seed: int) -> dict:
             accuracy[split] = evaluate(result.model, s.X, s.y, s.Y)[1].numpy().reshape(len(lambdas), S)  # (J, S)
     val = accuracy["validation"]
     selection = one_se_rule(np.array(lambdas), val)
+    assert selection is not None  # every λ has a validation accuracy
     mean, sd, se = mean_sd_se(val)
-    labels = data.validation.y.numpy()
+    labels = data.require("validation").y.numpy()
     return {
         "data": info, "sizes": [d, HIDDEN, 10], "eta": ETA, "batch": BATCH, "epochs": epochs, "seeds": S,
         "lambdas": lambdas,

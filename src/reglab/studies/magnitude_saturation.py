@@ -28,6 +28,8 @@ confidence (the largest softmax probability) is a probability.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from matplotlib import colormaps
@@ -71,7 +73,7 @@ def probe(model: MLP, split: TensorSplit) -> dict:
         "saturated": (torch.cat([(z.abs() > sat).double() for z in hidden], dim=2).mean(dim=(1, 2)).tolist()
                       if sat is not None else [0.0] * model.M),
         "mean_fprime": torch.cat([act.prime(z) for z in hidden], dim=2).mean(dim=(1, 2)).tolist(),
-        "grad_norm": torch.sqrt(sum((g**2).sum(dim=(1, 2)) for g in grad_w)).tolist(),
+        "grad_norm": torch.sqrt(torch.stack([(g**2).sum(dim=(1, 2)) for g in grad_w]).sum(dim=0)).tolist(),
         "grad_norm_layers": [g.square().sum(dim=(1, 2)).sqrt().tolist() for g in grad_w],  # (L, M)
         "weight_norm_layers": [W.square().sum(dim=(1, 2)).sqrt().tolist() for W in model.weights],  # (L, M)
         "confidence": acts[-1].max(dim=-1).values.mean(dim=1).tolist(),
@@ -83,7 +85,7 @@ def measure_scaling(quick: bool, seed: int) -> dict:
     train_size, epochs, n_probe = (2_000, 5, 2_000) if quick else (10_000, 15, 10_000)
     data, info = study_data.load(train_size)
     d = data.train.X.shape[1]
-    v = data.validation
+    v = data.require("validation")
     val = TensorSplit(v.X[:n_probe], v.y[:n_probe], v.Y[:n_probe])
     cs = [2.0**k for k in range(-7, 8)]
     i1 = cs.index(1.0)
@@ -102,7 +104,7 @@ def measure_scaling(quick: bool, seed: int) -> dict:
                 entry["exact"] = {
                     "layers": L,
                     "bitwise_equal": [bool(torch.equal(z[i], z[i1] * c**L)) for i, c in enumerate(cs)],
-                    "max_rel_difference": [float(((z[i] - z[i1] * c**L).abs().max() / (z[i1] * c**L).abs().max()))
+                    "max_rel_difference": [float((z[i] - z[i1] * c**L).abs().max() / (z[i1] * c**L).abs().max())
                                            for i, c in enumerate(cs)],
                     "changed_predictions": [int((pred[i] != pred[i1]).sum()) for i in range(len(cs))],
                     "confidence": torch.softmax(z, dim=-1).max(dim=-1).values.mean(dim=1).tolist(),
@@ -216,7 +218,9 @@ def measure_neuron(quick: bool, seed: int) -> dict:
     k = 101 if quick else 401
     g = np.linspace(-1.0, 1.0, k)
     X = np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2)  # (k², 2)
-    out = {"grid": k, "threshold": float(ACTIVATIONS["sigmoid"].saturation_z)}
+    threshold = ACTIVATIONS["sigmoid"].saturation_z
+    assert threshold is not None  # the sigmoid saturates
+    out: dict[str, Any] = {"grid": k, "threshold": threshold}
     sides = []
     for key, w in (("small", SMALL_W), ("large", LARGE_W)):
         z = X @ np.array(w)  # (k²,)
@@ -288,7 +292,7 @@ def measure_training(quick: bool, seed: int) -> dict:
     cs = [0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
     data, info = study_data.load(train_size)
     d = data.train.X.shape[1]
-    v = data.validation
+    v = data.require("validation")
     small = TensorData(data.train, TensorSplit(v.X[:n_val], v.y[:n_val], v.Y[:n_val]), None, data.n_classes)
     with torch_threads(1):
         model = MLP.initialize([d, HIDDEN, 10], seeds=[seed] * len(cs), init="default", activation="sigmoid", cost=COST)
@@ -315,9 +319,9 @@ def findings_training(r: dict) -> list[str]:
         f"Training a sigmoid network from the default initialization with every parameter scaled by c (η = "
         f"{num(r['eta'])}, {r['data']['n_train']:,} training images, accuracy on {r['validation']:,} validation "
         f"images), the epochs to reach {num(100 * r['target'])}%: " + "; ".join(parts) + ".",
-        f"At the start, the saturated fraction of hidden units was " + ", ".join(
+        "At the start, the saturated fraction of hidden units was " + ", ".join(
             f"{num(100 * r['saturation'][i][0])}% (c = {num(c)})" for i, c in enumerate(cs)) + "; after the last "
-        f"epoch " + ", ".join(f"{num(100 * r['saturation'][i][-1])}%" for i in range(len(cs))) + ".",
+        "epoch " + ", ".join(f"{num(100 * r['saturation'][i][-1])}%" for i in range(len(cs))) + ".",
     ]
     if ok:
         fastest = min(ok)

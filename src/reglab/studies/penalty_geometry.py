@@ -68,7 +68,7 @@ def findings_penalties(r: dict) -> list[str]:
         f"[1, 0] and [0.5, 0.5] have the same L1 penalty ({num(one['l1'])} and {num(half['l1'])}), but L2 "
         f"charges {num(half['l2'])} for [0.5, 0.5] against {num(one['l2'])} for [1, 0]: spreading the weight "
         f"divides the L2 penalty by {num(one['l2'] / half['l2'])} and leaves L1 as it is.",
-        f"Along the whole segment from [1, 0] to [0, 1] (w₁ + w₂ = 1), L1 "
+        "Along the whole segment from [1, 0] to [0, 1] (w₁ + w₂ = 1), L1 "
         + (f"is {num(min(seg['l1']))} at every point" if min(seg["l1"]) == max(seg["l1"]) else
            f"ranges from {num(min(seg['l1']))} to {num(max(seg['l1']))}")
         + f", while L2 is smallest at [{num(seg['l2_argmin_w'][0])}, "
@@ -278,8 +278,12 @@ def measure_duplicated(quick: bool, seed: int) -> dict:
         X = np.stack([x, x], axis=1)  # (n, 2): two identical features
         w_r = Ridge(alpha=alpha_ridge, fit_intercept=False, solver="cholesky").fit(X, y).coef_
         w_l = Lasso(alpha=alpha_lasso, fit_intercept=False, tol=1e-12, max_iter=100_000).fit(X, y).coef_
-        ridge_obj = lambda w: float(np.sum((y - X @ w) ** 2) + alpha_ridge * w @ w)  # noqa: E731
-        lasso_obj = lambda w: float(np.sum((y - X @ w) ** 2) / (2 * n) + alpha_lasso * np.abs(w).sum())  # noqa: E731
+        def ridge_obj(w: np.ndarray, X: np.ndarray = X, y: np.ndarray = y) -> float:
+            return float(np.sum((y - X @ w) ** 2) + alpha_ridge * w @ w)
+
+        def lasso_obj(w: np.ndarray, X: np.ndarray = X, y: np.ndarray = y) -> float:
+            return float(np.sum((y - X @ w) ** 2) / (2 * n) + alpha_lasso * np.abs(w).sum())
+
         rows.append({
             "ridge": w_r.tolist(),
             "lasso": w_l.tolist(),

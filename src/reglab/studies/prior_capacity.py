@@ -78,7 +78,7 @@ def map_gaussian(X: np.ndarray, y: np.ndarray, sigma: float, lmbda: float) -> tu
                  + torch.distributions.Normal(zero, prior_sd).log_prob(w).sum())
 
     w = torch.zeros(X.shape[1], dtype=torch.float64)
-    for steps in range(1, 51):
+    for steps in range(1, 51):  # noqa: B007  (the count is returned after the loop)
         g = torch.func.grad(neg_log_posterior)(w)  # (p,)
         H = torch.func.hessian(neg_log_posterior)(w)  # (p, p)
         step = torch.linalg.solve(H, g)
@@ -392,7 +392,9 @@ def measure_evidence(quick: bool, seed: int) -> dict:
         br = BayesianRidge(fit_intercept=False, tol=1e-10, max_iter=10_000).fit(X, y)
         lm_ev = br.lambda_ / br.alpha_
         cv = RidgeCV(alphas=grid, fit_intercept=False).fit(X, y)
-        test = lambda w: float(np.mean((yt - Xt @ w) ** 2))  # noqa: E731
+        def test(w: np.ndarray, Xt: np.ndarray = Xt, yt: np.ndarray = yt) -> float:
+            return float(np.mean((yt - Xt @ w) ** 2))
+
         rows.append({
             "lambda_evidence": float(lm_ev), "lambda_cv": float(cv.alpha_),
             "sigma_evidence": float(br.alpha_**-0.5), "tau_evidence": float(br.lambda_**-0.5),

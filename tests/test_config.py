@@ -1,0 +1,41 @@
+"""TrainConfig: validated in one place, saved and read back unchanged, its models the grid λ × η × seeds."""
+
+import json
+
+import pytest
+
+from reglab.config import TrainConfig
+from reglab.errors import ReglabError
+
+
+def test_the_models_are_the_grid_with_lambda_slowest():
+    c = TrainConfig(lmbda=(0.1, 5.0), eta=(0.5, 0.1), seeds=2, seed=7)
+    assert [(m["lmbda"], m["eta"], m["seed"]) for m in c.models()] == [
+        (0.1, 0.5, 7), (0.1, 0.5, 8), (0.1, 0.1, 7), (0.1, 0.1, 8),
+        (5.0, 0.5, 7), (5.0, 0.5, 8), (5.0, 0.1, 7), (5.0, 0.1, 8)]
+
+
+def test_saved_and_read_back_unchanged_with_a_stable_digest():
+    c = TrainConfig(hidden=(100, 30), lmbda=(1.0, 2.0), reg="elastic", l1_ratio=0.3)
+    again = TrainConfig.from_dict(json.loads(json.dumps(c.to_dict())))
+    assert again == c and again.digest() == c.digest()
+    assert c.replace(epochs=3).digest() != c.digest()
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"eta": (-1.0,)}, "--eta values must be finite numbers ≥ 0"),
+    ({"lmbda": ()}, "--lmbda needs at least one value"),
+    ({"batch_size": 0}, "--batch-size must be a positive integer"),
+    ({"activation": "swish"}, "--activation 'swish' is not one of sigmoid, tanh, relu, linear"),
+    ({"reg": "l3"}, "--reg 'l3' is not one of none, l2, l1, l1-prox, elastic, decay"),
+    ({"monitor": ("train", "dev")}, "--monitor accepts train, validation, test; got dev"),
+    ({"early_stop": 3, "schedule": 3}, "--early-stop and --schedule both act on plateaus"),
+])
+def test_bad_values_are_refused_with_the_flag_named(changes, message):
+    with pytest.raises(ReglabError, match=message):
+        TrainConfig(**changes)
+
+
+def test_unknown_keys_are_named():
+    with pytest.raises(ReglabError, match="unknown configuration keys: hiden"):
+        TrainConfig.from_dict({"hiden": [30]})
