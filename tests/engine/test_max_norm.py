@@ -99,7 +99,7 @@ def test_a_radius_that_is_not_positive_is_refused(c):
         MaxNorm(c)
 
 
-@pytest.mark.parametrize("engine", ["auto", "tensor"])
+@pytest.mark.parametrize("engine", ["compiled", "tensor"])
 def test_after_training_every_unit_lies_in_its_ball(engine):
     data = small_data(n=60, dtype=F64)
     model = MLP.initialize([5, 8, 3], seeds=[0, 1], init="large", dtype=F64)
@@ -108,3 +108,10 @@ def test_after_training_every_unit_lies_in_its_ball(engine):
     fit(model, data, epochs=3, batch_size=5, eta=2.0, regularizer=L2(1.0) + MaxNorm([0.5, 1.5]), engine=engine)
     for W in model.weights:
         assert bool((_unit_norms(W) <= radius * (1 + 1e-12)).all())
+
+
+def test_radii_in_a_row_are_one_projection_onto_the_smallest():
+    reg = MaxNorm([2.0, 1.0]) + L2(1.0) + MaxNorm([1.5, math.inf], layer_scale={0: 2.0})
+    assert reg.max_norm(W0).tolist() == [2.0, 1.0]
+    assert reg.max_norm(Param(1, "weight", 50)).tolist() == [1.5, 1.0]
+    assert reg.max_norm(Param(0, "bias", 50)).tolist() == [math.inf, math.inf]

@@ -7,8 +7,9 @@ integer codes. Everything that calls them goes through this module:
   optimizer), or ``None`` when it can;
 * :class:`KernelProgram` packs the kernel's arguments from a (model,
   regularizer, optimizer) once — numpy views of the parameters, the
-  regularizers' elementwise form ``(λ₂, λ₁, d, t)`` per model and layer, the
-  optimizer's code and state, the activation's and cost's codes — and trains
+  regularizers' elementwise form ``(λ₂, λ₁, d, t)`` and max-norm radius ``c`` per
+  model and layer, the optimizer's code and state, the activation's and cost's
+  codes, each model's dropout key, thresholds and scales — and trains
   an epoch per :meth:`KernelProgram.train_epoch` call. The engine's
   :class:`~reglab.engine.steps.CompiledSteps` and the book's
   :mod:`reglab.compat.network2` both use it;
@@ -28,6 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from reglab.engine.dropout import Dropout
 from reglab.engine.model import MLP
 from reglab.engine.nn import ACTIVATIONS, COSTS
 from reglab.engine.regularizers import Param, Regularizer
@@ -94,12 +96,14 @@ def check_shapes(model: MLP, X: Tensor, Y: Tensor, what: str) -> None:
         raise ReglabError(f"{what} are {X.dtype} but the network computes in {model.dtype}")
 
 
-def _form(regularizer: Regularizer, p: Param) -> np.ndarray:
-    """The elementwise form ``(M, 4)`` of ``regularizer`` on ``p`` (:func:`unsupported` has checked it exists)."""
+def _form(regularizer: Regularizer, p: Param, M: int) -> np.ndarray:
+    """``(M, 5)``: the elementwise form ``(λ₂, λ₁, d, t)`` of ``regularizer`` on ``p`` (:func:`unsupported` has
+    checked it exists) and the max-norm radius ``c`` (∞: none)."""
     form = regularizer.elementwise(p)
     if form is None:
         raise ReglabError(f"regularizer {regularizer!r} has no elementwise form")
-    return form
+    radius = regularizer.max_norm(p)
+    return np.concatenate([np.broadcast_to(form, (M, 4)), np.broadcast_to(radius[:, None], (M, 1))], axis=1)
 
 
 class KernelProgram:
@@ -127,10 +131,12 @@ class KernelProgram:
         Mini-batch size ``m``.
     threads : int or None
         CPU threads (0: every core; ``None``: one).
+    dropout : Dropout or None
+        The dropout rates and seeds of the models (:mod:`reglab.engine.dropout`), or ``None``.
     """
 
     def __init__(self, model: MLP, regularizer: Regularizer, optimizer: CompiledOptimizer, eta: np.ndarray, n: int,
-                 batch_size: int, threads: int | None):
+                 batch_size: int, threads: int | None, dropout: Dropout | None = None):
         kernel = _kernel()
         self.kernel, self.model = kernel, model
         M, L = model.M, len(model.weights)
@@ -138,10 +144,13 @@ class KernelProgram:
         self.bs = tuple(b.numpy() for b in model.biases)  # bs[l] (M, n_out), views
         dt = self.Ws[0].dtype
         self.eta = eta
-        forms = {kind: [_form(regularizer, Param(layer, kind, n)) for layer in range(L)] for kind in ("weight", "bias")}
-        self.reg_w, self.reg_b = (  # (M, L, 4): (λ₂, λ₁, d, t)
-            np.ascontiguousarray(np.broadcast_to(np.stack(forms[k], axis=1), (M, L, 4)), dtype=dt) for k in ("weight", "bias")
+        forms = {kind: [_form(regularizer, Param(layer, kind, n), M) for layer in range(L)] for kind in ("weight", "bias")}
+        self.reg_w, self.reg_b = (  # (M, L, 5): (λ₂, λ₁, d, t, c)
+            np.ascontiguousarray(np.stack(forms[k], axis=1), dtype=dt) for k in ("weight", "bias")
         )
+        drop = dropout if dropout is not None else Dropout([0.0] * L)
+        drop.check(M, L)
+        self.dkeys, self.dthr, self.dscale = drop.keys(M), drop.thresholds(M), drop.scales(M).astype(dt)
         name, hyper = optimizer.kernel_form()
         self.opt = kernel.OPTIMIZER_CODES[name]
         self.hyper = np.asarray(hyper, dtype=dt)  # (3,): μ or (β₁, β₂, ε)
@@ -155,7 +164,7 @@ class KernelProgram:
         self.S2w = tuple(state(W, two) for W in self.Ws)
         self.S1b = tuple(state(b, stateful) for b in self.bs)
         self.S2b = tuple(state(b, two) for b in self.bs)
-        self.t = 0  # the optimizer's steps so far (Adam's bias correction)
+        self.t = 0  # the steps so far (Adam's bias correction, the dropout stream)
         self.act = kernel.ACTIVATION_CODES[model.activation.name]
         self.cost = kernel.COST_CODES[model.cost.name]
         per_model = sum(W[0].nbytes + b[0].nbytes for W, b in zip(self.Ws, self.bs)) * (1 + stateful + two)
@@ -181,6 +190,7 @@ class KernelProgram:
                 kernel.train_epoch,
                 X, Y, perms, self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,
                 self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost, self.group, counted,
+                self.dkeys, self.dthr, self.dscale,
             )
 
     def save_state(self) -> tuple[tuple[np.ndarray, ...], int]:

@@ -12,9 +12,15 @@ tensor program. For each mini-batch of ``m`` examples and each model:
            \quad\text{(the data gradient plus the coupled regularizers)},
 
 then the optimizer's step with ``η`` of the model, then the decoupled parts:
-``w ← (1 − η d) w`` and ``w ← w − clip(w, −η t, η t)`` (soft-thresholding).
+``w ← (1 − η d) w`` and ``w ← w − clip(w, −η t, η t)`` (soft-thresholding), then the
+max-norm constraint: each unit's row ``w_j ← w_j·min(1, c/‖w_j‖)``.
 ``λ₂, λ₁, d, t`` are the regularizers' elementwise form
-(:meth:`reglab.engine.regularizers.Regularizer.elementwise`), per model and parameter.
+(:meth:`reglab.engine.regularizers.Regularizer.elementwise`) and ``c`` their radius
+(:meth:`~reglab.engine.regularizers.Regularizer.max_norm`), per model and parameter.
+With dropout, each layer's input ``a^l`` is replaced by ``a^l ⊙ r/(1 − p_l)`` in the
+forward pass and in the weight gradient, and ``δ^{l−1}`` is multiplied by the same
+factors; the masks ``r`` are hashes of (model, step, layer, example, unit), the
+stream of :mod:`reglab.engine.dropout`, computed here in 32-bit vector lanes.
 Plain SGD without soft-thresholding (the book's step) adds ``−(η/m) δᵀa`` straight
 into the shrunk weights instead of forming ``g`` first. Sigmoids and the cost's
 exponentials and logarithms are polynomials written so that their loops vectorize
@@ -68,6 +74,8 @@ OPTIMIZER_CODES = {"sgd": SGD, "momentum": MOMENTUM, "nesterov": NESTEROV, "adam
 #: each mini-batch's gathered rows; 16 models of [784, 30, 10] (1.5 MB, in L3) were faster per
 #: model than 4 (in L2), measured here.
 GROUP_BYTES = 1536 * 1024
+
+U32 = np.uint32
 
 
 def call(compiled, *args):
@@ -414,49 +422,124 @@ def _step(w, g, s1, s2, eta, reg, opt, hyper, bc1, bc2):
 
 
 @nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
-def _forward(x, m, Ws, bs, mi, act, cost, acts, zlast):
-    """Model ``mi`` on ``x[:m]``: ``acts[l][:m]`` the activations of layer ``l``, ``zlast[:m]`` the
-    output layer's pre-activations (the output non-linearity is the cost's: sigmoid or softmax)."""
-    L = len(Ws)
-    for l in range(L):
-        inp = x if l == 0 else acts[l - 1]
-        out = acts[l]
-        n_out = out.shape[1]
-        dense(inp, Ws[l][mi], bs[l][mi], out, m)
-        if l < L - 1:
-            if act == SIGMOID:
-                _sigmoid_all(out, m * n_out)
-            else:
-                for i in range(m):
-                    for j in range(n_out):
-                        out[i, j] = _activate(out[i, j], act)
-            continue
-        zlast[:m] = out[:m]
-        if cost != LOG_LIKELIHOOD:
+def _layer(inp, m, W, b, out, last, act, cost, zlast):
+    """``out[:m] = f(inp[:m] Wᵀ + b)``; for the output layer (``last``) ``zlast[:m]`` keeps the pre-activations
+    and ``f`` is the cost's non-linearity (sigmoid or softmax)."""
+    n_out = out.shape[1]
+    dense(inp, W, b, out, m)
+    if not last:
+        if act == SIGMOID:
             _sigmoid_all(out, m * n_out)
-            continue
-        for i in range(m):  # softmax
-            top = out[i, 0]
-            for j in range(n_out):
-                top = max(top, out[i, j])
-            total = 0.0
-            for j in range(n_out):
-                e = math.exp(out[i, j] - top)
-                out[i, j] = e
-                total += e
-            for j in range(n_out):
-                out[i, j] /= total
+        else:
+            for i in range(m):
+                for j in range(n_out):
+                    out[i, j] = _activate(out[i, j], act)
+        return
+    zlast[:m] = out[:m]
+    if cost != LOG_LIKELIHOOD:
+        _sigmoid_all(out, m * n_out)
+        return
+    for i in range(m):  # softmax
+        top = out[i, 0]
+        for j in range(n_out):
+            top = max(top, out[i, j])
+        total = 0.0
+        for j in range(n_out):
+            e = math.exp(out[i, j] - top)
+            out[i, j] = e
+            total += e
+        for j in range(n_out):
+            out[i, j] /= total
 
 
 @nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
-def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, bc1, bc2,
-                 act, cost, acts, zlast, deltas, grad, cvec, seen):
-    """One step of model ``mi`` on the mini-batch ``x[:m]`` whose targets are ``Y[rows[:m]]``; adds the
-    mini-batch's data cost and correct predictions before the step to ``seen[mi]`` (when it has rows)."""
+def _forward(x, m, Ws, bs, mi, act, cost, acts, zlast):
+    """Model ``mi`` on ``x[:m]``, the whole network (no dropout): ``acts[l][:m]`` the activations of layer ``l``,
+    ``zlast[:m]`` the output layer's pre-activations."""
+    L = len(Ws)
+    for l in range(L):
+        _layer(x if l == 0 else acts[l - 1], m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
+
+
+@nb.njit(cache=True, inline="always")
+def _hash32(x):
+    """*lowbias32* (C. Wellons' hash-prospector) of the 32-bit ``x``: :func:`reglab.engine.dropout.hash32`.
+
+    numba widens unsigned 32-bit arithmetic to 64 bits; each result is cut back to 32 (and LLVM then
+    computes in 32-bit lanes)."""
+    x = U32(x ^ (x >> 16))
+    x = U32(x * U32(0x7FEB352D))
+    x = U32(x ^ (x >> 15))
+    x = U32(x * U32(0x846CA68B))
+    return U32(x ^ (x >> 16))
+
+
+@nb.njit(cache=True, inline="always")
+def _layer_key(key, t, l):
+    """``s = h(h(k ⊕ h(t)) ⊕ h(l))``: the dropout stream of a model (key ``k``) at step ``t`` and layer ``l``."""
+    return _hash32(U32(_hash32(U32(key ^ _hash32(U32(t & 0xFFFFFFFF)))) ^ _hash32(U32(l))))
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _dropout(inp, m, s, thr, scale, keep, out):
+    """Inverted dropout of ``inp[:m]`` (B, n) into ``out``, with ``keep[i, j]`` = ``scale`` (kept) or 0.
+
+    Unit ``j`` of example ``i`` is kept when ``h(h(s ⊕ h(i)) + j) ≥ thr`` (the stream of
+    :mod:`reglab.engine.dropout`, ``s`` from :func:`_layer_key`); ``scale = 1/(1 − p)``.
+    """
+    n = inp.shape[1]
+    zero = out.dtype.type(0)
+    for i in range(m):
+        r = _hash32(U32(s ^ _hash32(U32(i))))
+        for j in range(n):
+            k = scale if _hash32(U32(r + U32(j))) >= thr else zero
+            keep[i, j] = k
+            out[i, j] = inp[i, j] * k
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _cap(w, cap):
+    """The max-norm projection of one unit's incoming weights ``w`` (n,): ``w ← w·cap/‖w‖`` where ``‖w‖ > cap``."""
+    total = w.dtype.type(0)
+    for k in range(w.shape[0]):
+        total += w[k] * w[k]
+    norm = np.sqrt(total)
+    if norm > cap:
+        f = cap / norm
+        for k in range(w.shape[0]):
+            w[k] *= f
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _cap_each(b, cap):
+    """:func:`_cap` of every element of ``b`` on its own (a unit's bias is its one incoming number)."""
+    for j in range(b.shape[0]):
+        a = abs(b[j])
+        if a > cap:
+            b[j] *= cap / a
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, t, bc1, bc2,
+                 act, cost, acts, zlast, deltas, grad, cvec, seen, dkey, dthr, dscale, keeps, dropped):
+    """Step ``t`` of model ``mi`` on the mini-batch ``x[:m]`` whose targets are ``Y[rows[:m]]``; adds the
+    mini-batch's data cost and correct predictions before the step to ``seen[mi]`` (when it has rows).
+
+    Dropout: where the model's threshold ``dthr[l]`` is not 0, layer ``l``'s input is dropped into
+    ``dropped[l]`` with the factors ``keeps[l]`` (:func:`_dropout`, key ``dkey``, scale ``dscale[l]``);
+    the weight gradient uses the dropped input and the error below is multiplied by the same factors.
+    Max-norm: after the step every row of ``W^l`` (and every bias) is projected by :func:`_cap` onto the
+    radius ``reg[4]`` (∞: none).
+    """
     L = len(Ws)
     inv_m = x.dtype.type(1.0 / m)
     zero = x.dtype.type(0)
-    _forward(x, m, Ws, bs, mi, act, cost, acts, zlast)
+    for l in range(L):
+        inp = x if l == 0 else acts[l - 1]
+        if dthr[l] != 0:
+            _dropout(inp, m, _layer_key(dkey, t, l), dthr[l], dscale[l], keeps[l], dropped[l])
+            inp = dropped[l]
+        _layer(inp, m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
     if seen.shape[0]:  # the running measure: cost and hits before this step
         c, h = _cost_and_hits(acts[L - 1], zlast, Y, rows, m, cost)
         seen[mi, 0] += c
@@ -472,35 +555,50 @@ def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_
             d[i, j] = e * a * (1.0 - a) if cost == QUADRATIC else e
     for l in range(L - 1, -1, -1):
         inp = x if l == 0 else acts[l - 1]
+        if dthr[l] != 0:
+            inp = dropped[l]
         W = Ws[l][mi]
         n_out, n_in = W.shape
         d = deltas[l]
         if l > 0:  # δ of the layer below, from the weights before their update
             below = deltas[l - 1]
             a_below = acts[l - 1]
+            keep = keeps[l]
             for i in range(m):
                 _weighted_rows(d[i], W, n_out, below[i])
                 for k in range(n_in):
                     below[i, k] *= _slope(a_below[i, k], act)
+                if dthr[l] != 0:
+                    for k in range(n_in):
+                        below[i, k] *= keep[i, k]
         g0, g1 = grad[0, :n_in], grad[1, :n_in]
         r = reg_w[l]
+        cap = r[4]
         paired = 0
         if opt == SGD and r[1] == 0 and r[3] == 0:  # the book's step, fused with the gradient
             one = x.dtype.type(1)
-            keep = one - eta * r[2]
+            keep_w = one - eta * r[2]
             for j in range(0, n_out - 1, 2):
-                _rows(d, inp, m, j, -eta * keep * inv_m, (one - eta * r[0]) * keep, W[j], W[j + 1])
+                _rows(d, inp, m, j, -eta * keep_w * inv_m, (one - eta * r[0]) * keep_w, W[j], W[j + 1])
+                if cap < np.inf:
+                    _cap(W[j], cap)
+                    _cap(W[j + 1], cap)
             paired = n_out - n_out % 2
         for j in range(paired, n_out - 1, 2):
             _rows(d, inp, m, j, inv_m, zero, g0, g1)
-            _step(W[j], g0, S1w[l][mi][j], S2w[l][mi][j], eta, reg_w[l], opt, hyper, bc1, bc2)
-            _step(W[j + 1], g1, S1w[l][mi][j + 1], S2w[l][mi][j + 1], eta, reg_w[l], opt, hyper, bc1, bc2)
+            _step(W[j], g0, S1w[l][mi][j], S2w[l][mi][j], eta, r, opt, hyper, bc1, bc2)
+            _step(W[j + 1], g1, S1w[l][mi][j + 1], S2w[l][mi][j + 1], eta, r, opt, hyper, bc1, bc2)
+            if cap < np.inf:
+                _cap(W[j], cap)
+                _cap(W[j + 1], cap)
         if n_out % 2:
             j = n_out - 1
             for i in range(m):
                 cvec[i] = d[i, j] * inv_m
             _weighted_rows(cvec, inp, m, g0)
-            _step(W[j], g0, S1w[l][mi][j], S2w[l][mi][j], eta, reg_w[l], opt, hyper, bc1, bc2)
+            _step(W[j], g0, S1w[l][mi][j], S2w[l][mi][j], eta, r, opt, hyper, bc1, bc2)
+            if cap < np.inf:
+                _cap(W[j], cap)
         gb = grad[0, :n_out]
         for j in range(n_out):
             total = 0.0
@@ -508,20 +606,25 @@ def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_
                 total += d[i, j]
             gb[j] = total * inv_m
         _step(bs[l][mi], gb, S1b[l][mi], S2b[l][mi], eta, reg_b[l], opt, hyper, bc1, bc2)
+        if reg_b[l][4] < np.inf:
+            _cap_each(bs[l][mi], reg_b[l][4])
 
 
 @nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w, reg_b, opt, hyper, t0,
-                act, cost, group, seen):
-    """Train every model for one epoch; returns the optimizer's step count after it.
+                act, cost, group, seen, dkeys, dthr, dscale):
+    """Train every model for one epoch; returns the step count after it.
 
     X (N, d); Y (N, K) targets (one-hot labels); perms (P, N) with P = 1 (shared order) or M;
     Ws[l] (M, n_out, n_in); bs[l] (M, n_out); S1*/S2* optimizer state shaped like the parameters
-    (zero-width last axis where unused); eta (M,); reg_w, reg_b (M, L, 4); hyper (3,): μ or
-    (β₁, β₂, ε); t0: Adam's steps so far; group: models per group; seen (M, 2) float64: each model's
+    (zero-width last axis where unused); eta (M,); reg_w, reg_b (M, L, 5): (λ₂, λ₁, d, t, c), c the
+    max-norm radius (∞: none); hyper (3,): μ or (β₁, β₂, ε); t0: the steps so far (Adam's bias
+    correction, the dropout stream); group: models per group; seen (M, 2) float64: each model's
     data cost and correct predictions summed over the epoch's mini-batches, each measured just before
-    its step (the running measure), added to; (0, 2) to skip it. It does not hold Python's lock, so that
-    a thread may measure the previous epoch's weights meanwhile (:func:`reglab.engine.loop.fit`).
+    its step (the running measure), added to; (0, 2) to skip it; dkeys (M,) uint32, dthr (M, L) uint32,
+    dscale (M, L): each model's dropout key, thresholds and scales (:mod:`reglab.engine.dropout`;
+    threshold 0: that layer is not dropped). It does not hold Python's lock, so that a thread may
+    measure the previous epoch's weights meanwhile (:func:`reglab.engine.loop.fit`).
     """
     M = Ws[0].shape[0]
     N = perms.shape[1]
@@ -539,6 +642,8 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
         zlast = np.empty((batch_size, Ws[L - 1].shape[1]), X.dtype)
         grad = np.empty((2, widest), X.dtype)
         cvec = np.empty(batch_size, X.dtype)
+        keeps = [np.empty((batch_size, Ws[l].shape[2]), X.dtype) for l in range(L)]  # dropout factors
+        dropped = [np.empty((batch_size, Ws[l].shape[2]), X.dtype) for l in range(L)]  # dropped inputs
         for s in range(steps):
             start = s * batch_size
             m = min(batch_size, N - start)
@@ -552,7 +657,8 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
                     for i in range(m):
                         x[i] = X[rows[i]]
                 _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
-                             opt, hyper, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen)
+                             opt, hyper, t, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen,
+                             dkeys[mi], dthr[mi], dscale[mi], keeps, dropped)
     return t0 + steps
 
 

@@ -40,6 +40,7 @@ import torch
 from torch import Tensor
 
 from reglab.engine.data import TensorData
+from reglab.engine.dropout import Dropout
 from reglab.engine.model import MLP
 from reglab.engine.monitors import History, Monitor, Numbers, Record
 from reglab.engine.optim import SGD, Optimizer
@@ -220,6 +221,7 @@ def fit(
     threads: int | None = 0,
     engine: str = "auto",
     beside: bool | None = None,
+    dropout: Dropout | None = None,
 ) -> FitResult:
     """Train every model of ``model`` in place for up to ``epochs`` epochs and return its history.
 
@@ -227,7 +229,8 @@ def fit(
     order) or one per model. ``n`` of the regularizers is the size of ``data.train``. ``monitor``:
     what each epoch's record holds (default :class:`Monitor`). ``engine``: ``auto`` (compiled on the
     CPU where it applies), ``compiled`` or ``tensor`` (see :mod:`reglab.engine.steps`). ``threads``:
-    CPU threads of the steps (0: automatic; ``None``: torch's setting).
+    CPU threads of the steps (0: automatic; ``None``: torch's setting). ``dropout``: the rates of each layer's
+    input and the models' seeds (:class:`~reglab.engine.dropout.Dropout`), applied while training only.
 
     ``beside``: measure each epoch's record on another thread while the next epoch trains
     (:class:`Beside`; ``None``: where the steps run on one CPU thread and another core is free, as for
@@ -238,7 +241,7 @@ def fit(
     M, n = model.M, len(data.train)
     eta_t = torch.as_tensor(eta, dtype=model.dtype).reshape(-1).to(model.device).expand(M).clone()  # (M,)
     state = TrainingState(eta_t)
-    steps = make_steps(engine, model, regularizer, optimizer, eta_t, n, batch_size, threads)
+    steps = make_steps(engine, model, regularizer, optimizer, eta_t, n, batch_size, threads, dropout)
     beside = steps.leaves_core_idle() if beside is None else beside and model.device.type == "cpu"
     gens = [generator(int(s), "order") for s in order_seeds]
     history, initial, seconds = History(), model.numpy_params(), [0.0]

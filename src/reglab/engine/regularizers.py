@@ -180,6 +180,11 @@ class Regularizer:
         own = [getattr(type(self), name) is not getattr(Regularizer, name) for name in ("grad", "add_grad", "prox")]
         return None if any(own) else np.zeros((self.M, 4))
 
+    def max_norm(self, p: Param) -> np.ndarray:
+        """``(M,)`` float64: the radius onto which the compiled steps project each unit's incoming weights
+        after the step (:class:`MaxNorm`), ∞ where there is none (here: everywhere)."""
+        return np.full(self.M, np.inf)
+
     def _form(self, p: Param, column: int, factor: float = 1.0) -> np.ndarray:
         """The elementwise form with ``factor·λ·scale/n`` in one column (0 where masked out)."""
         out = np.zeros((self.M, 4))
@@ -409,6 +414,16 @@ class MaxNorm(Regularizer):
         scale = torch.where(outside, r / norm, torch.ones_like(norm))
         return (units * scale).view_as(w)
 
+    def elementwise(self, p: Param) -> np.ndarray | None:
+        """No elementwise part: the compiled steps project by :meth:`max_norm`."""
+        return np.zeros((self.M, 4))
+
+    def max_norm(self, p: Param) -> np.ndarray:
+        if not self.mask(p.layer, p.name):
+            return np.full(self.M, np.inf)
+        radius: np.ndarray = self.lmbda.numpy() * self.layer_scale.get(p.layer, 1.0)
+        return radius
+
 
 class Sum(Regularizer):
     """A sum of regularizers: penalties and gradients add, proxes apply in order."""
@@ -440,18 +455,32 @@ class Sum(Regularizer):
 
     def elementwise(self, p: Param) -> np.ndarray | None:
         """Gradients add and thresholds add (two soft-thresholds in a row are one); a sum has no
-        elementwise form if it decays twice or thresholds before it decays (those do not commute)."""
+        elementwise form if it decays twice, thresholds before it decays, or projects (max-norm) before
+        it decays or thresholds (those do not commute; the compiled steps decay, threshold, then project)."""
         forms = [r.elementwise(p) for r in self.parts]
         present = [f for f in forms if f is not None]
         if len(present) < len(forms):
             return None
         M = max(f.shape[0] for f in present)
         total = np.zeros((M, 4))
-        for f in present:
+        projected = False
+        for r, f in zip(self.parts, present):
+            decoupled = (f[:, 2] != 0).any() or (f[:, 3] != 0).any()
+            if projected and decoupled:
+                return None
             if (f[:, 2] != 0).any() and ((total[:, 2] != 0).any() or (total[:, 3] != 0).any()):
                 return None
             total = total + f
+            projected = projected or bool(np.isfinite(r.max_norm(p)).any())
         return total
+
+    def max_norm(self, p: Param) -> np.ndarray:
+        """Projections onto balls about 0 in a row are one, onto the smallest."""
+        radii = [r.max_norm(p) for r in self.parts]
+        out: np.ndarray = np.broadcast_to(np.inf, (max(len(c) for c in radii),))
+        for c in radii:
+            out = np.minimum(out, c)
+        return out
 
     def __repr__(self) -> str:
         return " + ".join(repr(r) for r in self.parts)
