@@ -59,7 +59,9 @@ def execute(config: TrainConfig, args, epoch_callbacks=()):
 
 def models_table(summary: dict) -> Table:
     train = "train acc (running)" if summary.get("train_measure") == "running" else "train acc"
-    t = table(f"{summary['data']} {summary['sizes']} · {summary['regularizer']} · {summary['train_seconds']:.3g} s training",
+    dropout = f" · {summary['dropout']}" if summary.get("dropout") else ""
+    t = table(f"{summary['data']} {summary['sizes']} · {summary['regularizer']}{dropout} · "
+              f"{summary['train_seconds']:.3g} s training",
               ("model", "λ", "η", "seed", train, "val acc", "best val (epoch)", "test acc at best", "status"))
     for m in summary["models"]:
         status = f"diverged (epoch {m['diverged_epoch']})" if m["diverged"] else (

@@ -39,13 +39,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from reglab.engine.data import TensorData
+from reglab.data.augment import Augment
+from reglab.engine.data import TensorData, TensorSplit
 from reglab.engine.dropout import Dropout
 from reglab.engine.model import MLP
 from reglab.engine.monitors import History, Monitor, Numbers, Record
 from reglab.engine.optim import SGD, Optimizer
 from reglab.engine.regularizers import NoRegularizer, Regularizer
 from reglab.engine.steps import CompiledSteps, Saved, TensorSteps, make_steps, orders
+from reglab.errors import ReglabError
 from reglab.rng import generator
 
 
@@ -222,6 +224,7 @@ def fit(
     engine: str = "auto",
     beside: bool | None = None,
     dropout: Dropout | None = None,
+    augment: Augment | None = None,
 ) -> FitResult:
     """Train every model of ``model`` in place for up to ``epochs`` epochs and return its history.
 
@@ -231,6 +234,10 @@ def fit(
     CPU where it applies), ``compiled`` or ``tensor`` (see :mod:`reglab.engine.steps`). ``threads``:
     CPU threads of the steps (0: automatic; ``None``: torch's setting). ``dropout``: the rates of each layer's
     input and the models' seeds (:class:`~reglab.engine.dropout.Dropout`), applied while training only.
+    ``augment``: before every epoch the training images are transformed afresh
+    (:class:`~reglab.data.augment.Augment`) into one buffer the steps train on, drawn from the stream
+    ``(order_seeds[0], "augment")`` shared by the models, as their mini-batch order is (one order seed only);
+    the monitor measures the training split as it is.
 
     ``beside``: measure each epoch's record on another thread while the next epoch trains
     (:class:`Beside`; ``None``: where the steps run on one CPU thread and another core is free, as for
@@ -245,13 +252,20 @@ def fit(
     beside = steps.leaves_core_idle() if beside is None else beside and model.device.type == "cpu"
     gens = [generator(int(s), "order") for s in order_seeds]
     history, initial, seconds = History(), model.numpy_params(), [0.0]
+    train_split = data.train
+    if augment:
+        if len(gens) > 1:
+            raise ReglabError("augmentation draws one transformation of the data per epoch, shared by the models: "
+                              "give one order seed")
+        augment_gen = generator(int(order_seeds[0]), "augment")
+        train_split = TensorSplit(data.train.X.clone(), data.train.y, data.train.Y)  # overwritten every epoch
 
     def measure(at: MLP, seen: Seen, one_thread: bool) -> Record:
         return monitor(at, data, regularizer, n, seen, one_thread)
 
     def train(perms: Tensor) -> Seen:
         t0 = time.perf_counter()
-        seen = steps.epoch(data.train, perms, running=monitor.running)
+        seen = steps.epoch(train_split, perms, running=monitor.running)
         if model.device.type == "cuda":
             torch.cuda.synchronize()
         seconds[0] += time.perf_counter() - t0
@@ -270,6 +284,8 @@ def fit(
     with torch.no_grad(), schedule:
         for epoch in range(1, epochs + 1):
             perms = orders(n, gens)
+            if augment:
+                augment(data.train.X, augment_gen, train_split.X)
             schedule.epoch(epoch, partial(train, perms), last=epoch == epochs)
             if not state.active.any():
                 break

@@ -1,7 +1,8 @@
 """From a :class:`~reglab.config.TrainConfig` to trained models.
 
-:func:`train` builds the pieces a configuration names (data on the device,
-the batched MLP, the regularizer, the optimizer, callbacks) and calls the one
+:func:`train` builds the pieces a configuration names (data on the device, with
+its labels corrupted and its images expanded where asked, the batched MLP, the
+regularizer and max-norm, dropout, augmentation, the optimizer, callbacks) and calls the one
 loop, :func:`reglab.engine.loop.fit`; :func:`check` checks a configuration
 against the data first. :mod:`reglab.runs.summary` turns the result into the
 JSON-ready summary, :mod:`reglab.runs.folder` writes the run folder.
@@ -10,19 +11,24 @@ JSON-ready summary, :mod:`reglab.runs.folder` writes the run folder.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
+import numpy as np
 import torch
 
 from reglab.config import TrainConfig
-from reglab.engine.data import TensorData, check_train_size
+from reglab.data.augment import Augment, expand_shifts, image_side
+from reglab.data.noise import LabelNoise, corrupt_labels
+from reglab.engine.data import TensorData, TensorSplit, check_train_size
+from reglab.engine.dropout import Dropout
 from reglab.engine.loop import Callback, EarlyStopping, FitResult, HalvingSchedule, fit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor
 from reglab.engine.optim import make_optimizer
-from reglab.engine.regularizers import make_regularizer
+from reglab.engine.regularizers import MaxNorm, make_regularizer
 from reglab.errors import ReglabError
+from reglab.rng import seed_for
 
 
 def resolve_device(name: str) -> torch.device:
@@ -57,7 +63,16 @@ def check(config: TrainConfig, ds) -> list[int]:
         raise ReglabError("--early-stop and --schedule need a validation split")
     if config.optimizer == "adamw" and config.reg != "decay":
         raise ReglabError("--optimizer adamw is Adam with decoupled decay: use it with --reg decay (or --optimizer adam)")
-    return layer_sizes(config, ds.n_features, ds.n_classes)
+    if config.expand:
+        image_side(ds.n_features, "--expand")
+    if config.augment:
+        Augment.parse(config.augment, image_side(ds.n_features, "--augment"))
+        if config.per_model_order and len(config.models()) > 1:
+            raise ReglabError("--augment draws one transformation of the data per epoch for all the models of a run: "
+                              "it cannot be combined with --per-model-order")
+    sizes = layer_sizes(config, ds.n_features, ds.n_classes)
+    Dropout.per_layer(config.dropout, config.input_dropout, layers=len(sizes) - 1)  # one rate, or one per hidden layer
+    return sizes
 
 
 def load_data(config: TrainConfig):
@@ -68,9 +83,32 @@ def load_data(config: TrainConfig):
     return load_dataset(config.data, config.data_dir, target=config.target, split=split, seed=config.seed)
 
 
+def training_data(config: TrainConfig, ds, device: torch.device, dtype: torch.dtype) -> tuple[TensorData, LabelNoise | None]:
+    """The splits a configuration trains on, and which labels ``--label-noise`` changed (``None`` without it).
+
+    The training split: its first ``--train-size`` examples, then ``⌊p·n + ½⌋`` of their labels changed to a
+    random wrong class (:func:`reglab.data.noise.corrupt_labels`, drawn from the stream ``(seed, "label-noise")``),
+    then with ``--expand`` each image and its four one-pixel shifts, the copies keeping their image's (possibly
+    changed) label (:func:`reglab.data.augment.expand_shifts`: one array, written once). Validation and test
+    as they are.
+    """
+    data = TensorData.from_dataset(ds, device, dtype, config.train_size)
+    if not config.label_noise and not config.expand:
+        return data, None
+    n = len(data.train)
+    X, y = ds.train.X[:n], ds.train.y[:n]
+    noise = None
+    if config.label_noise:
+        g = np.random.default_rng(seed_for(config.seed, "label-noise"))
+        y, noise = corrupt_labels(y, config.label_noise, ds.n_classes, g)
+    if config.expand:
+        X, y = expand_shifts(X, y, image_side(ds.n_features), dtype=np.float64 if dtype == torch.float64 else np.float32)
+    return replace(data, train=TensorSplit.from_arrays(X, y, ds.n_classes, device, dtype)), noise
+
+
 @dataclass
 class TrainResult:
-    """A finished run: its configuration, the data set's name and sizes, the fit."""
+    """A finished run: its configuration, the data set's name and sizes, the fit, the labels noise changed."""
 
     config: TrainConfig
     dataset_name: str
@@ -78,6 +116,7 @@ class TrainResult:
     models: list[dict]
     fit: FitResult
     note: str | None = None
+    label_noise: LabelNoise | None = None
 
 
 def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ()) -> TrainResult:
@@ -86,7 +125,7 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
     sizes = check(config, ds)
     device = resolve_device(config.device)
     dtype = torch.float64 if config.dtype == "float64" else torch.float32
-    data = TensorData.from_dataset(ds, device, dtype, config.train_size)
+    data, noise = training_data(config, ds, device, dtype)
     models = config.models()
     model = MLP.initialize(
         sizes,
@@ -99,6 +138,10 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
     )
     lambdas = [m["lmbda"] for m in models]
     reg = make_regularizer(config.reg, lambdas, config.to_dict())
+    if config.max_norm is not None:
+        reg = reg + MaxNorm(config.max_norm)
+    dropout = Dropout.per_layer(config.dropout, config.input_dropout, layers=len(sizes) - 1,
+                                seeds=[int(m["seed"]) for m in models])
     plateau: list[Callback] = []
     needs_validation = config.early_stop or config.schedule
     monitor_splits = tuple(config.monitor)
@@ -121,6 +164,9 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
         callbacks=[*plateau, *callbacks],
         threads=config.threads,
         engine=config.engine,
+        dropout=dropout if dropout.active else None,
+        augment=Augment.parse(config.augment, image_side(ds.n_features, "--augment")) if config.augment else None,
     )
     result.meta["regularizer"] = repr(reg)
-    return TrainResult(config, ds.name, sizes, models, result, getattr(ds, "note", None))
+    result.meta["dropout"] = repr(dropout) if dropout.active else None
+    return TrainResult(config, ds.name, sizes, models, result, getattr(ds, "note", None), noise)

@@ -9,6 +9,7 @@
         weights_initial.npz   W0, b0, W1, … shaped (M, n_out, n_in) / (M, n_out); no pickle
         weights_final.npz
         accuracy_cost.png, layer_rms.png, weight_histograms.png
+        label_noise.csv       with --label-noise: index, label, noisy_label of every changed training label
 """
 
 from __future__ import annotations
@@ -65,5 +66,10 @@ def write_run(result: TrainResult, out: str | Path, summary: dict | None = None)
     save_figure(plots.accuracy_and_cost(fit.history, result.models, result.config.monitor_train), out / "accuracy_cost.png")
     save_figure(plots.layer_rms(fit.history, result.models, result.sizes), out / "layer_rms.png")
     save_figure(plots.weight_histograms(fit.initial, final), out / "weight_histograms.png")
+    if result.label_noise is not None:
+        with atomic_open(out / "label_noise.csv", "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["index", "label", "noisy_label"])
+            w.writerows(result.label_noise.rows())
     write_json(out / "summary.json", summary)  # last: its presence marks a complete run
     return out
