@@ -44,6 +44,9 @@ STUDIES: dict[str, str] = {
     "goldilocks": "reglab.studies.goldilocks",
     "decay-equilibrium": "reglab.studies.decay_equilibrium",
     "adam-vs-adamw": "reglab.studies.adam_vs_adamw",
+    "dropout-vs-l2": "reglab.studies.dropout_vs_l2",
+    "more-data-vs-regularization": "reglab.studies.more_data",
+    "random-labels": "reglab.studies.random_labels",
 }
 
 
