@@ -113,7 +113,8 @@ class KernelProgram:
     parameters are views of ``model``'s tensors, so ``model`` holds the latest weights after every
     call. ``eta`` (M,) is read at every call (a view: changes to it show). Models train in groups
     that fit in a core's cache, the groups spread over ``threads`` cores (0: every core numba sees;
-    never more than there are groups); each model's numbers are the same whatever the thread count.
+    never more than there are groups); a model too large for a group (``wide``) trains alone, each step
+    split over the threads. Each model's numbers are the same whatever the thread count.
 
     Parameters
     ----------
@@ -169,9 +170,12 @@ class KernelProgram:
         self.cost = kernel.COST_CODES[model.cost.name]
         per_model = sum(W[0].nbytes + b[0].nbytes for W, b in zip(self.Ws, self.bs)) * (1 + stateful + two)
         wanted = max(1, kernel.pool_size() if threads == 0 else threads or 1)
+        # a model larger than a group trains alone, its steps split over every thread (decided by its size
+        # only: a model's numbers never depend on M or on the threads)
+        self.wide = per_model > kernel.GROUP_BYTES
         # as many models per group as fit GROUP_BYTES, but at least one group per thread
         self.group = int(max(1, min(M, kernel.GROUP_BYTES // max(per_model, 1), -(-M // wanted))))
-        self.batch_size, self.threads = batch_size, min(wanted, -(-M // self.group))
+        self.batch_size, self.threads = batch_size, wanted if self.wide else min(wanted, -(-M // self.group))
         self._checked: np.ndarray | None = None  # the training inputs last checked against the model
 
     def train_epoch(self, X: np.ndarray, Y: np.ndarray, perms: np.ndarray, seen: np.ndarray | None = None) -> None:
@@ -185,13 +189,13 @@ class KernelProgram:
             check_shapes(self.model, torch.from_numpy(X), torch.from_numpy(Y), "the training data")
             self._checked = X
         counted = np.zeros((0, 2)) if seen is None else seen
+        head = (X, Y, perms, self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,
+                self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost)
         with kernel.threads(self.threads):
-            self.t = kernel.call(
-                kernel.train_epoch,
-                X, Y, perms, self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,
-                self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost, self.group, counted,
-                self.dkeys, self.dthr, self.dscale,
-            )
+            if self.wide:
+                self.t = kernel.call(kernel.train_epoch_wide, *head, counted, self.dkeys, self.dthr, self.dscale)
+            else:
+                self.t = kernel.call(kernel.train_epoch, *head, self.group, counted, self.dkeys, self.dthr, self.dscale)
 
     def save_state(self) -> tuple[tuple[np.ndarray, ...], int]:
         """Copies of the optimizer's state and step count (the parameters are the model's)."""

@@ -74,6 +74,10 @@ OPTIMIZER_CODES = {"sgd": SGD, "momentum": MOMENTUM, "nesterov": NESTEROV, "adam
 #: each mini-batch's gathered rows; 16 models of [784, 30, 10] (1.5 MB, in L3) were faster per
 #: model than 4 (in L2), measured here.
 GROUP_BYTES = 1536 * 1024
+#: Units per block when one model's step is split over the threads (:func:`train_epoch_wide`); even, so that
+#: the blocks keep :func:`dense`'s and :func:`_rows`'s pairs of units, and fixed, so that the numbers do not
+#: depend on the thread count.
+WIDE_UNITS = 32
 
 U32 = np.uint32
 
@@ -520,8 +524,77 @@ def _cap_each(b, cap):
 
 
 @nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1):
+    """Rows ``j`` and ``j + 1`` of ``W``: the optimizer's step from the data gradient ``(1/m) δᵀa`` (for the
+    book's SGD step fused into the rows, without forming it), the decoupled parts ``r = (λ₂, λ₁, d, t, c)``,
+    then the max-norm projection onto ``c`` (∞: none). ``g0``, ``g1``: gradient rows to work in."""
+    one = W.dtype.type(1)
+    if opt == SGD and r[1] == 0 and r[3] == 0:  # the book's step, fused with the gradient
+        keep = one - eta * r[2]
+        _rows(d, inp, m, j, -eta * keep * inv_m, (one - eta * r[0]) * keep, W[j], W[j + 1])
+    else:
+        _rows(d, inp, m, j, inv_m, W.dtype.type(0), g0, g1)
+        _step(W[j], g0, S1[j], S2[j], eta, r, opt, hyper, bc1, bc2)
+        _step(W[j + 1], g1, S1[j + 1], S2[j + 1], eta, r, opt, hyper, bc1, bc2)
+    if r[4] < np.inf:
+        _cap(W[j], r[4])
+        _cap(W[j + 1], r[4])
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _below_row(i, d, W, a_below, act, keep, dropping, below):
+    """Example ``i``'s error of the layer below: ``δ^{l−1} = (δ^l W) ⊙ f'(z)``, times the dropout factors."""
+    n_out, n_in = W.shape
+    _weighted_rows(d[i], W, n_out, below[i])
+    for k in range(n_in):
+        below[i, k] *= _slope(a_below[i, k], act)
+    if dropping:
+        for k in range(n_in):
+            below[i, k] *= keep[i, k]
+
+
+@nb.njit(fastmath=_EXACT_ORDER, cache=True, parallel=True, error_model="numpy")
+def _hidden_wide(inp, m, W, b, out, act):
+    """:func:`_layer` of a hidden layer, its units in blocks of ``WIDE_UNITS`` spread over the threads."""
+    n_out = W.shape[0]
+    for k in nb.prange((n_out + WIDE_UNITS - 1) // WIDE_UNITS):
+        j0 = k * WIDE_UNITS
+        j1 = min(n_out, j0 + WIDE_UNITS)
+        block = out[:, j0:j1]
+        dense(inp, W[j0:j1], b[j0:j1], block, m)
+        one = block.dtype.type(1)
+        for i in range(m):
+            for j in range(j1 - j0):
+                z = block[i, j]
+                if act == SIGMOID:
+                    block[i, j] = one / (one + (_exp32(-z) if block.itemsize == 4 else _exp64(-z)))
+                else:
+                    block[i, j] = _activate(z, act)
+
+
+@nb.njit(fastmath=_FAST, cache=True, parallel=True, error_model="numpy")
+def _below_wide(d, W, a_below, act, keep, dropping, below, m):
+    """:func:`_below_row` of every example, the examples spread over the threads."""
+    for i in nb.prange(m):
+        _below_row(i, d, W, a_below, act, keep, dropping, below)
+
+
+@nb.njit(fastmath=_FAST, cache=True, parallel=True, error_model="numpy")
+def _update_wide(d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, gw):
+    """:func:`_update_pair` of every pair of rows, in blocks of ``WIDE_UNITS`` rows spread over the threads
+    (``gw[k]``: block ``k``'s two gradient rows)."""
+    n_in = W.shape[1]
+    pairs = W.shape[0] // 2
+    per = WIDE_UNITS // 2
+    for k in nb.prange((pairs + per - 1) // per):
+        g0, g1 = gw[k, 0, :n_in], gw[k, 1, :n_in]
+        for p in range(k * per, min(pairs, k * per + per)):
+            _update_pair(2 * p, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1)
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
 def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, t, bc1, bc2,
-                 act, cost, acts, zlast, deltas, grad, cvec, seen, dkey, dthr, dscale, keeps, dropped):
+                 act, cost, acts, zlast, deltas, grad, cvec, seen, dkey, dthr, dscale, keeps, dropped, wide, gw):
     """Step ``t`` of model ``mi`` on the mini-batch ``x[:m]`` whose targets are ``Y[rows[:m]]``; adds the
     mini-batch's data cost and correct predictions before the step to ``seen[mi]`` (when it has rows).
 
@@ -529,17 +602,20 @@ def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_
     ``dropped[l]`` with the factors ``keeps[l]`` (:func:`_dropout`, key ``dkey``, scale ``dscale[l]``);
     the weight gradient uses the dropped input and the error below is multiplied by the same factors.
     Max-norm: after the step every row of ``W^l`` (and every bias) is projected by :func:`_cap` onto the
-    radius ``reg[4]`` (∞: none).
+    radius ``reg[4]`` (∞: none). ``wide``: the hidden layers' products, the errors below and the row updates
+    are split over the threads in fixed blocks (:func:`train_epoch_wide`; ``gw`` the blocks' gradient rows).
     """
     L = len(Ws)
     inv_m = x.dtype.type(1.0 / m)
-    zero = x.dtype.type(0)
     for l in range(L):
         inp = x if l == 0 else acts[l - 1]
         if dthr[l] != 0:
             _dropout(inp, m, _layer_key(dkey, t, l), dthr[l], dscale[l], keeps[l], dropped[l])
             inp = dropped[l]
-        _layer(inp, m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
+        if wide and l < L - 1:
+            _hidden_wide(inp, m, Ws[l][mi], bs[l][mi], acts[l], act)
+        else:
+            _layer(inp, m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
     if seen.shape[0]:  # the running measure: cost and hits before this step
         c, h = _cost_and_hits(acts[L - 1], zlast, Y, rows, m, cost)
         seen[mi, 0] += c
@@ -561,44 +637,27 @@ def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_
         n_out, n_in = W.shape
         d = deltas[l]
         if l > 0:  # δ of the layer below, from the weights before their update
-            below = deltas[l - 1]
-            a_below = acts[l - 1]
-            keep = keeps[l]
-            for i in range(m):
-                _weighted_rows(d[i], W, n_out, below[i])
-                for k in range(n_in):
-                    below[i, k] *= _slope(a_below[i, k], act)
-                if dthr[l] != 0:
-                    for k in range(n_in):
-                        below[i, k] *= keep[i, k]
+            if wide:
+                _below_wide(d, W, acts[l - 1], act, keeps[l], dthr[l] != 0, deltas[l - 1], m)
+            else:
+                for i in range(m):
+                    _below_row(i, d, W, acts[l - 1], act, keeps[l], dthr[l] != 0, deltas[l - 1])
         g0, g1 = grad[0, :n_in], grad[1, :n_in]
         r = reg_w[l]
-        cap = r[4]
-        paired = 0
-        if opt == SGD and r[1] == 0 and r[3] == 0:  # the book's step, fused with the gradient
-            one = x.dtype.type(1)
-            keep_w = one - eta * r[2]
+        S1, S2 = S1w[l][mi], S2w[l][mi]
+        if wide:
+            _update_wide(d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, gw)
+        else:
             for j in range(0, n_out - 1, 2):
-                _rows(d, inp, m, j, -eta * keep_w * inv_m, (one - eta * r[0]) * keep_w, W[j], W[j + 1])
-                if cap < np.inf:
-                    _cap(W[j], cap)
-                    _cap(W[j + 1], cap)
-            paired = n_out - n_out % 2
-        for j in range(paired, n_out - 1, 2):
-            _rows(d, inp, m, j, inv_m, zero, g0, g1)
-            _step(W[j], g0, S1w[l][mi][j], S2w[l][mi][j], eta, r, opt, hyper, bc1, bc2)
-            _step(W[j + 1], g1, S1w[l][mi][j + 1], S2w[l][mi][j + 1], eta, r, opt, hyper, bc1, bc2)
-            if cap < np.inf:
-                _cap(W[j], cap)
-                _cap(W[j + 1], cap)
+                _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1)
         if n_out % 2:
             j = n_out - 1
             for i in range(m):
                 cvec[i] = d[i, j] * inv_m
             _weighted_rows(cvec, inp, m, g0)
-            _step(W[j], g0, S1w[l][mi][j], S2w[l][mi][j], eta, r, opt, hyper, bc1, bc2)
-            if cap < np.inf:
-                _cap(W[j], cap)
+            _step(W[j], g0, S1[j], S2[j], eta, r, opt, hyper, bc1, bc2)
+            if r[4] < np.inf:
+                _cap(W[j], r[4])
         gb = grad[0, :n_out]
         for j in range(n_out):
             total = 0.0
@@ -658,7 +717,50 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
                         x[i] = X[rows[i]]
                 _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
                              opt, hyper, t, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen,
-                             dkeys[mi], dthr[mi], dscale[mi], keeps, dropped)
+                             dkeys[mi], dthr[mi], dscale[mi], keeps, dropped, False, np.empty((0, 2, 0), X.dtype))
+    return t0 + steps
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def train_epoch_wide(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w, reg_b, opt, hyper, t0,
+                     act, cost, seen, dkeys, dthr, dscale):
+    """:func:`train_epoch` for models too large to share a core's cache: one model after another, each step's
+    hidden-layer products, errors and row updates split over the threads in blocks of ``WIDE_UNITS`` units (or
+    by example); the blocks are fixed, so each model's numbers do not depend on the thread count, nor on which
+    models train beside it. The arguments are :func:`train_epoch`'s but the group size.
+    """
+    M = Ws[0].shape[0]
+    N = perms.shape[1]
+    L = len(Ws)
+    widest = X.shape[1]
+    blocks = 1
+    for l in range(L):
+        widest = max(widest, Ws[l].shape[2])
+        blocks = max(blocks, (Ws[l].shape[1] // 2 + WIDE_UNITS // 2 - 1) // (WIDE_UNITS // 2))
+    steps = (N + batch_size - 1) // batch_size
+    x = np.empty((batch_size, X.shape[1]), X.dtype)
+    acts = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
+    deltas = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
+    zlast = np.empty((batch_size, Ws[L - 1].shape[1]), X.dtype)
+    grad = np.empty((2, widest), X.dtype)
+    gw = np.empty((blocks, 2, widest), X.dtype)
+    cvec = np.empty(batch_size, X.dtype)
+    keeps = [np.empty((batch_size, Ws[l].shape[2]), X.dtype) for l in range(L)]
+    dropped = [np.empty((batch_size, Ws[l].shape[2]), X.dtype) for l in range(L)]
+    for mi in range(M):
+        p = perms[0] if perms.shape[0] == 1 else perms[mi]
+        for s in range(steps):
+            start = s * batch_size
+            m = min(batch_size, N - start)
+            t = t0 + s + 1
+            bc1 = X.dtype.type(1.0 - hyper[0] ** t)
+            bc2 = X.dtype.type(1.0 - hyper[1] ** t)
+            rows = p[start:start + m]
+            for i in range(m):
+                x[i] = X[rows[i]]
+            _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
+                         opt, hyper, t, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen,
+                         dkeys[mi], dthr[mi], dscale[mi], keeps, dropped, True, gw)
     return t0 + steps
 
 

@@ -136,7 +136,10 @@ def findings_sizes(r: dict) -> list[str]:
                    f"than the best λ on {c['n']:,} images ({num(c['best_l2_small'])}%); the expanded {c['n']:,} images "
                    f"give {num(c['expanded_small'])}%.")
     else:
-        out.append("At no pair of sizes measured did the unregularized network on more images beat the best λ on fewer.")
+        c = crossings(r)[-1]
+        out.append(f"At no pair of sizes measured did the unregularized network on more images beat the best λ on fewer: "
+                   f"{c['m']:,} images without regularization give {num(c['none_big'])}%, the best λ on {c['n']:,} "
+                   f"images {num(c['best_l2_small'])}%.")
     return out
 
 
