@@ -88,6 +88,7 @@ class Dropout:
             raise ReglabError("dropout needs at least one seed")
         self.rates = r  # (P, L), P = 1 or M
         self.seeds = tuple(int(s) for s in seeds)
+        self._cache: dict[tuple[int, torch.device, torch.dtype], tuple[Tensor, Tensor, Tensor]] = {}
 
     @classmethod
     def per_layer(cls, hidden: Sequence[float], input: float = 0.0, *, layers: int,
@@ -143,21 +144,30 @@ class Dropout:
         and the seeds (call :meth:`check` first).
         """
         M = max(self.rates.shape[0], len(self.seeds))
-        thr, scale = self.thresholds(M), self.scales(M)
-        k = torch.as_tensor(self.keys(M).astype(np.int64), device=device).view(M, 1, 1)
-        step = hash32(k ^ hash32(torch.tensor(t & MASK32, device=device)))  # (M, 1, 1)
+        key, thr, scale = self._tensors(M, device, dtype)
+        step = hash32(key ^ hash32(torch.tensor(t & MASK32, device=device)))  # (M, 1, 1)
         i = hash32(torch.arange(m, device=device)).view(1, m, 1)
         out: list[Tensor | None] = []
         for l, n in enumerate(widths):
-            if not (thr[:, l] > 0).any():
+            if not bool((thr[:, l] > 0).any()):
                 out.append(None)
                 continue
             s = hash32(step ^ hash32(torch.tensor(l, device=device)))  # (M, 1, 1)
             r = hash32(s ^ i)  # (M, m, 1)
             u = hash32((r + torch.arange(n, device=device).view(1, 1, n)) & MASK32)  # (M, m, n)
-            keep = u >= torch.as_tensor(thr[:, l].astype(np.int64), device=device).view(M, 1, 1)
-            out.append(keep.to(dtype) * torch.as_tensor(scale[:, l], device=device, dtype=dtype).view(M, 1, 1))
+            keep = u >= thr[:, l].view(M, 1, 1)
+            out.append(keep.to(dtype) * scale[:, l].view(M, 1, 1))
         return out
+
+    def _tensors(self, M: int, device: torch.device, dtype: torch.dtype) -> tuple[Tensor, Tensor, Tensor]:
+        """Keys ``(M, 1, 1)``, thresholds ``(M, L)`` (int64) and scales ``(M, L)`` (``dtype``) on ``device``, made once."""
+        made = self._cache.get((M, device, dtype))
+        if made is None:
+            made = (torch.as_tensor(self.keys(M).astype(np.int64), device=device).view(M, 1, 1),
+                    torch.as_tensor(self.thresholds(M).astype(np.int64), device=device),
+                    torch.as_tensor(self.scales(M), device=device, dtype=dtype))
+            self._cache[(M, device, dtype)] = made
+        return made
 
     def __repr__(self) -> str:
         rates = self.rates[0].tolist() if self.rates.shape[0] == 1 else self.rates.tolist()

@@ -42,7 +42,7 @@ class Settings:
 
 
 QUICK = Settings(sizes=(1000, 5000), presentations=100_000, seeds=1, l2=(1e-4, 5e-4))
-FULL = Settings(sizes=(1000, 5000, 10_000, 50_000), presentations=1_500_000, seeds=3, l2=(2e-5, 1e-4, 5e-4))
+FULL = Settings(sizes=(1000, 5000, 10_000, 50_000), presentations=1_500_000, seeds=2, l2=(2e-5, 1e-4, 5e-4))
 HIDDEN, ETA, BATCH = 30, 0.5, 10
 ARMS = ("none", "L2", "expanded", "expanded + L2")
 

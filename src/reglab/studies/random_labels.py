@@ -47,7 +47,7 @@ class Settings:
 
 
 QUICK = Settings(train=500, hidden=128, levels=(0.0, 0.5, 1.0), epochs=60, seeds=1)
-FULL = Settings(train=5000, hidden=512, levels=(0.0, 0.2, 0.5, 0.8, 1.0), epochs=100, seeds=2)
+FULL = Settings(train=2000, hidden=512, levels=(0.0, 0.2, 0.5, 0.8, 1.0), epochs=80, seeds=2)
 ETA, MOMENTUM, BATCH = 0.02, 0.9, 10
 L2_OVER_N, RATES = 5e-4, (0.2, 0.5)  # λ/n of the L2 arms; dropout of the input and of the hidden layer
 ARMS = ("none", "L2", "dropout", "L2 + dropout", "expanded")
