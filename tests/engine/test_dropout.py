@@ -55,7 +55,11 @@ def test_kernel_and_tensor_masks_are_the_same_bits_and_follow_the_formula(dtype)
         for l, n in enumerate(widths):
             inp = np.ones((m, n), np_dtype)
             keep, out = np.empty_like(inp), np.empty_like(inp)
-            kernel._dropout(inp, m, kernel._layer_key(keys[mi], t, l), thr[mi, l], np_dtype(scale[mi, l]), keep, out)
+            kernel._dropout(inp, m, kernel._layer_key(keys[mi], t, l), thr[mi, l], np_dtype(scale[mi, l]), keep, out, True)
+            unstored = np.empty_like(inp)
+            kernel._dropout(inp, m, kernel._layer_key(keys[mi], t, l), thr[mi, l], np_dtype(scale[mi, l]), keep, unstored,
+                            False)
+            assert np.array_equal(out, unstored)
             assert np.array_equal(keep, masks[l][mi].numpy())
             expected = [[reference_keep(int(keys[mi]), t, l, i, j, drop.rates[mi, l]) for j in range(n)] for i in range(m)]
             assert np.array_equal(keep > 0, np.array(expected))

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from reglab.engine.compiled import KernelProgram
+from reglab.engine.data import TensorData, TensorSplit
 from reglab.engine.dropout import Dropout
 from reglab.engine.loop import fit
 from reglab.engine.model import MLP
@@ -45,3 +46,14 @@ def test_wide_models_are_the_same_on_one_thread_or_two_and_together_or_alone():
     assert all(torch.equal(p, q) for p, q in zip(_params(one), _params(two)))
     alone = _train("compiled", seeds=(2,), dtype=torch.float32, eta=(0.02,))
     assert all(torch.equal(p[1], q[0]) for p, q in zip(_params(one), _params(alone)))
+
+
+def test_the_dropout_papers_networks_train_on_the_compiled_steps():
+    rng = np.random.default_rng(0)
+    split = TensorSplit.from_arrays(rng.random((30, 784)), rng.integers(0, 10, 30), 10, "cpu", torch.float32)
+    for sizes in ([784, 800, 800, 10], [784, 1024, 1024, 10]):
+        model = MLP.initialize(sizes, seeds=[0], init="he", activation="relu")
+        result = fit(model, TensorData(split, None, None, 10), epochs=1, batch_size=10, eta=0.01,
+                     regularizer=MaxNorm(3.0), dropout=Dropout([0.2, 0.5, 0.5]), order_seeds=[0])
+        assert result.meta["engine"] == "CompiledSteps" and result.state.diverged_epoch == [None]
+        assert bool((torch.linalg.vector_norm(model.weights[1], dim=2) <= 3.0 * (1 + 1e-6)).all())

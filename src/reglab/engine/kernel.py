@@ -485,8 +485,9 @@ def _layer_key(key, t, l):
 
 
 @nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
-def _dropout(inp, m, s, thr, scale, keep, out):
-    """Inverted dropout of ``inp[:m]`` (B, n) into ``out``, with ``keep[i, j]`` = ``scale`` (kept) or 0.
+def _dropout(inp, m, s, thr, scale, keep, out, store):
+    """Inverted dropout of ``inp[:m]`` (B, n) into ``out``, and where ``store`` the factors into ``keep``:
+    ``keep[i, j]`` = ``scale`` (kept) or 0 (the network's input needs none: no error goes below it).
 
     Unit ``j`` of example ``i`` is kept when ``h(h(s ⊕ h(i)) + j) ≥ thr`` (the stream of
     :mod:`reglab.engine.dropout`, ``s`` from :func:`_layer_key`); ``scale = 1/(1 − p)``.
@@ -495,10 +496,14 @@ def _dropout(inp, m, s, thr, scale, keep, out):
     zero = out.dtype.type(0)
     for i in range(m):
         r = _hash32(U32(s ^ _hash32(U32(i))))
-        for j in range(n):
-            k = scale if _hash32(U32(r + U32(j))) >= thr else zero
-            keep[i, j] = k
-            out[i, j] = inp[i, j] * k
+        if store:
+            for j in range(n):
+                k = scale if _hash32(U32(r + U32(j))) >= thr else zero
+                keep[i, j] = k
+                out[i, j] = inp[i, j] * k
+        else:
+            for j in range(n):
+                out[i, j] = inp[i, j] * (scale if _hash32(U32(r + U32(j))) >= thr else zero)
 
 
 @nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
@@ -610,7 +615,7 @@ def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_
     for l in range(L):
         inp = x if l == 0 else acts[l - 1]
         if dthr[l] != 0:
-            _dropout(inp, m, _layer_key(dkey, t, l), dthr[l], dscale[l], keeps[l], dropped[l])
+            _dropout(inp, m, _layer_key(dkey, t, l), dthr[l], dscale[l], keeps[l], dropped[l], l > 0)
             inp = dropped[l]
         if wide and l < L - 1:
             _hidden_wide(inp, m, Ws[l][mi], bs[l][mi], acts[l], act)
