@@ -598,34 +598,31 @@ def _update_wide(d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, gw):
 
 
 @nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
-def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, t, bc1, bc2,
-                 act, cost, acts, zlast, deltas, grad, cvec, seen, dkey, dthr, dscale, keeps, dropped, wide, gw):
-    """Step ``t`` of model ``mi`` on the mini-batch ``x[:m]`` whose targets are ``Y[rows[:m]]``; adds the
-    mini-batch's data cost and correct predictions before the step to ``seen[mi]`` (when it has rows).
+def _layer_input(x, acts, dropped, dthr, l):
+    """What layer ``l`` reads: the mini-batch or the activations below, or their dropped copy."""
+    if dthr[l] != 0:
+        return dropped[l]
+    return x if l == 0 else acts[l - 1]
 
-    Dropout: where the model's threshold ``dthr[l]`` is not 0, layer ``l``'s input is dropped into
-    ``dropped[l]`` with the factors ``keeps[l]`` (:func:`_dropout`, key ``dkey``, scale ``dscale[l]``);
-    the weight gradient uses the dropped input and the error below is multiplied by the same factors.
-    Max-norm: after the step every row of ``W^l`` (and every bias) is projected by :func:`_cap` onto the
-    radius ``reg[4]`` (∞: none). ``wide``: the hidden layers' products, the errors below and the row updates
-    are split over the threads in fixed blocks (:func:`train_epoch_wide`; ``gw`` the blocks' gradient rows).
-    """
-    L = len(Ws)
-    inv_m = x.dtype.type(1.0 / m)
-    for l in range(L):
-        inp = x if l == 0 else acts[l - 1]
-        if dthr[l] != 0:
-            _dropout(inp, m, _layer_key(dkey, t, l), dthr[l], dscale[l], keeps[l], dropped[l], l > 0)
-            inp = dropped[l]
-        if wide and l < L - 1:
-            _hidden_wide(inp, m, Ws[l][mi], bs[l][mi], acts[l], act)
-        else:
-            _layer(inp, m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
-    if seen.shape[0]:  # the running measure: cost and hits before this step
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _drop(x, acts, m, l, dkey, t, dthr, dscale, keeps, dropped):
+    """Layer ``l``'s input at step ``t``, dropped into ``dropped[l]`` with the factors ``keeps[l]`` where the
+    model's threshold ``dthr[l]`` is not 0 (:func:`_dropout`, the model's key ``dkey``)."""
+    if dthr[l] != 0:
+        _dropout(x if l == 0 else acts[l - 1], m, _layer_key(dkey, t, l), dthr[l], dscale[l], keeps[l], dropped[l], l > 0)
+    return _layer_input(x, acts, dropped, dthr, l)
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi):
+    """The running measure (cost and hits before the step, into ``seen[mi]`` when it has rows), then the output
+    error ``δ = ∂fn/∂z`` into ``deltas[L − 1]``."""
+    L = len(acts)
+    if seen.shape[0]:
         c, h = _cost_and_hits(acts[L - 1], zlast, Y, rows, m, cost)
         seen[mi, 0] += c
         seen[mi, 1] += h
-    # output error δ = ∂fn/∂z
     top = acts[L - 1]
     d = deltas[L - 1]
     for i in range(m):
@@ -634,44 +631,87 @@ def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_
             a = top[i, j]
             e = a - y[j]
             d[i, j] = e * a * (1.0 - a) if cost == QUADRATIC else e
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _last_row_and_bias(d, inp, m, W, S1, S2, b, S1b, S2b, eta, r, rb, opt, hyper, bc1, bc2, inv_m, g, cvec):
+    """The odd last row of ``W`` (when ``n_out`` is odd) and the biases: step, decoupled parts, max-norm.
+    ``g``: a buffer at least as long as a row and as the biases."""
+    n_out, n_in = W.shape
+    if n_out % 2:
+        j = n_out - 1
+        for i in range(m):
+            cvec[i] = d[i, j] * inv_m
+        g0 = g[:n_in]
+        _weighted_rows(cvec, inp, m, g0)
+        _step(W[j], g0, S1[j], S2[j], eta, r, opt, hyper, bc1, bc2)
+        if r[4] < np.inf:
+            _cap(W[j], r[4])
+    gb = g[:n_out]
+    for j in range(n_out):
+        total = 0.0
+        for i in range(m):
+            total += d[i, j]
+        gb[j] = total * inv_m
+    _step(b, gb, S1b, S2b, eta, rb, opt, hyper, bc1, bc2)
+    if rb[4] < np.inf:
+        _cap_each(b, rb[4])
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, t, bc1, bc2,
+                 act, cost, acts, zlast, deltas, grad, cvec, seen, dkey, dthr, dscale, keeps, dropped):
+    """Step ``t`` of model ``mi`` on the mini-batch ``x[:m]`` whose targets are ``Y[rows[:m]]``; adds the
+    mini-batch's data cost and correct predictions before the step to ``seen[mi]`` (when it has rows).
+
+    Dropout: where the model's threshold ``dthr[l]`` is not 0, layer ``l``'s input is dropped
+    (:func:`_drop`); the weight gradient uses the dropped input and the error below is multiplied by the
+    same factors. Max-norm: after the step every row of ``W^l`` (and every bias) is projected onto the radius
+    ``reg[4]`` (∞: none). :func:`_train_model_wide` is the same step with its large loops over the threads.
+    """
+    L = len(Ws)
+    inv_m = x.dtype.type(1.0 / m)
+    for l in range(L):
+        inp = _drop(x, acts, m, l, dkey, t, dthr, dscale, keeps, dropped)
+        _layer(inp, m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
+    _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi)
     for l in range(L - 1, -1, -1):
-        inp = x if l == 0 else acts[l - 1]
-        if dthr[l] != 0:
-            inp = dropped[l]
-        W = Ws[l][mi]
+        inp = _layer_input(x, acts, dropped, dthr, l)
+        W, d = Ws[l][mi], deltas[l]
         n_out, n_in = W.shape
-        d = deltas[l]
         if l > 0:  # δ of the layer below, from the weights before their update
-            if wide:
-                _below_wide(d, W, acts[l - 1], act, keeps[l], dthr[l] != 0, deltas[l - 1], m)
-            else:
-                for i in range(m):
-                    _below_row(i, d, W, acts[l - 1], act, keeps[l], dthr[l] != 0, deltas[l - 1])
+            for i in range(m):
+                _below_row(i, d, W, acts[l - 1], act, keeps[l], dthr[l] != 0, deltas[l - 1])
         g0, g1 = grad[0, :n_in], grad[1, :n_in]
-        r = reg_w[l]
-        S1, S2 = S1w[l][mi], S2w[l][mi]
-        if wide:
-            _update_wide(d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, gw)
+        for j in range(0, n_out - 1, 2):
+            _update_pair(j, d, inp, m, W, S1w[l][mi], S2w[l][mi], eta, reg_w[l], opt, hyper, bc1, bc2, inv_m, g0, g1)
+        _last_row_and_bias(d, inp, m, W, S1w[l][mi], S2w[l][mi], bs[l][mi], S1b[l][mi], S2b[l][mi], eta, reg_w[l],
+                           reg_b[l], opt, hyper, bc1, bc2, inv_m, grad[0], cvec)
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _train_model_wide(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, t, bc1, bc2,
+                      act, cost, acts, zlast, deltas, grad, cvec, seen, dkey, dthr, dscale, keeps, dropped, gw):
+    """:func:`_train_model` with the hidden layers' products, the errors below and the row updates split over
+    the threads in fixed blocks (:func:`_hidden_wide`, :func:`_below_wide`, :func:`_update_wide`; ``gw`` the
+    blocks' gradient rows): the same arithmetic per unit, whatever the thread count."""
+    L = len(Ws)
+    inv_m = x.dtype.type(1.0 / m)
+    for l in range(L):
+        inp = _drop(x, acts, m, l, dkey, t, dthr, dscale, keeps, dropped)
+        if l < L - 1:
+            _hidden_wide(inp, m, Ws[l][mi], bs[l][mi], acts[l], act)
         else:
-            for j in range(0, n_out - 1, 2):
-                _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1)
-        if n_out % 2:
-            j = n_out - 1
-            for i in range(m):
-                cvec[i] = d[i, j] * inv_m
-            _weighted_rows(cvec, inp, m, g0)
-            _step(W[j], g0, S1[j], S2[j], eta, r, opt, hyper, bc1, bc2)
-            if r[4] < np.inf:
-                _cap(W[j], r[4])
-        gb = grad[0, :n_out]
-        for j in range(n_out):
-            total = 0.0
-            for i in range(m):
-                total += d[i, j]
-            gb[j] = total * inv_m
-        _step(bs[l][mi], gb, S1b[l][mi], S2b[l][mi], eta, reg_b[l], opt, hyper, bc1, bc2)
-        if reg_b[l][4] < np.inf:
-            _cap_each(bs[l][mi], reg_b[l][4])
+            _layer(inp, m, Ws[l][mi], bs[l][mi], acts[l], True, act, cost, zlast)
+    _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi)
+    for l in range(L - 1, -1, -1):
+        inp = _layer_input(x, acts, dropped, dthr, l)
+        W, d = Ws[l][mi], deltas[l]
+        if l > 0:
+            _below_wide(d, W, acts[l - 1], act, keeps[l], dthr[l] != 0, deltas[l - 1], m)
+        _update_wide(d, inp, m, W, S1w[l][mi], S2w[l][mi], eta, reg_w[l], opt, hyper, bc1, bc2, inv_m, gw)
+        _last_row_and_bias(d, inp, m, W, S1w[l][mi], S2w[l][mi], bs[l][mi], S1b[l][mi], S2b[l][mi], eta, reg_w[l],
+                           reg_b[l], opt, hyper, bc1, bc2, inv_m, grad[0], cvec)
 
 
 @nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
@@ -722,7 +762,7 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
                         x[i] = X[rows[i]]
                 _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
                              opt, hyper, t, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen,
-                             dkeys[mi], dthr[mi], dscale[mi], keeps, dropped, False, np.empty((0, 2, 0), X.dtype))
+                             dkeys[mi], dthr[mi], dscale[mi], keeps, dropped)
     return t0 + steps
 
 
@@ -740,7 +780,7 @@ def train_epoch_wide(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, r
     widest = X.shape[1]
     blocks = 1
     for l in range(L):
-        widest = max(widest, Ws[l].shape[2])
+        widest = max(widest, Ws[l].shape[1], Ws[l].shape[2])
         blocks = max(blocks, (Ws[l].shape[1] // 2 + WIDE_UNITS // 2 - 1) // (WIDE_UNITS // 2))
     steps = (N + batch_size - 1) // batch_size
     x = np.empty((batch_size, X.shape[1]), X.dtype)
@@ -763,9 +803,9 @@ def train_epoch_wide(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, r
             rows = p[start:start + m]
             for i in range(m):
                 x[i] = X[rows[i]]
-            _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
-                         opt, hyper, t, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen,
-                         dkeys[mi], dthr[mi], dscale[mi], keeps, dropped, True, gw)
+            _train_model_wide(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
+                              opt, hyper, t, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen,
+                              dkeys[mi], dthr[mi], dscale[mi], keeps, dropped, gw)
     return t0 + steps
 
 

@@ -26,7 +26,7 @@ from reglab.engine.loop import Callback, EarlyStopping, FitResult, HalvingSchedu
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor
 from reglab.engine.optim import make_optimizer
-from reglab.engine.regularizers import MaxNorm, make_regularizer
+from reglab.engine.regularizers import MaxNorm, NoRegularizer, make_regularizer
 from reglab.errors import ReglabError
 from reglab.rng import seed_for
 
@@ -139,7 +139,7 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
     lambdas = [m["lmbda"] for m in models]
     reg = make_regularizer(config.reg, lambdas, config.to_dict())
     if config.max_norm is not None:
-        reg = reg + MaxNorm(config.max_norm)
+        reg = MaxNorm(config.max_norm) if isinstance(reg, NoRegularizer) else reg + MaxNorm(config.max_norm)
     dropout = Dropout.per_layer(config.dropout, config.input_dropout, layers=len(sizes) - 1,
                                 seeds=[int(m["seed"]) for m in models])
     plateau: list[Callback] = []
