@@ -64,6 +64,9 @@ class TrainConfig:
     epochs: int = _f(30, "number of epochs")
     seed: int = _f(0, "random seed (initial weights of the first seed, mini-batch order)")
     seeds: int = _f(1, "number of initial-weight seeds per (λ, η): models seed, seed+1, …")
+    folds: int = _f(0, "k-fold cross-validation over the training split: every model trains k times, once per fold, "
+                       "all in one batch, and is validated on the fold it did not train on (0: off; the validation split "
+                       "is then not used)")
     per_model_order: bool = _f(False, "give each model its own mini-batch order (default: all share one, common "
                                       "random numbers)")
     device: str = _f("auto", "cpu, cuda, or auto (cuda when present)", choices=("auto", "cpu", "cuda"))
@@ -98,6 +101,8 @@ class TrainConfig:
                 raise ReglabError(f"--{name.replace('_', '-')} must be an integer ≥ 0, got {v!r}")
         if self.train_size is not None:
             positive_int("train_size")
+        if isinstance(self.folds, bool) or not isinstance(self.folds, int) or self.folds < 0 or self.folds == 1:
+            raise ReglabError(f"--folds must be 0 (no cross-validation) or at least 2, got {self.folds!r}")
         for name, values in (("eta", self.eta), ("lmbda", self.lmbda)):
             if not values:
                 raise ReglabError(f"--{name} needs at least one value")
@@ -124,12 +129,14 @@ class TrainConfig:
 
     # -- the models of the run -------------------------------------------------------------------
     def models(self) -> list[dict[str, float]]:
-        """One dict per model: ``lmbda``, ``eta``, ``seed`` (the grid λ × η × seeds, λ slowest)."""
+        """One dict per model: ``lmbda``, ``eta``, ``seed`` (the grid λ × η × seeds, λ slowest), and with
+        ``folds`` its ``fold`` (the grid λ × η × seeds × folds)."""
         return [
-            {"lmbda": float(lam), "eta": float(eta), "seed": self.seed + k}
+            {"lmbda": float(lam), "eta": float(eta), "seed": self.seed + k, **({"fold": f} if self.folds else {})}
             for lam in self.lmbda
             for eta in self.eta
             for k in range(self.seeds)
+            for f in range(self.folds or 1)
         ]
 
     # -- persistence -----------------------------------------------------------------------------

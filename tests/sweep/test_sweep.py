@@ -174,7 +174,7 @@ def test_cli_sweep_tables_plots_and_rerun(tmp_path, capsys):
     argv = [*SWEEP, "--lmbda", "1e-2:1e2:3", "--reg", "l2,l1-prox", "--seeds", "2", "--out", str(out)]
     assert main(argv) == 0
     text = capsys.readouterr().out
-    assert text.count("★ best") == 2 and text.count("λ_best = ") == 2 and "λ_1se = " in text
+    assert text.count("★ min") == 2 and text.count("λ_min = ") == 2 and "λ_1se = " in text
     assert "test is reported, never used" in text and "zeros" in text and "12 cells trained, 0 reused" in text
     for name in ("results.csv", "epochs.csv", "sweep.json", "curve_reg-l2.png", "curve_reg-l1-prox.png", "validation_curves.png"):
         assert (out / name).stat().st_size > 0, name

@@ -23,7 +23,7 @@ COMMANDS = {
     "convert": "translate an L2 strength between frameworks' units",
     "data": "list, fetch and inspect data sets",
     "study": "run a study and write its HTML report",
-    "sweep": "sweep λ (and more) in chunks of models; validation curves, λ_best and λ_1se; resumable",
+    "sweep": "sweep λ (and more) in chunks of models; validation curves, λ_min and λ_1se; resumable",
     "reproduce": "run the book's chapter-3 experiments again and compare with its numbers",
 }
 

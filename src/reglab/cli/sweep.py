@@ -139,16 +139,23 @@ def _num(x: float, fmt: str) -> str:
     return format(x, fmt) if np.isfinite(x) else "—"
 
 
+def replicates_word(curve: Curve) -> str:
+    """What a curve's replicates are: ``seeds``, or ``seeds × folds`` under cross-validation."""
+    return "seeds × folds" if any(fold is not None for _, fold in curve.replicates) else "seeds"
+
+
 def curve_table(curve: Curve, title: str, train_measure: str = "exact") -> Table:
-    """The λ curve: accuracies in % as mean ± sd over seeds; ★ marks λ_best, ◆ λ_1se; ``train_measure``
+    """The λ curve: accuracies in % as mean ± sd over the replicates; ★ marks λ_min, ◆ λ_1se; ``train_measure``
     as in :class:`~reglab.engine.monitors.Monitor`."""
     from reglab.sweep.plots import L1_KINDS
 
     layers = curve.layers()
     l1 = curve.settings.get("reg") in L1_KINDS
-    cols = ["λ", "seeds", "train %", "validation %", "test %", "val cost", *(f"‖W{l}‖" for l in layers),
-            *(["zeros"] if l1 else []), "diverged", "choice"]
-    t = table(title, cols, caption="mean ± sd over seeds · test is reported, never used to choose λ"
+    folds = replicates_word(curve) != "seeds"
+    cols = ["λ", "runs" if folds else "seeds", "train %", "held-out %" if folds else "validation %", "test %",
+            "held-out cost" if folds else "val cost", *(f"‖W{l}‖" for l in layers), *(["zeros"] if l1 else []),
+            "diverged", "choice"]
+    t = table(title, cols, caption=f"mean ± sd over {replicates_word(curve)} · test is reported, never used to choose λ"
               + (" · train: running mean over the last epoch" if train_measure == "running" else ""))
     stats = {k: curve.stats(k) for k in curve.values}
     sel = curve.selection
@@ -165,7 +172,7 @@ def curve_table(curve: Curve, title: str, train_measure: str = "exact") -> Table
         if l1:
             row.append(" ".join(_num(100 * stats[f"layer{l}_frac_zeros"][0][j], ".0f") + "%" for l in layers))
         row.append(str(int(np.nansum(curve.values["diverged"][j]))))
-        marks = ("★ best" if sel and lam == sel.best_lmbda else "", "◆ 1se" if sel and lam == sel.one_se_lmbda else "")
+        marks = ("★ min" if sel and lam == sel.best_lmbda else "", "◆ 1se" if sel and lam == sel.one_se_lmbda else "")
         row.append(" ".join(m for m in marks if m))
         t.add_row(*row)
     return t
@@ -176,10 +183,11 @@ def choice_line(curve: Curve) -> str:
     if s is None:
         return "no validation accuracy: λ not chosen"
     if not s.se_defined:
-        return (f"λ_best = {s.best_lmbda:.4g} (validation {pct(s.best_mean)}); λ_1se = {s.one_se_lmbda:.4g}: "
-                "the standard error is undefined with 1 seed, so it is taken as 0 (use --seeds 2 or more)")
-    return (f"λ_best = {s.best_lmbda:.4g} (validation {pct(s.best_mean)} ± {pct(s.best_se)} standard error over seeds); "
-            f"λ_1se = {s.one_se_lmbda:.4g} (the largest λ with mean ≥ {pct(s.threshold)})")
+        return (f"λ_min = {s.best_lmbda:.4g} (validation {pct(s.best_mean)}); λ_1se = {s.one_se_lmbda:.4g}: "
+                "the standard error is undefined with 1 seed, so it is taken as 0 (use --seeds 2 or more, or --folds)")
+    where = "held-out folds" if replicates_word(curve) != "seeds" else "validation"
+    return (f"λ_min = {s.best_lmbda:.4g} ({where} {pct(s.best_mean)} ± {pct(s.best_se)} standard error over "
+            f"{replicates_word(curve)}); λ_1se = {s.one_se_lmbda:.4g} (the largest λ with mean ≥ {pct(s.threshold)})")
 
 
 def run(args) -> int:

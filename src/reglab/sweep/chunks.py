@@ -6,7 +6,7 @@ A chunk is one :class:`~reglab.config.TrainConfig` whose models
 product, a group (all of ``λ × η × seeds``) is cut along ``λ`` first: each
 chunk holds some ``λ`` values with every ``η`` and every seed. Only when one
 ``λ`` alone (``|η| × seeds`` models) exceeds the chunk size is ``η`` cut as
-well. Seeds are never split: the mini-batch order comes from the
+well. Seeds (and folds) are never split: the mini-batch order comes from the
 configuration's ``seed``, so splitting them would change the cells.
 
 The plan depends only on the grid and the chunk size, never on which cells are
@@ -74,11 +74,12 @@ def _balanced(values: tuple, parts: int) -> list[tuple]:
 
 def split_group(config: TrainConfig, max_models: int) -> list[TrainConfig]:
     """The group ``config`` as runs of at most ``max_models`` models (more only when ``seeds`` alone exceeds it)."""
-    per_lambda = len(config.eta) * config.seeds
+    runs = config.seeds * (config.folds or 1)  # the models of one (λ, η): never split
+    per_lambda = len(config.eta) * runs
     if per_lambda <= max_models:
         parts = math.ceil(len(config.lmbda) / (max_models // per_lambda))
         return [config.replace(lmbda=part) for part in _balanced(config.lmbda, parts)]
-    parts = math.ceil(len(config.eta) / max(1, max_models // config.seeds))
+    parts = math.ceil(len(config.eta) / max(1, max_models // runs))
     return [config.replace(lmbda=(lam,), eta=part) for lam in config.lmbda for part in _balanced(config.eta, parts)]
 
 

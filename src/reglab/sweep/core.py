@@ -108,7 +108,7 @@ def _limits(groups, dataset, backend, max_models: int | None) -> list[int]:
     device = groups[0].device
     budget, cuda = backend.budget(device)
     slots = backend.slots(device)
-    total = sum(len(g.lmbda) * len(g.eta) * g.seeds for g in groups)
+    total = sum(len(g.models()) for g in groups)
     spread = max(1, math.ceil(total / slots)) if slots > 1 else total
     return [min(spread, models_per_chunk(g, dataset.n_features, dataset.n_classes, budget, cuda)) for g in groups]
 
@@ -134,7 +134,7 @@ def sweep(
         ``grid`` gives ``lmbda`` or ``eta``.
     grid : mapping of field name to values
         Axes over :class:`TrainConfig` fields, e.g. ``{"lmbda": [0.1, 1, 10], "reg": ["l2", "l1-prox"],
-        "hidden": [(30,), (100,)], "train_size": [1000, 5000]}``. Fixed for a sweep: data, seed, seeds, device.
+        "hidden": [(30,), (100,)], "train_size": [1000, 5000]}``. Fixed for a sweep: data, seed, seeds, folds, device.
     out : path, optional
         Output folder (default ``sweeps/<timestamp>-<data>``). Cells it already holds are not trained again.
     max_models : int, optional

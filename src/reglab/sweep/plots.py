@@ -3,7 +3,7 @@
 Per curve, one figure: the validation curve (training and validation accuracy,
 mean ± sd over seeds, test dashed as reported), the data cost, each layer's
 weight norm, and for L1 regularizers the fraction of weights exactly 0. The
-chosen ``λ_best`` and ``λ_1se`` are marked; chance accuracy is drawn so that a
+chosen ``λ_min`` and ``λ_1se`` are marked; chance accuracy is drawn so that a
 λ whose weights collapsed shows as what it is. λ = 0 has no place on a log
 axis: its values are drawn as horizontal lines.
 """
@@ -47,7 +47,7 @@ def _mark_choice(ax, curve: Curve) -> None:
     if s is None:
         return
     se = f" ± {100 * s.best_se:.2f}" if s.se_defined and s.best_se is not None else ""
-    ax.axvline(s.best_lmbda, color="C2", lw=1.2, label=f"λ_best = {s.best_lmbda:.3g} ({100 * s.best_mean:.2f}{se}%)")
+    ax.axvline(s.best_lmbda, color="C2", lw=1.2, label=f"λ_min = {s.best_lmbda:.3g} ({100 * s.best_mean:.2f}{se}%)")
     note = "" if s.se_defined else " (1 seed: SE undefined, taken as 0)"
     ax.axvline(s.one_se_lmbda, color="C3", ls="--", lw=1.2, label=f"λ_1se = {s.one_se_lmbda:.3g}{note}")
 
@@ -87,7 +87,7 @@ def curve_figure(curve: Curve, chance: float | None = None, title: str | None = 
 
 
 def overview_figure(curves: list[Curve], labels: list[str], chance: float | None = None) -> Figure:
-    """Every curve's validation accuracy (mean ± sd) against λ in one plot, with its λ_best."""
+    """Every curve's validation accuracy (mean ± sd) against λ in one plot, with its λ_min."""
     fig = Figure(figsize=(8, 5))
     ax = fig.subplots()
     for k, (curve, label) in enumerate(zip(curves, labels)):
@@ -97,7 +97,7 @@ def overview_figure(curves: list[Curve], labels: list[str], chance: float | None
             ax.plot([curve.selection.best_lmbda], [100 * curve.selection.best_mean], "*", color=color, ms=10)
     if chance is not None:
         ax.axhline(100 * chance, color="k", ls=":", lw=0.8, label="chance")
-    ax.set(xscale="log", xlabel="λ", ylabel="validation accuracy (%)", title="validation curves (★ = λ_best)")
+    ax.set(xscale="log", xlabel="λ", ylabel="validation accuracy (%)", title="validation curves (★ = λ_min)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
     return fig
