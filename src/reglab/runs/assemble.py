@@ -125,7 +125,7 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
         callbacks=[*plateau, *callbacks],
         threads=config.threads,
         engine=config.engine,
-        folds=Folds.split(len(data.train), config.folds, config.seed, [m["fold"] for m in models]) if config.folds else None,
+        folds=Folds.split(len(data.train), config.folds, config.seed, [int(m["fold"]) for m in models]) if config.folds else None,
     )
     result.meta["regularizer"] = repr(reg)
     return TrainResult(config, ds.name, sizes, models, result, getattr(ds, "note", None))
