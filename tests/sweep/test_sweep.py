@@ -27,7 +27,7 @@ def test_parse_values_lists_and_log_ranges():
     assert np.allclose(np.diff(np.log10(thirteen)), 0.5)
     assert parse_values("0, 1e-3:1:4") == (0.0, 0.001, 0.01, 0.1, 1.0)
     assert parse_values("100,30", int) == (100, 30)
-    for bad in ("1:2", "0:1:3", "1:10:0", "a", ""):
+    for bad in ("1:2", "0:1:3", "1:10:0", "1:10:1", "a", ""):
         with pytest.raises(ValueError):
             parse_values(bad)
 

@@ -25,6 +25,7 @@ from reglab.errors import ReglabError
 from reglab.sweep.core import SweepProgress
 
 if TYPE_CHECKING:  # the sweep modules import torch: only when the command runs, not for --help
+    from reglab.sweep.ridge import Grid
     from reglab.sweep.select import Curve
 
 GRID_FIELDS = ("lmbda", "eta", "reg", "init", "hidden", "train_size")
@@ -178,6 +179,16 @@ def curve_table(curve: Curve, title: str, train_measure: str = "exact") -> Table
     return t
 
 
+def heatmap_table(grid: Grid, title: str) -> Table:
+    """Mean validation accuracy (%) over η (rows) × λ (columns); ★ marks each row's best (the ridge)."""
+    t = table(title, ["η \\ λ", *(f"{lam:.3g}" for lam in grid.lmbda)],
+              caption="validation accuracy %, mean over replicates · ★ the best λ of each η")
+    for e, row in zip(grid.eta, grid.accuracy):
+        top = np.nanmax(row) if np.isfinite(row).any() else np.nan
+        t.add_row(f"{e:.3g}", *(_num(100 * v, ".2f") + (" ★" if v == top else "") for v in row))
+    return t
+
+
 def choice_line(curve: Curve) -> str:
     s = curve.selection
     if s is None:
@@ -219,6 +230,13 @@ def run(args) -> int:
         sizes = next((r["sizes"] for r in result.rows if all(r.get(k) == v for k, v in curve.settings.items())), "")
         stdout.print(curve_table(curve, f"{curve.label()} · {ds.name} [{sizes}] · {base.epochs} epochs", base.monitor_train))
         stdout.print(choice_line(curve))
+    from reglab.sweep.ridge import reading
+
+    for g in result.grids:
+        label = " ".join(f"{k}={'all' if v is None else v}" for k, v in g.settings.items())
+        stdout.print(heatmap_table(g, f"{label} · {ds.name} · {base.epochs} epochs"))
+        stdout.print(f"ridge: {reading(g.ridge)}", markup=False)
+    plotted = "curve_*.png" + (", heatmap_*.png" if result.grids else "")
     stdout.print(f"{result.trained} cells trained, {result.reused} reused · results: {result.out / 'results.csv'}"
-                 + ("" if args.no_plots else f" · plots: {result.out}/curve_*.png"), markup=False)
+                 + ("" if args.no_plots else f" · plots: {result.out}/{plotted}"), markup=False)
     return 0

@@ -43,8 +43,9 @@ def parse_values(text: str, kind: type = float) -> tuple:
     """Values from ``"0.1,1,10"``, ``"1e-4:1e2:13"`` or a mix such as ``"0,1e-3:1:4"``.
 
     ``A:B:N`` is ``N`` log-spaced values from ``A`` to ``B``, both included
-    (``A, B > 0``): ``A·(B/A)^{k/(N−1)}``, ``k = 0 … N−1``, rounded to 12
-    significant digits so that ``1e-2:1e2:5`` gives ``0.01, 0.1, 1, 10, 100``.
+    (``A, B > 0``, ``N ≥ 2``): ``A·(B/A)^{k/(N−1)}``, ``k = 0 … N−1``, rounded to 12
+    significant digits so that ``1e-2:1e2:5`` gives ``0.01, 0.1, 1, 10, 100``. A range of
+    one value is refused (it would drop ``B`` silently): write the value alone.
 
     Raises
     ------
@@ -61,7 +62,9 @@ def parse_values(text: str, kind: type = float) -> tuple:
             raise ValueError(f"a range is START:STOP:COUNT, got {token!r}")
         a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
         if not (a > 0 and b > 0 and n >= 1 and math.isfinite(a) and math.isfinite(b)):
-            raise ValueError(f"a log range needs START, STOP > 0 and COUNT ≥ 1, got {token!r}")
+            raise ValueError(f"a log range needs START, STOP > 0 and COUNT ≥ 2, got {token!r}")
+        if n == 1:
+            raise ValueError(f"the range {token} is a grid of one value; write the value alone, or COUNT ≥ 2")
         values.extend(kind(float(f"{v:.12g}")) for v in np.geomspace(a, b, n))
     if not values:
         raise ValueError("no values given")

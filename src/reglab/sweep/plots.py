@@ -1,5 +1,8 @@
 """Plots of a sweep against λ, as pure functions of its curves (no pyplot, no global figure state).
 
+Where the sweep spans a grid of η × λ (:mod:`~reglab.sweep.ridge`), one heatmap of mean validation
+accuracy per setting, with the ridge of the best λ per η drawn on it.
+
 Per curve, one figure: the validation curve (training and validation accuracy,
 mean ± sd over seeds, test dashed as reported), the data cost, each layer's
 weight norm, and for L1 regularizers the fraction of weights exactly 0. The
@@ -15,6 +18,7 @@ import re
 import numpy as np
 from matplotlib.figure import Figure
 
+from reglab.sweep.ridge import Grid, reading
 from reglab.sweep.select import Curve
 
 L1_KINDS = ("l1", "l1-prox", "elastic")
@@ -103,6 +107,42 @@ def overview_figure(curves: list[Curve], labels: list[str], chance: float | None
     return fig
 
 
+def heatmap_axes(ax, grid: Grid, chance: float | None = None, cmap: str = "viridis"):
+    """Draw ``grid``'s mean validation accuracy (%) over log η × log λ on ``ax``, with its ridge; returns the mesh."""
+    def edges(v: np.ndarray) -> np.ndarray:
+        lv = np.log10(v)
+        mid = (lv[1:] + lv[:-1]) / 2
+        return 10 ** np.concatenate([[2 * lv[0] - mid[0]], mid, [2 * lv[-1] - mid[-1]]])
+
+    acc = 100 * grid.accuracy
+    low = 100 * chance if chance is not None else np.nanmin(acc)
+    mesh = ax.pcolormesh(edges(grid.lmbda), edges(grid.eta), np.ma.masked_invalid(acc), cmap=cmap,
+                         vmin=low, vmax=np.nanmax(acc), shading="flat")
+    if acc.size <= 150:
+        top = np.nanmax(acc)
+        for i, e in enumerate(grid.eta):
+            for j, lam in enumerate(grid.lmbda):
+                if np.isfinite(acc[i, j]):
+                    ax.text(lam, e, f"{acc[i, j]:.1f}", ha="center", va="center", fontsize=6,
+                            color="k" if acc[i, j] > low + 0.6 * (top - low) else "w")
+    r = grid.ridge
+    ax.plot(r.lmbda, r.eta, "-o", color="C3", ms=4, lw=1.5, label="best λ per η (ridge)")
+    ax.set(xscale="log", yscale="log", xlabel="λ", ylabel="η")
+    return mesh
+
+
+def heatmap_figure(grid: Grid, chance: float | None = None, title: str | None = None) -> Figure:
+    """One grid's heatmap with its ridge and, in the title, how the best λ moves with η."""
+    fig = Figure(figsize=(7.5, 5.6), layout="constrained")
+    ax = fig.subplots()
+    mesh = heatmap_axes(ax, grid, chance)
+    fig.colorbar(mesh, ax=ax, label="validation accuracy (%), mean over replicates")
+    ax.legend(fontsize=7, loc="lower left")
+    ax.set_title(reading(grid.ridge), fontsize=8)
+    fig.suptitle(title or "validation accuracy over (η, λ)")
+    return fig
+
+
 def _varying(curves: list[Curve]) -> list[str]:
     keys = list(curves[0].settings) if curves else []
     return [k for k in keys if len({str(c.settings.get(k)) for c in curves}) > 1]
@@ -114,11 +154,18 @@ def slug(curve: Curve, vary: list[str]) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text)
 
 
-def write_all(store, curves: list[Curve], chance: float | None = None) -> list:
-    """``curve_<slug>.png`` per curve and, with several curves, ``validation_curves.png``; returns the paths."""
+def write_all(store, curves: list[Curve], chance: float | None = None, grids: list[Grid] = ()) -> list:
+    """``curve_<slug>.png`` per curve, ``heatmap_<slug>.png`` per η × λ grid and, with several curves,
+    ``validation_curves.png``; returns the paths."""
     vary = _varying(curves)
     paths = [store.save_figure(f"curve_{slug(c, vary)}", curve_figure(c, chance, c.label(vary) if vary else None))
              for c in curves]
     if len(curves) > 1:
         paths.append(store.save_figure("validation_curves", overview_figure(curves, [c.label(vary) for c in curves], chance)))
+    for g in grids:
+        rest = [k for k in vary if k != "eta"]
+        name = "_".join(f"{k}-{g.settings[k]}" for k in rest) or "all"
+        title = " ".join(f"{k}={g.settings[k]}" for k in rest) or None
+        paths.append(store.save_figure(f"heatmap_{re.sub(r'[^A-Za-z0-9._-]+', '-', name)}",
+                                       heatmap_figure(g, chance, title)))
     return paths
