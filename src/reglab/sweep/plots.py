@@ -14,6 +14,7 @@ axis: its values are drawn as horizontal lines.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -154,7 +155,7 @@ def slug(curve: Curve, vary: list[str]) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text)
 
 
-def write_all(store, curves: list[Curve], chance: float | None = None, grids: list[Grid] = ()) -> list:
+def write_all(store, curves: list[Curve], chance: float | None = None, grids: Sequence[Grid] = ()) -> list:
     """``curve_<slug>.png`` per curve, ``heatmap_<slug>.png`` per η × λ grid and, with several curves,
     ``validation_curves.png``; returns the paths."""
     vary = _varying(curves)
