@@ -24,6 +24,7 @@ COMMANDS = {
     "data": "list, fetch and inspect data sets",
     "study": "run a study and write its HTML report",
     "sweep": "sweep λ (and more) in chunks of models; validation curves, λ_min and λ_1se; resumable",
+    "path": "λ paths from λ_max down, warm-started (glmnet's way) against the cold sweep; coefficient-path plots",
     "reproduce": "run the book's chapter-3 experiments again and compare with its numbers",
 }
 

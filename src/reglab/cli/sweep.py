@@ -153,9 +153,10 @@ def curve_table(curve: Curve, title: str, train_measure: str = "exact") -> Table
     layers = curve.layers()
     l1 = curve.settings.get("reg") in L1_KINDS
     folds = replicates_word(curve) != "seeds"
+    dead = [l for l in layers if f"layer{l}_dead_units" in curve.values]
     cols = ["λ", "runs" if folds else "seeds", "train %", "held-out %" if folds else "validation %", "test %",
             "held-out cost" if folds else "val cost", *(f"‖W{l}‖" for l in layers), *(["zeros"] if l1 else []),
-            "diverged", "choice"]
+            *(["dead units"] if l1 and dead else []), "diverged", "choice"]
     t = table(title, cols, caption=f"mean ± sd over {replicates_word(curve)} · test is reported, never used to choose λ"
               + (" · train: running mean over the last epoch" if train_measure == "running" else ""))
     stats = {k: curve.stats(k) for k in curve.values}
@@ -172,6 +173,8 @@ def curve_table(curve: Curve, title: str, train_measure: str = "exact") -> Table
                *(_num(stats[f"layer{l}_l2"][0][j], ".3g") for l in layers)]
         if l1:
             row.append(" ".join(_num(100 * stats[f"layer{l}_frac_zeros"][0][j], ".0f") + "%" for l in layers))
+            if dead:
+                row.append(" ".join(_num(stats[f"layer{l}_dead_units"][0][j], ".3g") for l in dead))
         row.append(str(int(np.nansum(curve.values["diverged"][j]))))
         marks = ("★ min" if sel and lam == sel.best_lmbda else "", "◆ 1se" if sel and lam == sel.one_se_lmbda else "")
         row.append(" ".join(m for m in marks if m))

@@ -113,9 +113,18 @@ class ChunkOutput:
     host: str
 
 
+def dead_units(weights: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Per hidden layer ``l`` (the outputs of ``weights[l]``, ``l < L − 1``), how many units of each model
+    pass nothing on: all their incoming weights, or all their outgoing ones, exactly 0. ``weights[l]`` is
+    ``(M, n_out, n_in)``; each count is ``(M,)``."""
+    return [((W == 0).all(axis=2) | (V == 0).all(axis=1)).sum(axis=1) for W, V in zip(weights[:-1], weights[1:])]
+
+
 def cell_metrics(result: TrainResult) -> list[dict]:
-    """Per model: final and best accuracy and cost per split, best epoch, divergence, final layer statistics."""
+    """Per model: final and best accuracy and cost per split, best epoch, divergence, final layer statistics
+    (dead units of the hidden layers among them: :func:`dead_units`)."""
     summary, h = summarize(result), result.fit.history
+    dead = dead_units([W.detach().cpu().numpy() for W in result.fit.model.weights])
     rows = []
     for m, s in enumerate(summary["models"]):
         row: dict = {}
@@ -136,6 +145,8 @@ def cell_metrics(result: TrainResult) -> list[dict]:
             for stat in WEIGHT_STATS:
                 row[f"layer{l}_{stat}"] = layer[stat]
             row[f"layer{l}_frac_zeros"] = layer["zeros"] / math.prod(layer["shape"])
+            if l < len(dead):
+                row[f"layer{l}_dead_units"] = int(dead[l][m])
         rows.append(row)
     return rows
 

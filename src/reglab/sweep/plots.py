@@ -26,7 +26,7 @@ L1_KINDS = ("l1", "l1-prox", "elastic")
 _SPLITS = (("train", ":", "C0"), ("validation", "-", "C1"), ("test", "--", "0.55"))
 
 
-def _band(ax, curve: Curve, column: str, label: str, style: str, color, scale: float = 1.0) -> None:
+def band(ax, curve: Curve, column: str, label: str, style: str, color, scale: float = 1.0) -> None:
     """Mean ± sd of ``column`` against the positive λ; λ = 0 as a horizontal line."""
     mean, sd, _ = curve.stats(column)
     if not np.isfinite(mean).any():
@@ -66,9 +66,9 @@ def curve_figure(curve: Curve, chance: float | None = None, title: str | None = 
     ax_acc, ax_cost, ax_norm = axes[:3]
     for split, style, color in _SPLITS:
         name = f"{split} (reported, not used)" if split == "test" else split
-        _band(ax_acc, curve, f"final_{split}_accuracy", name, style, color, 100)
+        band(ax_acc, curve, f"final_{split}_accuracy", name, style, color, 100)
         if split != "test":
-            _band(ax_cost, curve, f"final_{split}_cost", split, style, color)
+            band(ax_cost, curve, f"final_{split}_cost", split, style, color)
     if chance is not None:
         ax_acc.axhline(100 * chance, color="k", ls=":", lw=0.8, label=f"chance ({100 * chance:.0f}%)")
     _mark_diverged(ax_acc, curve)
@@ -76,12 +76,12 @@ def curve_figure(curve: Curve, chance: float | None = None, title: str | None = 
     ax_acc.set(ylabel="accuracy (%)", title="accuracy after training (mean ± sd over seeds)")
     ax_cost.set(ylabel="data cost C₀", title="cost after training", yscale="log")
     for l in curve.layers():
-        _band(ax_norm, curve, f"layer{l}_l2", f"layer {l}", "-", f"C{l}")
+        band(ax_norm, curve, f"layer{l}_l2", f"layer {l}", "-", f"C{l}")
     ax_norm.set(ylabel="‖W‖₂", title="weight norm per layer")
     ax_norm.set_yscale("symlog", linthresh=1e-2)  # collapsed weights (norm 0) stay on the plot
     if l1:
         for l in curve.layers():
-            _band(axes[3], curve, f"layer{l}_frac_zeros", f"layer {l}", "-", f"C{l}")
+            band(axes[3], curve, f"layer{l}_frac_zeros", f"layer {l}", "-", f"C{l}")
         axes[3].set(ylabel="fraction of weights = 0", title="exact zeros per layer", ylim=(-0.02, 1.02))
     for ax in axes:
         ax.set(xscale="log", xlabel="λ")
@@ -97,7 +97,7 @@ def overview_figure(curves: list[Curve], labels: list[str], chance: float | None
     ax = fig.subplots()
     for k, (curve, label) in enumerate(zip(curves, labels)):
         color = f"C{k % 10}"
-        _band(ax, curve, "final_validation_accuracy", label, "-", color, 100)
+        band(ax, curve, "final_validation_accuracy", label, "-", color, 100)
         if curve.selection is not None:
             ax.plot([curve.selection.best_lmbda], [100 * curve.selection.best_mean], "*", color=color, ms=10)
     if chance is not None:
