@@ -15,29 +15,39 @@ LMBDA = np.geomspace(1e-3, 1e3, 25)
 
 
 def surface(center: np.ndarray) -> np.ndarray:
-    """Accuracy peaking at log λ = center[i] on row i: a parabola in log λ (its vertex is exact there)."""
+    """Accuracy peaking at log λ = center[i] on row i, 1 point lower one decade away."""
     return 0.9 - 0.01 * (np.log10(LMBDA)[None, :] - center[:, None]) ** 2
 
 
 @pytest.mark.parametrize("power", [-1.0, 0.0, 1.0, -0.5])
 def test_ridge_follows_a_known_power_of_eta(power):
-    center = 0.3 + power * np.log10(ETA)  # best λ = 10^0.3 · η^power, between grid points
+    center = power * (np.log10(ETA) + 1)  # best λ = (10η)^power, between grid points
     r = ridge(ETA, LMBDA, surface(center))
-    np.testing.assert_allclose(np.log10(r.lmbda), center, atol=1e-9)  # the parabola's vertex, not the grid point
-    assert r.slope == pytest.approx(power, abs=1e-9)
+    np.testing.assert_allclose(np.log10(r.lmbda), center, atol=0.13)  # the centre of the λ within 1 point: ±½ grid step
+    assert r.slope == pytest.approx(power, abs=0.1)
     if power == 0.0:
-        assert math.isnan(r.correlation) and "aligned with the axes" in reading(r)
+        assert r.slope == 0.0 and math.isnan(r.correlation) and "aligned with the axes" in reading(r)
     else:
-        assert r.correlation == pytest.approx(math.copysign(1.0, power))
+        assert r.correlation == pytest.approx(math.copysign(1.0, power), abs=0.02)
+        assert "a diagonal" in reading(r)
     assert not r.at_edge.any()
+
+
+def test_a_plateau_is_read_by_its_centre_not_its_noise():
+    acc = np.full((2, 25), 0.5)
+    acc[:, 8:13] = 0.95  # a plateau of 5 cells, 1 decade wide
+    acc[0, 8] += 0.004  # noise within the tolerance picks another best cell on each row
+    acc[1, 12] += 0.004
+    r = ridge(ETA[:2], LMBDA, acc)
+    assert r.lmbda[0] == pytest.approx(r.lmbda[1]) == pytest.approx(LMBDA[10]) and r.slope == pytest.approx(0.0, abs=1e-12)
 
 
 def test_edges_are_flagged_and_missing_rows_skipped():
     acc = surface(np.array([5.0, 0.0, 0.0, 0.0, 0.0]))  # row 0 peaks beyond the grid's largest λ
     acc[4] = np.nan  # a learning rate whose every model diverged
     r = ridge(ETA, LMBDA, acc)
-    assert len(r.eta) == 4 and r.at_edge.tolist() == [True, False, False, False] and r.lmbda[0] == LMBDA[-1]
-    assert "at the grid's edge" in reading(r)
+    assert len(r.eta) == 4 and r.at_edge.tolist() == [True, False, False, False]
+    assert "reach the grid's edge" in reading(r)
 
 
 def test_grids_gather_curves_that_differ_only_in_eta():
@@ -58,7 +68,7 @@ def test_cli_heatmap(tmp_path, capsys):
     out = tmp_path / "h"
     assert main([*SWEEP, "--eta", "0.1:1:2", "--lmbda", "0.1:10:3", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "η \\ λ" in text and text.count("★") >= 2 and "ridge: best λ ∝ η^" in text
+    assert "η \\ λ" in text and text.count("★") >= 2 and "ridge: good λ ∝ η^" in text
     assert (out / "heatmap_all.png").stat().st_size > 0
     summary = json.loads((out / "sweep.json").read_text())
     (heat,) = summary["heatmaps"]

@@ -17,9 +17,10 @@ labels are clean), against two axes:
 * **training-set size**: the same random features at a fixed ``p`` against ``n`` (the sample-wise
   peak sits at ``n = p``), and the networks of one width against ``n``.
 
-A *peak* is a width (or size) whose test error at λ = 0 exceeds both neighbours'; of these, the one
-standing highest above the lowest error to its left is reported, with its height above that minimum;
-the tuned curve is read at the same place.
+A *peak* is a width (or size) whose test error at λ = 0 exceeds both neighbours' while its training
+error on the noisy labels is at most 10% (near where the model comes to fit them: a small network that
+failed to train is no interpolation peak); of these, the one standing highest above the lowest error
+to its left is reported, with its height above that minimum; the tuned curve is read at the same place.
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ NOISE, BATCH, ETA, MOMENTUM = 0.2, 10, 0.02, 0.9
 
 def settings(quick: bool) -> dict:
     if quick:
-        return {"n": 200, "widths": [1, 2, 4, 8, 16, 32, 64], "epochs": 60, "lmbda": [0.0, 0.1, 1.0, 10.0],
+        return {"n": 200, "widths": [2, 4, 8, 16, 32], "epochs": 40, "lmbda": [0.0, 0.1, 1.0, 10.0],
                 "seeds": 1, "validation": 1000, "test": 2000, "features": 13, "sizes": [50, 100, 200, 400],
-                "size_width": 8, "size_epochs": 60, "rf_p": 200}
+                "size_width": 8, "size_epochs": 30, "rf_p": 200}
     return {"n": 1000, "widths": [1, 2, 4, 6, 8, 10, 12, 16, 24, 32, 48, 64, 128, 256], "epochs": 200,
             "lmbda": [0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0], "seeds": 2, "validation": 2000, "test": 10000,
             "features": 21, "sizes": [250, 500, 1000, 2000, 4000], "size_width": 16, "size_epochs": 200, "rf_p": 1000}
@@ -103,25 +104,33 @@ def tuned(row: dict) -> dict:
     return {"index": j, "test": row["test"][j], "validation": row["validation"][j]}
 
 
-def peak(x: list, err: list[float]) -> dict | None:
-    """The interior local maximum of ``err`` standing highest above the lowest error to its left (``None`` if none)."""
+#: A peak must lie where the model (nearly) fits its noisy training labels: training error at most this.
+FITS = 0.10
+
+
+def peak(x: list, err: list[float], train: list[float]) -> dict | None:
+    """The interior local maximum of ``err`` standing highest above the lowest error to its left, among the points
+    whose training error is at most :data:`FITS` (a small model that failed to train is no interpolation peak);
+    ``None`` if there is none."""
     best = None
     for i in range(1, len(err) - 1):
-        if err[i] > err[i - 1] and err[i] > err[i + 1]:
+        if err[i] > err[i - 1] and err[i] > err[i + 1] and train[i] <= FITS:
             left = min(err[:i])
             if best is None or err[i] - left > best["height"]:
                 best = {"at": x[i], "index": i, "error": err[i], "left_min": left, "height": err[i] - left}
     return best
 
 
-def _read(x: list, zero: list[float], best: list[float]) -> dict:
-    p = peak(x, zero)
-    out: dict = {"peak": p}
+def _read(x: list, rows: list[dict]) -> dict:
+    """The peak at λ = 0 and what the tuned curve does there (``rows``: each with ``test``, ``train``, ``tuned``)."""
+    zero, best = [r["test"][0] for r in rows], [r["tuned"]["test"] for r in rows]
+    p = peak(x, zero, [r["train"][0] for r in rows])
+    out: dict = {"peak": p, "threshold": next((a for a, r in zip(x, rows) if r["train"][0] <= 0.01), None)}
     if p is not None:
         i = p["index"]
         out["tuned_at_peak"] = best[i]
         out["tuned_height"] = best[i] - min(best[: i + 1])
-    out["tuned_peak"] = peak(x, best)
+    out["tuned_peak"] = peak(x, best, [r["train"][r["tuned"]["index"]] for r in rows])
     out["tuned_monotone"] = bool(all(b <= a + 1e-12 for a, b in zip(best, best[1:])))
     return out
 
@@ -134,10 +143,8 @@ def measure_width(quick: bool, seed: int) -> dict:
         rows = [train_width(data, h, s, seed, s["epochs"]) for h in s["widths"]]
     for row in rows:
         row["tuned"] = tuned(row)
-    zero = [row["test"][0] for row in rows]
-    best = [row["tuned"]["test"] for row in rows]
     return {"data": info, "settings": s, "noise": NOISE, "eta": ETA, "momentum": MOMENTUM, "batch": BATCH,
-            "rows": rows, "reading": _read(s["widths"], zero, best)}
+            "rows": rows, "reading": _read(s["widths"], rows)}
 
 
 def rf_features(X: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
@@ -145,27 +152,35 @@ def rf_features(X: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     return torch.relu(X @ W.T / np.sqrt(X.shape[1]))
 
 
-def rf_errors(Xtr, Ytr, evals: dict, W, lmbdas: list[float]) -> dict[str, list[float]]:
-    """Random-feature ridge in closed form for every λ (λ = 0: minimum norm); the error on each split of ``evals``."""
-    F = rf_features(Xtr, W)  # (n, p)
+def ridge_solutions(F: torch.Tensor, Y: torch.Tensor, lmbdas: list[float]) -> list[torch.Tensor]:
+    """``β = argmin ‖Fβ − Y‖² + λ‖β‖²`` for every λ, in closed form: ``Fᵀ(FFᵀ + λI)⁻¹Y`` when ``p ≥ n``,
+    ``(FᵀF + λI)⁻¹FᵀY`` otherwise (the smaller system); λ = 0: the minimum-norm least-squares solution."""
     n, p = F.shape
-    out: dict[str, list[float]] = {k: [] for k in evals}
-    if p >= n:
-        K = F @ F.T  # (n, n): β = Fᵀ (F Fᵀ + λI)⁻¹ Y
-    else:
-        G = F.T @ F  # (p, p): β = (FᵀF + λI)⁻¹ Fᵀ Y
+    gram = F @ F.T if p >= n else F.T @ F
+    eye = torch.eye(gram.shape[0], dtype=F.dtype)
+    betas = []
     for lam in lmbdas:
         if lam == 0.0:
-            beta = torch.linalg.lstsq(F, Ytr, driver="gelsd").solution  # the minimum-norm least-squares solution
+            betas.append(torch.linalg.lstsq(F, Y, driver="gelsd").solution)
         elif p >= n:
-            beta = F.T @ torch.linalg.solve(K + lam * torch.eye(n, dtype=F.dtype), Ytr)
+            betas.append(F.T @ torch.linalg.solve(gram + lam * eye, Y))
         else:
-            beta = torch.linalg.solve(G + lam * torch.eye(p, dtype=F.dtype), F.T @ Ytr)
-        for k, (X, y) in evals.items():
-            wrong = 0
-            for i in range(0, X.shape[0], 2000):
-                wrong += int((rf_features(X[i : i + 2000], W) @ beta).argmax(dim=1).ne(y[i : i + 2000]).sum())
-            out[k].append(wrong / X.shape[0])
+            betas.append(torch.linalg.solve(gram + lam * eye, F.T @ Y))
+    return betas
+
+
+def rf_errors(Xtr, Ytr, evals: dict, W, lmbdas: list[float]) -> dict[str, list[float]]:
+    """Random-feature ridge (:func:`ridge_solutions`) for every λ; the error on each split of ``evals``."""
+    betas = ridge_solutions(rf_features(Xtr, W), Ytr, lmbdas)
+    B = torch.cat(betas, dim=1)  # (p, len(λ)·K)
+    K = Ytr.shape[1]
+    out: dict[str, list[float]] = {}
+    for k, (X, y) in evals.items():
+        wrong = torch.zeros(len(lmbdas), dtype=torch.int64)
+        for i in range(0, X.shape[0], 2000):  # the features of 2,000 rows at a time, for every λ at once
+            scores = (rf_features(X[i : i + 2000], W) @ B).view(-1, len(lmbdas), K)
+            wrong += scores.argmax(dim=2).ne(y[i : i + 2000, None]).sum(dim=0)
+        out[k] = (wrong.double() / X.shape[0]).tolist()
     return out
 
 
@@ -196,9 +211,7 @@ def measure_random_features(quick: bool, seed: int) -> dict:
     ps = sorted({int(round(v)) for v in np.geomspace(n / 10, 10 * n, s["features"])} | {n})
     with torch_threads(1):
         rows = _rf_curve(data, ps, RF_LAMBDA, seed)
-    zero = [r["test"][0] for r in rows]
-    best = [r["tuned"]["test"] for r in rows]
-    return {"data": info, "n": n, "lmbda": RF_LAMBDA, "rows": rows, "reading": _read(ps, zero, best)}
+    return {"data": info, "n": n, "lmbda": RF_LAMBDA, "rows": rows, "reading": _read(ps, rows)}
 
 
 def measure_size(quick: bool, seed: int) -> dict:
@@ -222,8 +235,7 @@ def measure_size(quick: bool, seed: int) -> dict:
     x = list(s["sizes"])
     return {"data": info, "p": s["rf_p"], "width": s["size_width"], "lmbda": RF_LAMBDA, "net_lmbda": s["lmbda"],
             "random_features": rf, "networks": nets,
-            "reading_rf": _read(x, [r["test"][0] for r in rf], [r["tuned"]["test"] for r in rf]),
-            "reading_nets": _read(x, [r["test"][0] for r in nets], [r["tuned"]["test"] for r in nets])}
+            "reading_rf": _read(x, rf), "reading_nets": _read(x, nets)}
 
 
 # -- the report ----------------------------------------------------------------------------------------------
@@ -242,8 +254,8 @@ def _peak_sentence(what: str, unit: str, reading: dict) -> str:
 
 
 def findings_width(r: dict) -> list[str]:
-    s, rows = r["settings"], r["rows"]
-    fit_at = next((row["width"] for row in rows if row["train"][0] <= 0.01), None)
+    s = r["settings"]
+    fit_at = r["reading"]["threshold"]
     out = [study_data.describe(r["data"]),
            f"{r['data']['noisy']} of the {s['n']:,} training labels ({num(100 * r['noise'])}%) were replaced by a wrong "
            f"class. Networks [784, h, 10] with h from {s['widths'][0]} to {s['widths'][-1]}, {s['epochs']} epochs of SGD "
