@@ -142,9 +142,10 @@ def findings_atlas(r: dict) -> list[str]:
 def tables_atlas(r: dict) -> list[Table]:
     rows = tuple((s["title"], s["best"], s["ridge"]["slope"], s["ridge"]["correlation"],
                   f"{sum(s['ridge']['at_edge'])} of {len(s['ridge']['at_edge'])}") for s in r["schemes"])
-    tables = [Table("The ridge of each atlas: the centre of the good λ per η", ("scheme", "best validation accuracy", "slope d log λ*/d log η",
-                                                             "correlation", "η whose good λ reach the grid's edge"),
-                    rows, note="slope ≈ 0: aligned with the axes (η and λ tuned apart); |slope| ≈ 1: a diagonal.")]
+    columns = ("scheme", "best validation accuracy", "slope d log λ*/d log η", "correlation",
+               "η whose good λ reach the grid's edge")
+    tables = [Table("The ridge of each atlas: the centre of the good λ per η", columns, rows,
+                    note="slope ≈ 0: aligned with the axes (η and λ tuned apart); |slope| ≈ 1: a diagonal.")]
     for s in r["schemes"]:
         tables.append(Table(f"{s['title']}: validation accuracy (%) over η (rows) × λ (columns)",
                             ("η \\ λ", *(num(v, 2) for v in s["lmbda"])),
