@@ -182,7 +182,10 @@ def relation(a: str, b: str, optimizer: str = "sgd") -> Relation:
     sa, sb = system(a), system(b)
     if sa.kind == sb.kind:
         free = {"lr-free", "normalized"} & {a, b}
-        return Relation(EQUAL, "the same update" + (" while η is constant" if free and {a, b} - free else ""))
+        keras = optimizer == "adam" and "keras-adamw" in {a, b} and a != b
+        return Relation(EQUAL, "the same update" + (" while η is constant" if free and {a, b} - free else "")
+                        + (" (Keras's Adam adds its ε to √v before the bias correction: the steps agree exactly at ε = 0)"
+                           if keras else ""))
     if PENALTY not in (sa.kind, sb.kind):
         return Relation(FIRST_ORDER, "the same decay per step, one before the optimizer's step and one after it: "
                                      "they differ by η²κ times the step, per step")

@@ -20,7 +20,7 @@ from reglab.errors import ReglabError
 COMMANDS = {
     "run": "the main job: the book's L2 experiment, weights before vs after",
     "train": "train MLPs; several --lmbda/--eta values train several models at once",
-    "convert": "translate an L2 strength between frameworks' units",
+    "convert": "one weight-decay strength in every framework's units, and which are the same update",
     "data": "list, fetch and inspect data sets",
     "study": "run a study and write its HTML report",
     "sweep": "sweep λ (and more) in chunks of models; validation curves, λ_min and λ_1se; resumable",

@@ -20,6 +20,7 @@ from reglab.cli.training import load_config
 from reglab.config import TrainConfig, add_arguments
 from reglab.errors import ReglabError
 from reglab.path.core import PathProgress
+from reglab.path.lambdas import EPS, STEPS
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -29,8 +30,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     g.add_argument("--reg", dest="kinds", default="l2", metavar="KINDS",
                    help="regularizers, one path each, trained together: e.g. l2,l1-prox (default: l2)")
     g.add_argument("--lmbda-max", type=float, metavar="X", help="the path's largest λ (default: found, see --help)")
-    g.add_argument("--eps", type=float, default=1e-4, help="the path ends at λ_max·ε (default: 1e-4)")
-    g.add_argument("--steps", type=int, default=30, help="λ values along the path, log-spaced (default: 30)")
+    g.add_argument("--eps", type=float, default=EPS, help=f"the path ends at λ_max·ε (default: {EPS:g})")
+    g.add_argument("--steps", type=int, default=STEPS, help=f"λ values along the path, log-spaced (default: {STEPS})")
     g.add_argument("--lmbda", "--lambda", dest="range", metavar="START:STOP:STEPS",
                    help="the path given as a range from λ_max = START down to STOP (instead of --lmbda-max, --eps, --steps)")
     g.add_argument("--path-epochs", type=int, default=2, help="epochs at each λ of the warm path (default: 2)")

@@ -55,17 +55,24 @@ def mixed(kinds: Sequence[str], lmbda: Sequence[float], options: dict) -> Regula
     return parts[0] if len(parts) == 1 else Sum(parts)
 
 
+def check_batch(base: TrainConfig, ds, kinds: Sequence[str]) -> list[int]:
+    """Check ``base`` with every kind against the data set before anything trains; return the layer sizes."""
+    if len(base.eta) != 1:
+        raise ReglabError(f"a path trains one learning rate; got --eta {' '.join(map(str, base.eta))} "
+                          "(reglab sweep covers a grid of η × λ)")
+    sizes: list[int] = []
+    for kind in dict.fromkeys(kinds):
+        if kind == "none":
+            raise ReglabError("--reg none has no λ to follow along a path")
+        sizes = check(base.replace(reg=kind), ds)
+    return sizes
+
+
 class Batch:
     """The models ``runs`` of ``base`` on the data set ``ds``: data on the device, folds and model built once."""
 
     def __init__(self, base: TrainConfig, ds, runs: Sequence[Run]):
-        if len(base.eta) != 1:
-            raise ReglabError(f"a path trains one learning rate; got --eta {' '.join(map(str, base.eta))} "
-                              "(reglab sweep covers a grid of η × λ)")
-        for kind in dict.fromkeys(r.kind for r in runs):
-            if kind == "none":
-                raise ReglabError("--reg none has no λ to follow along a path")
-            self.sizes = check(base.replace(reg=kind), ds)
+        self.sizes = check_batch(base, ds, [r.kind for r in runs])
         self.base, self.runs, self.dataset_name = base, list(runs), ds.name
         device = resolve_device(base.device)
         dtype = torch.float64 if base.dtype == "float64" else torch.float32

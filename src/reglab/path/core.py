@@ -41,7 +41,7 @@ from reglab.engine.regularizers import KINDS
 from reglab.errors import ReglabError
 from reglab.io import atomic_open, finite_or_none, write_json
 from reglab.path import collapse
-from reglab.path.batch import Batch, runs_of
+from reglab.path.batch import Batch, check_batch, runs_of
 from reglab.path.lambdas import Span
 from reglab.rng import seed_for
 from reglab.runs.assemble import load_data
@@ -254,7 +254,7 @@ def path(
     """
     progress = progress or PathProgress()
     ds = dataset if dataset is not None else load_data(base)
-    Batch(base, ds, runs_of(base, settings.kinds)[:1])  # check the settings before any work
+    check_batch(base, ds, settings.kinds)  # bad settings fail here, before any work
     out = Path(out) if out is not None else default_run_dir(ds.name, root="paths")
     out.mkdir(parents=True, exist_ok=True)
     store = SweepStore(out)

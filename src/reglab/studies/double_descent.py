@@ -51,9 +51,9 @@ def settings(quick: bool) -> dict:
         return {"n": 200, "widths": [2, 4, 8, 16, 32], "epochs": 40, "lmbda": [0.0, 0.1, 1.0, 10.0],
                 "seeds": 1, "validation": 1000, "test": 2000, "features": 13, "sizes": [50, 100, 200, 400],
                 "size_width": 8, "size_epochs": 30, "rf_p": 200}
-    return {"n": 1000, "widths": [1, 2, 4, 6, 8, 10, 12, 16, 24, 32, 48, 64, 128, 256], "epochs": 200,
-            "lmbda": [0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0], "seeds": 2, "validation": 2000, "test": 10000,
-            "features": 21, "sizes": [250, 500, 1000, 2000, 4000], "size_width": 16, "size_epochs": 200, "rf_p": 1000}
+    return {"n": 1000, "widths": [1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128], "epochs": 150,
+            "lmbda": [0.0, 0.3, 1.0, 3.0, 10.0], "seeds": 1, "validation": 2000, "test": 10000,
+            "features": 21, "sizes": [250, 500, 1000, 2000], "size_width": 16, "size_epochs": 100, "rf_p": 1000}
 
 
 def noisy_labels(y: np.ndarray, rate: float, n_classes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
