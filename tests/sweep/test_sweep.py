@@ -214,3 +214,14 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys, argv, message):
     err = capsys.readouterr().err
     assert code == 2 and message in err
     assert not (tmp_path / "s" / "results.csv").exists()  # nothing trained before the error
+
+
+def test_dead_units_by_hand():
+    from reglab.sweep.chunks import dead_units
+
+    W0 = np.array([[[0.0, 0.0], [1.0, 0.0], [2.0, 3.0]],   # model 0: unit 0 gets nothing in
+                   [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]])  # model 1: every unit alive
+    W1 = np.array([[[1.0, 1.0, 0.0], [1.0, 2.0, 0.0]],     # model 0: unit 2 sends nothing out
+                   [[1.0, 0.0, 1.0], [1.0, 0.0, 1.0]]])    # model 1: unit 1 sends nothing out
+    (dead,) = dead_units([W0, W1])
+    assert dead.tolist() == [2, 1]
