@@ -183,12 +183,15 @@ def curve_table(curve: Curve, title: str, train_measure: str = "exact") -> Table
 
 
 def heatmap_table(grid: Grid, title: str) -> Table:
-    """Mean validation accuracy (%) over η (rows) × λ (columns); ★ marks each row's best (the ridge)."""
+    """Mean validation accuracy (%) over η (rows) × λ (columns); ★ marks each row's best, ◆ its ridge λ."""
     t = table(title, ["η \\ λ", *(f"{lam:.3g}" for lam in grid.lmbda)],
-              caption="validation accuracy %, mean over replicates · ★ the best λ of each η")
+              caption="validation accuracy %, mean over replicates · ★ the best λ of each η · ◆ the largest λ within "
+                      "1 point of it (the ridge)")
+    ridge = dict(zip(grid.ridge.eta.tolist(), grid.ridge.lmbda.tolist()))
     for e, row in zip(grid.eta, grid.accuracy):
         top = np.nanmax(row) if np.isfinite(row).any() else np.nan
-        t.add_row(f"{e:.3g}", *(_num(100 * v, ".2f") + (" ★" if v == top else "") for v in row))
+        t.add_row(f"{e:.3g}", *(_num(100 * v, ".2f") + (" ★" if v == top else "") + (" ◆" if ridge.get(e) == lam else "")
+                                for lam, v in zip(grid.lmbda.tolist(), row)))
     return t
 
 

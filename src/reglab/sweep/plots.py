@@ -1,7 +1,7 @@
 """Plots of a sweep against λ, as pure functions of its curves (no pyplot, no global figure state).
 
 Where the sweep spans a grid of η × λ (:mod:`~reglab.sweep.ridge`), one heatmap of mean validation
-accuracy per setting, with its ridge (the centre of the good λ per η) drawn on it.
+accuracy per setting, with its ridge (the largest good λ per η) drawn on it.
 
 Per curve, one figure: the validation curve (training and validation accuracy,
 mean ± sd over seeds, test dashed as reported), the data cost, each layer's
@@ -127,7 +127,7 @@ def heatmap_axes(ax, grid: Grid, chance: float | None = None, cmap: str = "virid
                     ax.text(lam, e, f"{acc[i, j]:.1f}", ha="center", va="center", fontsize=6,
                             color="k" if acc[i, j] > low + 0.6 * (top - low) else "w")
     r = grid.ridge
-    ax.plot(r.lmbda, r.eta, "-o", color="C3", ms=4, lw=1.5, label="ridge: the centre of the λ within 1 point of each η's best")
+    ax.plot(r.lmbda, r.eta, "-o", color="C3", ms=4, lw=1.5, label="ridge: the largest λ within 1 point of each η's best")
     ax.set(xscale="log", yscale="log", xlabel="λ", ylabel="η")
     return mesh
 

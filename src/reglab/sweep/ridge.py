@@ -1,20 +1,22 @@
-r"""The learning-rate × λ grid of a sweep: mean validation accuracy over ``(η, λ)`` and the ridge of its best λ.
+r"""The learning-rate × λ grid of a sweep: mean validation accuracy over ``(η, λ)`` and the ridge of its good λ.
 
 Where a sweep varies both ``η`` and ``λ`` (``reglab sweep --eta A:B:N --lmbda C:D:M``), the curves that
 differ only in ``η`` form a :class:`Grid`: ``accuracy[i, j]``, the mean over replicates (seeds, folds)
-of the validation accuracy at ``(η_i, λ_j)``. Its *ridge* is where the good λ lie at each η: the
-centre, in ``log λ``, of the λ whose accuracy is within ``tolerance`` (1 point) of the row's best,
+of the validation accuracy at ``(η_i, λ_j)``. Its *ridge* is, at each η, the largest λ whose accuracy
+is within ``tolerance`` (1 point) of the row's best,
 
-.. math::  \log\lambda^*(\eta_i) = \operatorname{mean}\,\{\log\lambda_j : \bar a_{ij} \ge \max_k \bar a_{ik} - \delta\},
+.. math::  \lambda^*(\eta_i) = \max\,\{\lambda_j : \bar a_{ij} \ge \max_k \bar a_{ik} - \delta\},
 
-rather than the best cell alone: near the optimum accuracy is flat, and which cell of a plateau wins
-is noise. A row whose good λ include the grid's smallest or largest is flagged (its region may extend
-beyond the grid). How the ridge moves is measured by the least-squares slope ``b`` of
-``log λ* = a + b log η`` and the correlation ``r`` of ``log η`` and ``log λ*`` over the rows: ``b ≈ 0``
-means the good region is aligned with the axes (the best λ does not depend on η: the two can be tuned
-apart), ``b ≈ −1`` a diagonal along which ``ηλ`` is constant (as when only the decay per step
-``ηλ/n`` matters), ``b ≈ +1`` one along which ``λ/η`` is constant. ``r`` is undefined (NaN) when λ*
-is the same at every η.
+glmnet's 1-SE idea with a fixed tolerance: the most regularization that does not cost accuracy. It is
+read at the upper edge of the good region rather than at its best cell, because near the optimum
+accuracy is flat (which cell of a plateau wins is noise) and a short training often leaves every small
+λ equally good (the region then ends at the grid's smallest λ, and only its upper edge moves). A row
+whose λ* is the grid's largest is flagged: its good region may extend beyond the grid. How the ridge
+moves is measured by the least-squares slope ``b`` of ``log λ* = a + b log η`` and the correlation
+``r`` of ``log η`` and ``log λ*`` over the rows: ``b ≈ 0`` means the good region is aligned with the
+axes (the best λ does not depend on η: the two can be tuned apart), ``b ≈ −1`` a diagonal along which
+``ηλ`` is constant (as when only the decay per step ``ηλ/n`` matters), ``b ≈ +1`` one along which
+``λ/η`` is constant. ``r`` is undefined (NaN) when λ* is the same at every η.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ class Ridge:
     """The best λ per η and how it moves (module docstring)."""
 
     eta: np.ndarray  # (I,) the rows with a finite accuracy
-    lmbda: np.ndarray  # (I,) λ*(η): the centre of the good λ in log λ
-    at_edge: np.ndarray  # (I,) bool: the good λ include the grid's smallest or largest
+    lmbda: np.ndarray  # (I,) λ*(η): the largest λ within the tolerance of the row's best
+    at_edge: np.ndarray  # (I,) bool: λ* is the grid's largest (the good region may go on beyond it)
     slope: float  # d log λ* / d log η (NaN with fewer than 2 rows)
     correlation: float  # of log η and log λ* (NaN when λ* is constant)
 
@@ -48,17 +50,17 @@ TOLERANCE = 0.01
 
 def ridge(eta: np.ndarray, lmbda: np.ndarray, accuracy: np.ndarray, tolerance: float = TOLERANCE) -> Ridge:
     """The ridge of ``accuracy`` (I, J) over ``eta`` (I,) × ``lmbda`` (J,), both positive and ascending."""
-    log_l = np.log10(lmbda)
-    rows, centre, edge = [], [], []
+    rows, upper, edge = [], [], []
     for i, row in enumerate(accuracy):
         ok = np.isfinite(row)
         if not ok.any():
             continue
         good = ok & (np.where(ok, row, -np.inf) >= np.nanmax(row) - tolerance)
+        j = int(np.flatnonzero(good)[-1])
         rows.append(i)
-        centre.append(10 ** float(log_l[good].mean()))
-        edge.append(bool(good[0] or good[-1]))
-    e, l = np.asarray(eta, dtype=float)[rows], np.array(centre)
+        upper.append(float(lmbda[j]))
+        edge.append(j == len(lmbda) - 1)
+    e, l = np.asarray(eta, dtype=float)[rows], np.array(upper)
     slope = correlation = math.nan
     if len(rows) >= 2:
         x, y = np.log10(e), np.log10(l)
@@ -120,6 +122,6 @@ def reading(r: Ridge) -> str:
         shape = "a diagonal, the good λ fall as η rises"
     else:
         shape = "a diagonal, the good λ rise with η"
-    edge = (f"; at {int(r.at_edge.sum())} of {len(r.at_edge)} η the good λ reach the grid's edge"
+    edge = (f"; at {int(r.at_edge.sum())} of {len(r.at_edge)} η even the grid's largest λ is good"
             if r.at_edge.any() else "")
     return f"good λ ∝ η^{r.slope:.2f} ({corr}): {shape}{edge}"
