@@ -18,8 +18,9 @@ AdamW, decay free of η        ``w ← (1 − η₀λ/n)(w − η u)`` (L&H's Ad
 
 ``η₀`` is the geometric middle of the scheme's η grid, so the lr-free schemes use the same λ numbers
 as the others and coincide with them at ``η = η₀``. The shape of the good region is measured by its
-ridge (:mod:`reglab.sweep.ridge`): the largest λ within 1 point of the best at each η, and the slope ``b`` of ``log λ* = a + b log η``
-with the correlation ``r`` of the two (``b ≈ 0``: aligned with the axes; ``|b| ≈ 1``: a diagonal).
+ridge (:mod:`reglab.sweep.ridge`): the largest λ within 1 point of the best at each η, and the slope
+``b`` of ``log λ* = a + b log η`` with the correlation ``r`` of the two (``b ≈ 0``: aligned with the
+axes; ``|b| ≈ 1``: a diagonal).
 
 The diagnostic "does Adam cancel your penalty coefficient?": a weight whose only gradient is the
 penalty's — here, the first-layer weights from pixels that are blank in every training image — gets
