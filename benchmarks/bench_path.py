@@ -9,8 +9,9 @@ at most 30% of the cold sweep's time.
 Both run here, one after the other, through :func:`reglab.path.path` (``start="both"``), on the same
 machine load; the times are wall-clock seconds of each phase, monitoring included (validation and
 test after every epoch, the training split's running measure), the search for λ_max reported apart
-(both use its λ). Two ratios are printed: the warm path's whole time over the cold sweeps', and the
-time at which the warm path first came within 0.3 points of the cold best over the cold sweeps'.
+(both use its λ). Two ratios are printed: the time at which the warm path first came within 0.3
+points of the cold best over the cold sweeps' (the target: ≤ 30%), and the warm path's whole time
+(all 30 λ) over the cold sweeps'.
 
 Run: ``python benchmarks/bench_path.py [--data-dir DIR] [--steps 30] [--path-epochs 2] [--epochs 30]``.
 On a shared machine the seconds move with the load; the ratio is the number to read.
@@ -60,7 +61,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for c in result.comparison:
         reach = c["reached"]
-        met = c["gap_points"] <= 30 * 0.01 and c["time_ratio"] <= 0.30
+        met = c["reached"] is not None and c["reach_ratio"] <= 0.30  # within 0.3 points of the cold best, in ≤ 30% of its time
         print(f"| {c['kind']} | {result.found[c['kind']].lmbda:.4g} | {100 * c['warm_best']:.2f}% | "
               f"{100 * c['cold_best']:.2f}% | {c['gap_points']:+.2f} | {c['warm_seconds']:.1f} | {c['cold_seconds']:.1f} | "
               f"{100 * c['time_ratio']:.1f}% | "
