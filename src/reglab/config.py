@@ -47,6 +47,8 @@ class TrainConfig:
     data_dir: str | None = _f(None, "data directory (default: $REGLAB_DATA, then ~/.cache/reglab)")
     target: str | None = _f(None, "target column of a .csv data file")
     split: tuple[float, ...] = _f((0.8, 0.1, 0.1), "train,validation,test fractions for a user's data file")
+    standardize: bool = _f(False, "standardize every feature to mean 0 and standard deviation 1, fitted on the training "
+                                  "split only (stored in the run folder, applied to validation, test and exported models)")
     train_size: int | None = _f(None, "use only the first N training examples (n in λ/2n is this size)")
     hidden: tuple[int, ...] = _f((30,), "hidden layer widths, e.g. 30 or 100,30")
     sizes: tuple[int, ...] | None = _f(None, "all layer sizes, e.g. 784,30,10 (overrides --hidden; must fit the data)")

@@ -16,6 +16,8 @@ from typing import cast
 import torch
 
 from reglab.config import TrainConfig
+from reglab.data.dataset import Standardization
+from reglab.data.user import standardize
 from reglab.engine.data import TensorData, check_train_size
 from reglab.engine.loop import Callback, EarlyStopping, FitResult, HalvingSchedule, fit
 from reglab.engine.model import MLP
@@ -65,12 +67,15 @@ def load_data(config: TrainConfig):
     from reglab.data import load_dataset
 
     split = cast(tuple[float, float, float], tuple(config.split))  # load_dataset checks it has three parts
-    return load_dataset(config.data, config.data_dir, target=config.target, split=split, seed=config.seed)
+    return load_dataset(config.data, config.data_dir, target=config.target, split=split, seed=config.seed,
+                        standardize=config.standardize)
 
 
 @dataclass
 class TrainResult:
-    """A finished run: its configuration, the data set's name and sizes, the fit."""
+    """A finished run: its configuration, the data set's name and sizes, the fit, and what the inputs and
+    outputs mean: the original label of each class (``None``: the classes are ``0..K-1``) and the
+    standardization the inputs went through (``None``: raw)."""
 
     config: TrainConfig
     dataset_name: str
@@ -78,11 +83,16 @@ class TrainResult:
     models: list[dict]
     fit: FitResult
     note: str | None = None
+    classes: tuple | None = None
+    standardization: Standardization | None = None
 
 
 def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ()) -> TrainResult:
-    """Train the models of ``config`` together; ``dataset`` defaults to the one it names."""
+    """Train the models of ``config`` together; ``dataset`` defaults to the one it names (a ``dataset`` given
+    is standardized here when ``config.standardize`` asks for it and it is not yet)."""
     ds = dataset if dataset is not None else load_data(config)
+    if config.standardize and ds.standardization is None:
+        ds = standardize(ds)
     sizes = check(config, ds)
     device = resolve_device(config.device)
     dtype = torch.float64 if config.dtype == "float64" else torch.float32
@@ -123,4 +133,5 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
         engine=config.engine,
     )
     result.meta["regularizer"] = repr(reg)
-    return TrainResult(config, ds.name, sizes, models, result, getattr(ds, "note", None))
+    return TrainResult(config, ds.name, sizes, models, result, getattr(ds, "note", None), getattr(ds, "classes", None),
+                       getattr(ds, "standardization", None))

@@ -33,7 +33,7 @@ from reglab.errors import ReglabError
 #: Axes that vary inside one training run.
 MODEL_AXES = ("lmbda", "eta")
 #: Fields that cannot vary within a sweep: the data set is loaded once, seeds is the run's own axis.
-FIXED = ("data", "data_dir", "target", "split", "seed", "seeds", "device", "monitor")
+FIXED = ("data", "data_dir", "target", "split", "standardize", "seed", "seeds", "device", "monitor")
 #: Settings every row of the results table carries, besides the other axes of the grid.
 SETTINGS = ("reg", "init", "hidden", "train_size", "eta", "lmbda", "seed")
 
