@@ -234,7 +234,8 @@ class MLPClassifier(ClassifierMixin, _ReglabMLP):
     model_ : reglab.MLP
         The trained network (one model).
     history_ : reglab.History
-        The per-epoch record: training cost and accuracy (validation's with ``early_stop``), weight statistics.
+        The per-epoch record of ``monitor`` (default: the training split's cost and accuracy as it trains,
+        the validation split's with ``early_stop``, and the per-layer weight statistics).
     lmbda_, alpha_ : float
         The strength it trained with, in the book's units and in scikit-learn's.
     n_iter_ : int
@@ -263,7 +264,7 @@ class MLPClassifier(ClassifierMixin, _ReglabMLP):
         config = self._config(len(y_tr), lmbdas, validation=len(y_va) > 0)
         ds = Dataset("arrays", _split(X_tr, y_tr), _split(X_va, y_va), _split(X_va[:0], y_va[:0]), n_classes, "fit")
         try:
-            result = train(config, ds, monitor=self.monitor)
+            result = train(config, ds, monitor=self.monitor or Monitor(splits=config.monitor, saturation_examples=0))
         except ReglabError as exc:
             raise ValueError(f"{type(self).__name__}: {exc}") from None
         return result.fit.model, result.fit.history, len(y_tr), config
