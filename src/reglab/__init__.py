@@ -43,8 +43,10 @@ _EXPORTS = {
     "Sum": "reglab.engine.regularizers",
     "load_dataset": "reglab.data",
     "Dataset": "reglab.data",
+    "Split": "reglab.data",
     "convert": "reglab.units",
     "ReglabError": "reglab.errors",
+    "RunFailure": "reglab.errors",
 }
 
 __all__ = sorted(_EXPORTS)
