@@ -154,3 +154,14 @@ def test_the_example_script_without_mnist_ends_in_one_line(tmp_path):
     assert out.returncode == 1 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("user_weight_stats.py: MNIST file ")
     assert "reglab data fetch mnist" in out.stderr
+
+
+def test_a_study_without_its_extra_says_which_to_install(tmp_path):
+    """scipy is an extra (reglab[studies]): without it, the two studies that use it end in one line."""
+    code = ("import sys; sys.modules['scipy'] = None\n"
+            "from reglab.cli.main import main\n"
+            f"sys.exit(main(['study', 'penalty-geometry', '--quick', '--out', {str(tmp_path)!r}]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.splitlines()[-1] == "reglab: error: study penalty-geometry needs scipy: pip install 'reglab[studies]'"

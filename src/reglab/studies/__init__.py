@@ -48,6 +48,10 @@ STUDIES: dict[str, str] = {
 }
 
 
+#: Optional libraries some studies use, and the extra that installs each.
+OPTIONAL = {"scipy": "studies"}
+
+
 def load(name: str) -> ModuleType:
     """The module of study ``name``; a :class:`ReglabError` naming the valid studies when there is none."""
     if name not in STUDIES:
@@ -77,7 +81,14 @@ def measure(name: str, quick: bool = False, seed: int = 0) -> dict:
     dict
         ``{part key: measured results}``, JSON data only.
     """
-    return {part.key: part.measure(quick, seed) for part in load(name).PARTS}
+    parts = load(name).PARTS
+    try:
+        return {part.key: part.measure(quick, seed) for part in parts}
+    except ModuleNotFoundError as exc:  # an optional library (scipy): say which extra brings it
+        if exc.name is None or exc.name.split(".")[0] not in OPTIONAL:
+            raise
+        raise ReglabError(f"study {name} needs {exc.name.split('.')[0]}: pip install "
+                          f"'reglab[{OPTIONAL[exc.name.split('.')[0]]}]'") from None
 
 
 def sections(name: str, results: dict) -> list[Section]:
