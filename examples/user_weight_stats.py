@@ -18,7 +18,6 @@ import random
 import numpy as np
 
 from reglab import ReglabError
-
 from reglab.compat import (
     mnist_loader,  # was: import mnist_loader
     network2,  # was: import network2

@@ -92,25 +92,26 @@ class RegressionCost(Cost):
 class _ReglabMLP(BaseEstimator):
     """What the classifier and the regressor share: parameters, the configuration, the batched fit."""
 
+    # what a regressor does not take (the classifier's parameters): the shared code reads these
+    cost = "quadratic"
+    early_stop = 0
+    validation_fraction = 0.0
+
     def __init__(self, hidden=(30,), *, lmbda=None, alpha=None, reg="l2", l1_ratio=0.5, activation="sigmoid",
-                 cost="cross-entropy", init="large", optimizer="sgd", momentum=0.9, eta=0.1, batch_size=10, epochs=30,
-                 early_stop=0, validation_fraction=0.1, monitor=None, random_state=0, dtype="float32", engine="auto",
-                 threads=0):
+                 init="large", optimizer="sgd", momentum=0.9, eta=0.1, batch_size=10, epochs=30, monitor=None,
+                 random_state=0, dtype="float32", engine="auto", threads=0):
         self.hidden = hidden
         self.lmbda = lmbda
         self.alpha = alpha
         self.reg = reg
         self.l1_ratio = l1_ratio
         self.activation = activation
-        self.cost = cost
         self.init = init
         self.optimizer = optimizer
         self.momentum = momentum
         self.eta = eta
         self.batch_size = batch_size
         self.epochs = epochs
-        self.early_stop = early_stop
-        self.validation_fraction = validation_fraction
         self.monitor = monitor
         self.random_state = random_state
         self.dtype = dtype
@@ -145,9 +146,9 @@ class _ReglabMLP(BaseEstimator):
     def _config(self, n: int, lmbdas=None, validation: bool = False) -> TrainConfig:
         hidden = (self.hidden,) if isinstance(self.hidden, Integral) else tuple(self.hidden)
         batch_size = self.batch_size
-        if isinstance(batch_size, Integral) and 0 < batch_size and batch_size > n:
+        if isinstance(batch_size, Integral) and int(batch_size) > n:
             warnings.warn(f"batch_size {batch_size} exceeds the {n} training examples; using {n}", UserWarning,
-                          stacklevel=3)
+                          stacklevel=3)  # as scikit-learn's MLP does
             batch_size = n
         try:
             return TrainConfig(
@@ -245,6 +246,17 @@ class MLPClassifier(ClassifierMixin, _ReglabMLP):
     n_features_in_ : int
     """
 
+    def __init__(self, hidden=(30,), *, lmbda=None, alpha=None, reg="l2", l1_ratio=0.5, activation="sigmoid",
+                 cost="cross-entropy", init="large", optimizer="sgd", momentum=0.9, eta=0.1, batch_size=10, epochs=30,
+                 early_stop=0, validation_fraction=0.1, monitor=None, random_state=0, dtype="float32", engine="auto",
+                 threads=0):
+        super().__init__(hidden, lmbda=lmbda, alpha=alpha, reg=reg, l1_ratio=l1_ratio, activation=activation, init=init,
+                         optimizer=optimizer, momentum=momentum, eta=eta, batch_size=batch_size, epochs=epochs,
+                         monitor=monitor, random_state=random_state, dtype=dtype, engine=engine, threads=threads)
+        self.cost = cost
+        self.early_stop = early_stop
+        self.validation_fraction = validation_fraction
+
     def fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), y_numeric=False)
         check_classification_targets(y)
@@ -297,32 +309,6 @@ class MLPRegressor(RegressorMixin, _ReglabMLP):
     n_outputs_ : int
         The number of targets.
     """
-
-    # not parameters of a regressor: the shared code reads these
-    cost = "quadratic"
-    early_stop = 0
-    validation_fraction = 0.0
-
-    def __init__(self, hidden=(30,), *, lmbda=None, alpha=None, reg="l2", l1_ratio=0.5, activation="sigmoid",
-                 init="large", optimizer="sgd", momentum=0.9, eta=0.1, batch_size=10, epochs=30, monitor=None,
-                 random_state=0, dtype="float32", engine="auto", threads=0):
-        self.hidden = hidden
-        self.lmbda = lmbda
-        self.alpha = alpha
-        self.reg = reg
-        self.l1_ratio = l1_ratio
-        self.activation = activation
-        self.init = init
-        self.optimizer = optimizer
-        self.momentum = momentum
-        self.eta = eta
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.monitor = monitor
-        self.random_state = random_state
-        self.dtype = dtype
-        self.engine = engine
-        self.threads = threads
 
     def fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), y_numeric=True, multi_output=True)

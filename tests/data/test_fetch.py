@@ -176,7 +176,7 @@ def test_cli_fetch_from_a_corrupt_mirror(tmp_path, corrupt_mirror, capsys):
     assert main(["data", "fetch", "mnist", "--mirror", corrupt_mirror, "--data-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("reglab: error: could not fetch train-images-idx3-ubyte.gz from any mirror") and err.count("\n") == 1
-    assert f"Offline? Copy the four files (train-images-idx3-ubyte.gz, " in err and f"into {tmp_path / 'mnist'} by hand" in err
+    assert "Offline? Copy the four files (train-images-idx3-ubyte.gz, " in err and f"into {tmp_path / 'mnist'} by hand" in err
     assert list((tmp_path / "mnist").iterdir()) == []
 
 

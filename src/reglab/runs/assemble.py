@@ -22,8 +22,8 @@ from reglab.data.user import standardize
 from reglab.engine.data import TensorData, check_train_size
 from reglab.engine.loop import Callback, EarlyStopping, FitResult, HalvingSchedule, fit
 from reglab.engine.model import MLP
-from reglab.engine.nn import Cost
 from reglab.engine.monitors import Monitor
+from reglab.engine.nn import Cost
 from reglab.engine.optim import make_optimizer
 from reglab.engine.regularizers import make_regularizer
 from reglab.errors import ReglabError

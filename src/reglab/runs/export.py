@@ -309,14 +309,14 @@ def to_onnx(m: TrainedModel):
         name = m.output if l == L - 1 else m.activation
         if name not in _ONNX_OPS:
             raise ReglabError(f"activation {name!r} has no ONNX operator to export it to")
-        z = f"z{l}" if _ONNX_OPS[name] is not None else ("output" if l == L - 1 else f"a{l + 1}")
+        op, a = _ONNX_OPS[name], "output" if l == L - 1 else f"a{l + 1}"
+        z = a if op is None else f"z{l}"
         nodes.append(helper.make_node("Gemm", [x, f"W{l}", f"b{l}"], [z], transB=1))
-        if _ONNX_OPS[name] is not None:
-            a = "output" if l == L - 1 else f"a{l + 1}"
-            kw = {"axis": -1} if name == "softmax" else {}
-            nodes.append(helper.make_node(_ONNX_OPS[name], [z], [a], **kw))
-            z = a
-        x = z
+        if op == "Softmax":
+            nodes.append(helper.make_node(op, [z], [a], axis=-1))
+        elif op is not None:
+            nodes.append(helper.make_node(op, [z], [a]))
+        x = a
     graph = helper.make_graph(nodes, "reglab_mlp", [helper.make_tensor_value_info("input", elem, ["batch", m.sizes[0]])],
                               [helper.make_tensor_value_info("output", elem, ["batch", m.sizes[-1]])], inits)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="reglab")
