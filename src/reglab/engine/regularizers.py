@@ -53,6 +53,7 @@ multiplies the strength of chosen layers (0-based index of the weight matrix).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -149,6 +150,31 @@ class Regularizer:
     @property
     def M(self) -> int:
         return int(self.lmbda.numel())
+
+    # -- changing λ or where it acts (schedules, the nn.Module API) ------------------------
+    def set_lmbda(self, lmbda: float | Sequence[float] | Tensor) -> None:
+        """Set ``λ`` in place (a λ schedule's step; :mod:`reglab.engine.schedules`), checked as in the constructor."""
+        lam = torch.as_tensor(lmbda, dtype=torch.float64).reshape(-1)
+        self.check_lmbda(lam)
+        self.lmbda = lam
+        self._coef.clear()
+
+    def leaves(self) -> list[Regularizer]:
+        """The regularizers this one is made of (itself; a :class:`Sum` its parts)."""
+        return [self]
+
+    def placed(self, mask: Mask, layer_scale: Mapping[int, float]) -> Regularizer:
+        """A copy of this regularizer (same class, ``λ`` and options) with another ``mask`` and ``layer_scale``.
+
+        How the nn.Module API (:mod:`reglab.module`) points a user's regularizer at the parameters of a
+        module, numbered ``0, 1, …`` as its ``Param.layer``, without changing the object the user holds.
+        """
+        twin = copy.copy(self)
+        twin.lmbda = self.lmbda.clone()
+        twin.mask = mask
+        twin.layer_scale = dict(layer_scale)
+        twin._coef = {}
+        return twin
 
     # -- the interface the trainer calls ---------------------------------------------------
     def penalty(self, w: Tensor, p: Param) -> Tensor:
@@ -351,6 +377,15 @@ class Sum(Regularizer):
         self.lmbda = max((r.lmbda for r in flat), key=lambda t: t.numel())
         self.mask = all_parameters
         self.layer_scale = {}
+
+    def leaves(self) -> list[Regularizer]:
+        return list(self.parts)
+
+    def set_lmbda(self, lmbda: float | Sequence[float] | Tensor) -> None:
+        raise ReglabError(f"{self!r} is a sum: set the λ of each of its parts (leaves())")
+
+    def placed(self, mask: Mask, layer_scale: Mapping[int, float]) -> Regularizer:
+        return Sum(r.placed(mask, layer_scale) for r in self.parts)
 
     def penalty(self, w: Tensor, p: Param) -> Tensor:
         return sum((r.penalty(w, p) for r in self.parts), w.new_zeros(w.shape[0]))
