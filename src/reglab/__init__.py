@@ -7,6 +7,8 @@ The public surface, loaded on first use (so ``reglab --help`` need not import to
     from reglab import MLP, fit, Monitor, History, SGD, Adam  # the engine underneath (reglab.engine)
     from reglab import TensorData                              # data held once on the device
     from reglab import load_dataset, convert                  # data, λ units
+    from reglab import regularize, wrap, WeightMonitor        # the same for any torch.nn.Module (reglab.module)
+    from reglab import Constant, Warmup, FollowLR, StepDecay, Cosine  # λ schedules
 """
 
 from __future__ import annotations
@@ -41,6 +43,15 @@ _EXPORTS = {
     "ElasticNet": "reglab.engine.regularizers",
     "DecoupledDecay": "reglab.engine.regularizers",
     "Sum": "reglab.engine.regularizers",
+    "regularize": "reglab.module",
+    "wrap": "reglab.module",
+    "Regularization": "reglab.module",
+    "WeightMonitor": "reglab.module",
+    "Constant": "reglab.engine.schedules",
+    "Warmup": "reglab.engine.schedules",
+    "FollowLR": "reglab.engine.schedules",
+    "StepDecay": "reglab.engine.schedules",
+    "Cosine": "reglab.engine.schedules",
     "load_dataset": "reglab.data",
     "Dataset": "reglab.data",
     "convert": "reglab.units",
