@@ -37,9 +37,10 @@ class Unit:
     what: str  # the call or option: "SGD", "L2", "MLPClassifier"
     values: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    fixed: str = ""  # options that are not strengths: 'penalty="l1"'
 
     def __str__(self) -> str:
-        args = ", ".join(f"{k}={v:.4g}" for k, v in self.values.items())
+        args = ", ".join([*([self.fixed] if self.fixed else []), *(f"{k}={v:.4g}" for k, v in self.values.items())])
         return f"{self.what}({args})" + (f" {self.note}" if self.note else "")
 
 
@@ -50,15 +51,15 @@ def equivalents(r: Regularizer, lmbda: float, n: int, batch_size: int | None, de
         return []
     if isinstance(r, L2):
         sk = Unit("sklearn", "MLPClassifier", {"alpha": eq * batch_size}) if batch_size else \
-            Unit("sklearn", "MLPClassifier", {"alpha/|B|": eq}, "(× the mini-batch size)")
+            Unit("sklearn", "MLPClassifier", {"alpha/|B|": eq}, "(× mini-batch)")
         return [Unit("torch", "SGD", {"weight_decay": eq}), Unit("keras", "L2", {"l2": eq / 2}), sk]
     if isinstance(r, (L1, L1Prox)):
-        keras_note = "(by subgradient: no exact zeros)" if isinstance(r, L1Prox) else ""
-        return [Unit("keras", "L1", {"l1": eq}, keras_note), Unit("sklearn", "SGDClassifier", {"alpha": eq}, 'penalty="l1"')]
+        keras_note = "(no exact zeros)" if isinstance(r, L1Prox) else ""
+        return [Unit("keras", "L1", {"l1": eq}, keras_note), Unit("sklearn", "SGDClassifier", {"alpha": eq}, fixed='penalty="l1"')]
     if isinstance(r, ElasticNet):
         rho = r.l1_ratio
         return [Unit("keras", "L1L2", {"l1": rho * eq, "l2": (1 - rho) * eq / 2}),
-                Unit("sklearn", "SGDClassifier", {"alpha": eq, "l1_ratio": rho}, 'penalty="elasticnet"')]
+                Unit("sklearn", "SGDClassifier", {"alpha": eq, "l1_ratio": rho}, fixed='penalty="elasticnet"')]
     if isinstance(r, DecoupledDecay):
         if decay == "lr-free":
             return [Unit("torch", "AdamW", {"weight_decay·lr₀": eq}, "(÷ lr₀); MosaicML DecoupledAdamW(weight_decay=λ/n)")]

@@ -272,7 +272,8 @@ class Regularization:
 
     def _pre_hook(self, optimizer: torch.optim.Optimizer, args: tuple[Any, ...],
                   kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
-        closure: Callable[[], Any] | None = kwargs.get("closure", args[0] if args else None)
+        # args are step()'s own: (optimizer, closure?) — the bound method's self comes first
+        closure: Callable[[], Any] | None = kwargs.get("closure", args[1] if len(args) > 1 else None)
         if closure is None:
             self.add_grads()
             return None
@@ -284,7 +285,7 @@ class Regularization:
 
         if "closure" in kwargs:
             return args, {**kwargs, "closure": regularized}
-        return (regularized, *args[1:]), kwargs
+        return (args[0], regularized, *args[2:]), kwargs
 
     # -- reading ------------------------------------------------------------------------------
     def audit(self, batch_size: int | None = None) -> Audit:
