@@ -60,7 +60,7 @@ class WeightMonitor:
     out : str or Path, optional
         The folder :meth:`close` writes into (nothing written without it).
     every : int
-        Steps (``unit="step"``) or epochs (``unit="epoch"``) between records.
+        Steps (``unit="step"``, default 50) or epochs (``unit="epoch"``, default 1) between records.
     unit : "step" or "epoch"
     mask : "all", "weights", callable or list of globs
         Which parameters (as in :func:`reglab.regularize`); default every parameter.
@@ -68,8 +68,10 @@ class WeightMonitor:
         A TensorBoard writer to send every record to too; ``True`` makes one in ``out/tensorboard``.
     """
 
-    def __init__(self, model: nn.Module, out: str | Path | None = None, *, every: int = DEFAULT_EVERY, unit: str = "step",
+    def __init__(self, model: nn.Module, out: str | Path | None = None, *, every: int | None = None, unit: str = "step",
                  mask: MaskSpec = "all", writer: Any = None):
+        if every is None:
+            every = DEFAULT_EVERY if unit == "step" else 1
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise ReglabError(f"every must be a positive integer, got {every!r}")
         if unit not in UNITS:
