@@ -86,7 +86,8 @@ class RegularizationCallback(pl.Callback):
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
-        if self.reg is not None and trainer.global_step % max(trainer.log_every_n_steps, 1) == 0:
+        every = max(int(getattr(trainer, "log_every_n_steps", 50)), 1)
+        if self.reg is not None and trainer.global_step % every == 0:
             pl_module.log("reglab/penalty", self.reg.value().float(), on_step=True, on_epoch=False)
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

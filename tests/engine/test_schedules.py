@@ -11,8 +11,8 @@ import torch
 
 from reglab.cli.main import main
 from reglab.config import TrainConfig
-from reglab.engine.schedules import Constant, Cosine, FollowLR, ScheduledLmbda, StepDecay, Warmup, parse_schedule
 from reglab.engine.regularizers import L2, L1Prox
+from reglab.engine.schedules import Constant, Cosine, FollowLR, ScheduledLmbda, StepDecay, Warmup, parse_schedule
 from reglab.errors import ReglabError
 from reglab.runs.assemble import load_data, train
 

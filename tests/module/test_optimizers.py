@@ -38,13 +38,13 @@ def test_wrapped_step_equals_penalty_in_the_loss_and_reg_step(name):
     opt_w = reglab.wrap(cls(trained(wrapped), lr=lr), reg_w)
     for x, y in data:
         if name == "LBFGS":
-            def closure_m():
+            def closure_m(x=x, y=y):
                 opt_m.zero_grad()
                 loss = F.cross_entropy(manual(x), y) + reg_m.penalty()
                 loss.backward()
                 return loss
 
-            def closure_w():
+            def closure_w(x=x, y=y):
                 opt_w.zero_grad()
                 loss = F.cross_entropy(wrapped(x), y)
                 loss.backward()

@@ -248,7 +248,8 @@ def fit(
 
     def lr_ratio() -> np.ndarray:
         eta, eta0 = state.eta.double().cpu().numpy(), state.eta0.double().cpu().numpy()
-        return np.divide(eta, eta0, out=np.ones_like(eta), where=eta0 != 0)
+        ratio: np.ndarray = np.divide(eta, eta0, out=np.ones_like(eta), where=eta0 != 0)
+        return ratio
 
     if scheduled is not None:
         scheduled.apply(0, lr_ratio())

@@ -5,15 +5,16 @@ reglab's unit is the book's: ``L2(λ)`` is ``C = C₀ + (λ/2n) Σw²``, ``λ_eq
 :mod:`reglab.units`). The same strength elsewhere, per regularizer (the tests check each numerically,
 by training with the peer's rule at the printed value):
 
-==================  ================================  ==========================  =====================================
-regularizer         PyTorch                           Keras                       scikit-learn
-==================  ================================  ==========================  =====================================
-``L2(λ)``           ``SGD(weight_decay=λ/n)``         ``L2(l2=λ/2n)``             ``MLPClassifier(alpha=λ·|B|/n)``
-``L1(λ)``           (none)                            ``L1(l1=λ/n)``              ``SGDClassifier(penalty="l1", alpha=λ/n)``
-``L1Prox(λ)``       (none)                            ``L1(l1=λ/n)``, no zeros    ``SGDClassifier(penalty="l1", alpha=λ/n)``
-``ElasticNet(λ,ρ)`` (none)                            ``L1L2(ρλ/n, (1−ρ)λ/2n)``   ``SGDClassifier(penalty="elasticnet", alpha=λ/n, l1_ratio=ρ)``
-``DecoupledDecay``  ``AdamW(weight_decay=λ/n)``       ``AdamW(weight_decay=λ/n)``  (none)
-==================  ================================  ==========================  =====================================
+==================  ============================  ===========================  =====================================
+regularizer         PyTorch                       Keras                        scikit-learn
+==================  ============================  ===========================  =====================================
+``L2(λ)``           ``SGD(weight_decay=λ/n)``     ``L2(l2=λ/2n)``              ``MLPClassifier(alpha=λ·|B|/n)``
+``L1(λ)``           (none)                        ``L1(l1=λ/n)``               ``SGDClassifier(penalty="l1", alpha=λ/n)``
+``L1Prox(λ)``       (none)                        ``L1(l1=λ/n)``, no zeros     ``SGDClassifier(penalty="l1", alpha=λ/n)``
+``ElasticNet(λ,ρ)`` (none)                        ``L1L2(ρλ/n, (1−ρ)λ/2n)``    ``SGDClassifier(penalty="elasticnet",
+                                                                               alpha=λ/n, l1_ratio=ρ)``
+``DecoupledDecay``  ``AdamW(weight_decay=λ/n)``   ``AdamW(weight_decay=λ/n)``  (none)
+==================  ============================  ===========================  =====================================
 
 With ``decay="lr-free"`` the decay per step is ``(lr/lr₀)·λ/n``: MosaicML's ``DecoupledAdamW(weight_decay=λ/n)``,
 PyTorch's ``AdamW(weight_decay=λ/(n·lr₀))``. A multiplier ``×s`` (``per_layer``) multiplies ``λ``.
@@ -55,14 +56,15 @@ def equivalents(r: Regularizer, lmbda: float, n: int, batch_size: int | None, de
         return [Unit("torch", "SGD", {"weight_decay": eq}), Unit("keras", "L2", {"l2": eq / 2}), sk]
     if isinstance(r, (L1, L1Prox)):
         keras_note = "(no exact zeros)" if isinstance(r, L1Prox) else ""
-        return [Unit("keras", "L1", {"l1": eq}, keras_note), Unit("sklearn", "SGDClassifier", {"alpha": eq}, fixed='penalty="l1"')]
+        return [Unit("keras", "L1", {"l1": eq}, keras_note),
+                Unit("sklearn", "SGDClassifier", {"alpha": eq}, fixed='penalty="l1"')]
     if isinstance(r, ElasticNet):
         rho = r.l1_ratio
         return [Unit("keras", "L1L2", {"l1": rho * eq, "l2": (1 - rho) * eq / 2}),
                 Unit("sklearn", "SGDClassifier", {"alpha": eq, "l1_ratio": rho}, fixed='penalty="elasticnet"')]
     if isinstance(r, DecoupledDecay):
         if decay == "lr-free":
-            return [Unit("torch", "AdamW", {"weight_decay·lr₀": eq}, "(÷ lr₀); MosaicML DecoupledAdamW(weight_decay=λ/n)")]
+            return [Unit("torch", "AdamW", {"weight_decay·lr₀": eq}, "(÷ lr₀; MosaicML: weight_decay=λ/n)")]
         return [Unit("torch", "AdamW", {"weight_decay": eq}), Unit("keras", "AdamW", {"weight_decay": eq})]
     radius = getattr(r, "max_norm", None)
     if radius is not None:  # MaxNorm(c): no λ, a radius
@@ -107,7 +109,8 @@ class Audit:
         return next(u for u in self.row(parameter, regularizer)["units"] if u.system == system)
 
     def __str__(self) -> str:
-        head = ["parameter", "shape", "regularized", "rule", "×", "regularizer", "λ", "λ/n", "PyTorch", "Keras", "scikit-learn"]
+        head = ["parameter", "shape", "regularized", "rule", "×", "regularizer", "λ", "λ/n", "PyTorch", "Keras",
+                "scikit-learn"]
         lines = []
         for i, r in enumerate(self.rows):
             units = {u.system: str(u) for u in r["units"]}
@@ -118,8 +121,7 @@ class Audit:
             lines.append([*about, r["regularizer"],
                           "" if r["lmbda"] is None else f"{r['lmbda']:.4g}",
                           "" if r["lmbda_eq"] is None else f"{r['lmbda_eq']:.4g}",
-                          units.get("torch", "—" if r["regularized"] else ""), units.get("keras", "—" if r["regularized"] else ""),
-                          units.get("sklearn", "—" if r["regularized"] else "")])
+                          *(units.get(system, "—" if r["regularized"] else "") for system in ("torch", "keras", "sklearn"))])
         widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(head)]
         fmt = "  ".join(f"{{:{w}}}" for w in widths)
         title = f"{self.regularizer!r} · n = {self.n:,} · λ in the book's units, C = C0 + (λ/2n)Σw²"

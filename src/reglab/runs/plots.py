@@ -6,9 +6,11 @@ Figures are built without pyplot (no global figure state); :func:`reglab.io.save
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
 from reglab.engine.monitors import History
 
@@ -73,7 +75,7 @@ def weight_histograms(initial: dict[str, np.ndarray], final: dict[str, np.ndarra
     return histograms([(f"layer {k[1:]} weights", initial[k][model], final[k][model]) for k in keys])
 
 
-def histograms(pairs: list[tuple[str, np.ndarray, np.ndarray]]) -> Figure:
+def histograms(pairs: Sequence[tuple[str, ArrayLike, ArrayLike]]) -> Figure:
     """One panel per ``(title, initial, final)``: the two sets of weights' histograms (log counts)."""
     fig = Figure(figsize=(4.5 * len(pairs), 3.6))
     axes = np.atleast_1d(fig.subplots(1, len(pairs)))
