@@ -11,7 +11,7 @@ import torch
 
 from reglab.cli.main import main
 from reglab.config import TrainConfig
-from reglab.engine.regularizers import L2, L1Prox
+from reglab.engine.regularizers import L2, L1Prox, MaxNorm, Param
 from reglab.engine.schedules import Constant, Cosine, FollowLR, ScheduledLmbda, StepDecay, Warmup, parse_schedule
 from reglab.errors import ReglabError
 from reglab.runs.assemble import load_data, train
@@ -93,3 +93,18 @@ def test_cli_lmbda_schedule_and_its_bad_input(tmp_path, capsys):
     assert main(["train", "--data", "digits", "--lmbda-schedule", "sometimes"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--lmbda-schedule 'sometimes' is not one of" in err[0]
+
+
+def test_a_constraints_strength_is_one_over_its_radius():
+    reg = L2(4.0) + MaxNorm(2.0)
+    scheduled = ScheduledLmbda(reg, Warmup(1, ramp=2))
+    scheduled.apply(0)
+    assert reg.parts[0].lmbda.tolist() == [0.0] and reg.parts[1].c.tolist() == [math.inf]  # both off
+    scheduled.apply(1)
+    assert reg.parts[0].lmbda.tolist() == [2.0] and reg.parts[1].c.tolist() == [4.0]  # half the strength
+    w = torch.full((1, 3, 5), 1.0, dtype=torch.float64)  # each row's norm √5 ≈ 2.24 < 4: inside
+    assert reg.parts[1].prox(w, torch.ones(1, 1, 1), Param(0, "weight", 10)) is w
+    scheduled.apply(2)
+    assert reg.parts[1].c.tolist() == [2.0]
+    out = reg.parts[1].prox(w, torch.ones(1, 1, 1), Param(0, "weight", 10))  # a fresh radius, not a cached one
+    assert torch.allclose(out.norm(dim=2), torch.full((1, 3), 2.0, dtype=torch.float64))

@@ -9,7 +9,7 @@ import torch
 from torch.nn import functional as F
 
 import reglab
-from reglab.engine.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox
+from reglab.engine.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, MaxNorm
 from tests.module.helpers import batches, image_batches, mlp, net, params
 
 N = 100
@@ -185,9 +185,6 @@ def test_wrap_adds_the_coupled_gradient_before_and_the_rest_after_the_step():
 
 
 def test_max_norm_leaves_every_unit_within_c():
-    MaxNorm = getattr(reglab.engine.regularizers, "MaxNorm", None)  # issue 13's constraint
-    if MaxNorm is None:
-        pytest.skip("MaxNorm is not in reglab.engine.regularizers yet (issue 13)")
     model = net()
     with torch.no_grad():
         for p in model.parameters():
@@ -266,3 +263,32 @@ def test_a_torch_compiled_model_trains_as_the_module_itself():
             opt.step()
     for p, q in zip(plain.parameters(), inner.parameters()):
         assert torch.allclose(p, q, atol=1e-14)
+
+
+def test_max_norm_per_layer_and_schedule_and_the_users_object_untouched():
+    """A multiplier scales the radius; a warm-up leaves the constraint off (c = inf), then on; the MaxNorm the user
+    holds keeps its own radius (the handle works on a copy)."""
+    model = net()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(20)
+    mine = MaxNorm(0.7)
+    reg = reglab.regularize(model, mine, n=N, per_layer={"fc2": 0.5}, schedule=reglab.Warmup(1))
+    opt = reglab.wrap(torch.optim.SGD(model.parameters(), lr=0.1), reg)
+    x, y = image_batches(1)[0]
+    for step in range(2):
+        before = params(model)
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+        norms = {n: model.get_parameter(n).reshape(model.get_parameter(n).shape[0], -1).norm(dim=1)
+                 for n in ("fc1.weight", "fc2.weight")}
+        if step == 0:  # off: the optimizer's step alone
+            assert (norms["fc1.weight"] > 0.7).all() and not torch.equal(model.fc1.weight, before["fc1.weight"])
+        else:
+            assert torch.allclose(norms["fc1.weight"], torch.full_like(norms["fc1.weight"], 0.7))
+            assert torch.allclose(norms["fc2.weight"], torch.full_like(norms["fc2.weight"], 0.35))
+    assert mine.c.tolist() == [0.7] and mine.layer_scale == {}
+    audit = reg.audit()
+    assert audit.unit("fc2.weight", "MaxNorm", "keras").values == {"max_value": 0.35}
+    assert audit.row("fc2.weight")["lmbda_eq"] is None

@@ -56,6 +56,7 @@ multiplies the strength of chosen layers (0-based index of the weight matrix).
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -159,7 +160,15 @@ class Regularizer:
         lam = torch.as_tensor(lmbda, dtype=torch.float64).reshape(-1)
         self.check_lmbda(lam)
         self.lmbda = lam
-        self._coef.clear()
+        self._forget()
+
+    def at_strength(self, base: Tensor, factor: Tensor) -> Tensor:
+        """The ``lmbda`` that is ``factor`` times the strength of ``base`` (a λ schedule's step): ``factor·base``."""
+        return base * factor
+
+    def _forget(self) -> None:
+        """Drop what was computed from ``lmbda``, the mask or the scales (they changed)."""
+        self._coef = {}
 
     def leaves(self) -> list[Regularizer]:
         """The regularizers this one is made of (itself; a :class:`Sum` its parts)."""
@@ -175,7 +184,7 @@ class Regularizer:
         twin.lmbda = self.lmbda.clone()
         twin.mask = mask
         twin.layer_scale = dict(layer_scale)
-        twin._coef = {}
+        twin._forget()
         return twin
 
     # -- the interface the trainer calls ---------------------------------------------------
@@ -410,6 +419,14 @@ class MaxNorm(Regularizer):
     def c(self) -> Tensor:
         """The radius per model, ``(M,)`` (or ``(1,)``), float64."""
         return self.lmbda
+
+    def at_strength(self, base: Tensor, factor: Tensor) -> Tensor:
+        """A constraint's strength is ``1/c``: the radius ``c/factor`` (factor 0: unconstrained, ``c = inf``)."""
+        return torch.where(factor > 0, base / factor, torch.full_like(base * factor, math.inf))
+
+    def _forget(self) -> None:
+        super()._forget()
+        self._radii = {}
 
     def radius(self, w: Tensor, p: Param) -> Tensor | None:
         """``c · scale(layer)`` shaped ``(M, 1, 1)`` in ``w``'s dtype and device, or ``None`` where masked out."""

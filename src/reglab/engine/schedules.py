@@ -7,7 +7,8 @@ A schedule is a factor ``s(t, r)`` by which the strength a regularizer was built
 with ``t = 0, 1, …`` the number of steps done before this one (optimizer steps in the nn.Module
 API, :mod:`reglab.module`; epochs in the engine, ``reglab train --lmbda-schedule``, where λ changes
 between epochs) and ``r_t = η_t / η_0`` the learning rate's ratio to its initial value (per model in
-the engine). Every part of a sum is scaled by the same factor. The schedules:
+the engine). Every part of a sum is scaled by the same factor; a constraint's strength is ``1/c``
+(:class:`~reglab.engine.regularizers.MaxNorm`'s radius becomes ``c/s``: off while ``s = 0``). The schedules:
 
 =====================  ==================  ===================================================
 object                 ``--lmbda-schedule``  ``s(t, r)``
@@ -199,7 +200,7 @@ class ScheduledLmbda:
         self.current = factor
         f = torch.from_numpy(factor)
         for r, base in zip(self.leaves, self.base):
-            r.set_lmbda(base * f)
+            r.set_lmbda(r.at_strength(base, f))
         return True
 
     def restore(self) -> None:

@@ -14,6 +14,7 @@ regularizer         PyTorch                       Keras                        s
 ``ElasticNet(λ,ρ)`` (none)                        ``L1L2(ρλ/n, (1−ρ)λ/2n)``    ``SGDClassifier(penalty="elasticnet",
                                                                                alpha=λ/n, l1_ratio=ρ)``
 ``DecoupledDecay``  ``AdamW(weight_decay=λ/n)``   ``AdamW(weight_decay=λ/n)``  (none)
+``MaxNorm(c)``      ``Embedding(max_norm=c)``     ``MaxNorm(max_value=c)``     (none)
 ==================  ============================  ===========================  =====================================
 
 With ``decay="lr-free"`` the decay per step is ``(lr/lr₀)·λ/n``: MosaicML's ``DecoupledAdamW(weight_decay=λ/n)``,
@@ -25,7 +26,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from reglab.engine.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, NoRegularizer, Regularizer
+from reglab.engine.regularizers import (
+    L1,
+    L2,
+    DecoupledDecay,
+    ElasticNet,
+    L1Prox,
+    MaxNorm,
+    NoRegularizer,
+    Regularizer,
+)
 from reglab.engine.schedules import Constant, Schedule
 from reglab.module.masks import Entry
 
@@ -66,10 +76,9 @@ def equivalents(r: Regularizer, lmbda: float, n: int, batch_size: int | None, de
         if decay == "lr-free":
             return [Unit("torch", "AdamW", {"weight_decay·lr₀": eq}, "(÷ lr₀; MosaicML: weight_decay=λ/n)")]
         return [Unit("torch", "AdamW", {"weight_decay": eq}), Unit("keras", "AdamW", {"weight_decay": eq})]
-    radius = getattr(r, "max_norm", None)
-    if radius is not None:  # MaxNorm(c): no λ, a radius
-        c = float(radius) if not hasattr(radius, "reshape") else float(radius.reshape(-1)[0])
-        return [Unit("torch", "Embedding", {"max_norm": c}, "(embeddings only)"), Unit("keras", "MaxNorm", {"max_value": c})]
+    if isinstance(r, MaxNorm):  # a radius, not a strength: lmbda is c (× the multiplier), n plays no part
+        return [Unit("torch", "Embedding", {"max_norm": lmbda}, "(embeddings only)"),
+                Unit("keras", "MaxNorm", {"max_value": lmbda})]
     return []
 
 
@@ -94,7 +103,8 @@ class Audit:
                 continue
             for leaf in regularizer.leaves():
                 lam = float(leaf.lmbda[0]) * e.scale
-                self.rows.append({**base, "regularizer": type(leaf).__name__, "lmbda": lam, "lmbda_eq": lam / n,
+                eq = None if isinstance(leaf, MaxNorm) else lam / n  # a radius: n plays no part
+                self.rows.append({**base, "regularizer": type(leaf).__name__, "lmbda": lam, "lmbda_eq": eq,
                                   "units": equivalents(leaf, lam, n, batch_size, decay)})
 
     def row(self, parameter: str, regularizer: str | None = None) -> dict:
