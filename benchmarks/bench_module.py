@@ -103,7 +103,7 @@ def main() -> None:
                for _ in range(args.steps)]
     runs = variants(device)
     times: dict[str, list[float]] = {name: [] for name in runs}
-    for name, (_, _, step) in runs.items():  # warm up
+    for _, _, step in runs.values():  # warm up
         for x, y in batches[:5]:
             step(x, y)
     for _ in range(args.rounds):
