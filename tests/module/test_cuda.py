@@ -16,11 +16,11 @@ N = 100
 REG = L2(20.0) + L1Prox(20.0) + DecoupledDecay(10.0) + MaxNorm(1.5)
 
 
-def train(model, device, steps=5, dtype=torch.float64, compiled=False):
+def train(model, device, steps=5, dtype=torch.float64, compiled=False, optimizer=torch.optim.Adam):
     model = model.to(device=device, dtype=dtype)
     run = torch.compile(model) if compiled else model
     reg = reglab.regularize(run, REG, n=N, per_layer={"fc2": 0.5})
-    opt = reglab.wrap(torch.optim.Adam(model.parameters(), lr=0.02), reg)
+    opt = reglab.wrap(optimizer(model.parameters(), lr=0.02), reg)
     monitor = reglab.WeightMonitor(model, every=2)
     for x, y in image_batches(steps):
         opt.zero_grad()
@@ -38,7 +38,7 @@ def test_cuda_float64_equals_the_cpu():
         assert torch.allclose(p, q.cpu(), atol=1e-10)
     assert (gpu.fc1.weight == 0).sum() == (cpu.fc1.weight == 0).sum() > 0
     for a, b in zip(mon_cpu.rows, mon_gpu.rows):
-        assert a[:5] == b[:5] and b[5] == pytest.approx(a[5], rel=1e-8, abs=1e-10)
+        assert a[:5] == b[:5] and b[5] == pytest.approx(a[5], rel=1e-8, abs=1e-10, nan_ok=True)  # nan: 0/0 angles
 
 
 def test_cuda_bfloat16_keeps_exact_zeros_and_follows_float32():
@@ -52,7 +52,8 @@ def test_cuda_bfloat16_keeps_exact_zeros_and_follows_float32():
 
 
 def test_a_compiled_model_on_cuda_trains_as_the_module_itself():
-    eager, _ = train(net(), "cuda", dtype=torch.float32)
-    compiled, _ = train(net(), "cuda", dtype=torch.float32, compiled=True)
+    """Inductor's fused kernels round differently: float64 and plain SGD keep that from growing."""
+    eager, _ = train(net(), "cuda", optimizer=torch.optim.SGD)
+    compiled, _ = train(net(), "cuda", compiled=True, optimizer=torch.optim.SGD)
     for p, q in zip(eager.parameters(), compiled.parameters()):
-        assert torch.allclose(p, q, atol=1e-4)
+        assert torch.allclose(p, q, atol=1e-8)

@@ -25,7 +25,11 @@ schedulers, ``GradScaler`` (a skipped step skips the regularizer too) and closur
 A parameter is the engine's batched tensor with one model: the regularizers see ``w[None]``, shaped
 ``(1, n_out, …)``, and ``Param(k, param_name, n)`` with ``k`` its index among the regularized
 parameters; masks and multipliers are the handle's (:mod:`reglab.module.masks`), not the
-regularizer's. A parameter whose ``.grad`` is ``None`` (frozen, or unused this step) is left alone by
+regularizer's. As in the engine's compiled steps, consecutive parts that state an elementwise form
+``(λ₂, λ₁, d, t)`` (L2, L1, L1-prox, elastic net, decoupled decay) run fused over all parameters at once
+(``torch._foreach_*``: ``g += λ₂w + λ₁ sgn w``; ``w ← (1 − ηd)w``, then ``w ← w − clip(w, ±ηt)``); the others
+(max-norm, a regularizer of your own) through their ``grad`` and ``prox``, parameter by parameter; the two
+paths are tested equal. A parameter whose ``.grad`` is ``None`` (frozen, or unused this step) is left alone by
 ``step``, as PyTorch's optimizers leave it.
 """
 
@@ -34,10 +38,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
-from reglab.engine.regularizers import Param, Regularizer, all_parameters, weights_only
+from reglab.engine.regularizers import Param, Regularizer, Sum, all_parameters, weights_only
 from reglab.engine.schedules import Constant, Schedule, ScheduledLmbda
 from reglab.errors import ReglabError
 from reglab.module.audit import Audit
@@ -104,6 +109,7 @@ class Regularization:
         self.params: list[Tensor] = [e.param for e in chosen]
         self.infos = [Param(k, e.param_name, n) for k, e in enumerate(chosen)]
         self.regularizer = regularizer.placed(all_parameters, {k: e.scale for k, e in enumerate(chosen) if e.scale != 1.0})
+        self._segments: list[tuple[Regularizer, np.ndarray | None]] = []  # parts in order, with their fused form
         self.schedule = schedule if schedule is not None else Constant()
         self._scheduled = ScheduledLmbda(self.regularizer, self.schedule)
         self.steps = 0  # the steps applied so far: t of the schedule
@@ -114,6 +120,22 @@ class Regularization:
         self._versions = self._read_versions()
         self._hooks: list[tuple[torch.optim.Optimizer, Any, Any]] = []
         self._sync()
+        self._segment()
+
+    def _segment(self) -> None:
+        """Group consecutive parts with an elementwise form into fused segments (their forms ``(K, 4)``)."""
+        def forms(parts: list[Regularizer]) -> np.ndarray | None:
+            together = parts[0] if len(parts) == 1 else Sum(parts)
+            rows = [together.elementwise(info) for info in self.infos]
+            return None if any(r is None for r in rows) else np.stack([r[0] for r in rows])  # type: ignore[index]
+
+        segments: list[list[Regularizer]] = []
+        for leaf in self.regularizer.leaves():
+            if segments and forms(segments[-1]) is not None and forms([*segments[-1], leaf]) is not None:
+                segments[-1].append(leaf)
+            else:
+                segments.append([leaf])
+        self._segments = [(parts[0] if len(parts) == 1 else Sum(parts), forms(parts)) for parts in segments]
 
     # -- the coupled part ---------------------------------------------------------------------
     def penalty(self) -> Tensor:
@@ -146,23 +168,50 @@ class Regularization:
         return total
 
     def _coupled_grads(self, g: Tensor) -> list[Tensor | None]:
-        out: list[Tensor | None] = []
+        out: list[Tensor | None] = [None] * len(self.params)
         with torch.no_grad():
-            for p, info in zip(self.params, self.infos):
-                grad = self.regularizer.grad(p.detach().unsqueeze(0), info)
-                out.append(None if grad is None else grad[0] * g.to(device=p.device, dtype=p.dtype))
+            for reg, form in self._segments:
+                if form is not None:
+                    grads = self._fused_grads([p.detach() for p in self.params], form)
+                else:
+                    grads = [None if (gr := reg.grad(p.detach().unsqueeze(0), info)) is None else gr[0]
+                             for p, info in zip(self.params, self.infos)]
+                for k, gr in enumerate(grads):
+                    if gr is not None:
+                        out[k] = gr if out[k] is None else out[k] + gr  # type: ignore[operator]
+            for k, p in enumerate(self.params):
+                if out[k] is not None:
+                    out[k] = out[k] * g.to(device=p.device, dtype=p.dtype)  # type: ignore[operator]
         return out
+
+    @staticmethod
+    def _fused_grads(ws: list[Tensor], form: np.ndarray) -> list[Tensor | None]:
+        """``λ₂w + λ₁ sgn w`` for every parameter at once (``None`` where both are 0)."""
+        l2, l1 = form[:, 0].tolist(), form[:, 1].tolist()
+        if not any(l2) and not any(l1):
+            return [None] * len(ws)
+        grads = torch._foreach_mul(ws, l2)
+        if any(l1):
+            torch._foreach_add_(grads, torch._foreach_mul(torch._foreach_sign(ws), l1))
+        return list(grads)
 
     @torch.no_grad()
     def add_grads(self) -> None:
         """Add the coupled gradient into each parameter's ``.grad`` (what :func:`wrap` does before the step)."""
         self._sync()
-        for p, info in zip(self.params, self.infos):
-            if p.grad is None:
+        have = [k for k, p in enumerate(self.params) if p.grad is not None]
+        for k in have:
+            if self.params[k].grad.is_sparse:  # type: ignore[union-attr]
+                raise ReglabError(f"{self.names[k]} has a sparse gradient; reglab's regularizers need dense ones")
+        for reg, form in self._segments:
+            if form is not None:
+                grads = self._fused_grads([self.params[k].detach() for k in have], form[have])
+                if grads[0] is not None:
+                    torch._foreach_add_([self.params[k].grad for k in have], grads)  # type: ignore[misc]
                 continue
-            if p.grad.is_sparse:
-                raise ReglabError(f"{self._name(p)} has a sparse gradient; reglab's regularizers need dense ones")
-            self.regularizer.add_grad(p.detach().unsqueeze(0), info, p.grad.unsqueeze(0))
+            for k in have:
+                p = self.params[k]
+                reg.add_grad(p.detach().unsqueeze(0), self.infos[k], p.grad.unsqueeze(0))  # type: ignore[union-attr]
 
     # -- the part after the optimizer's step ----------------------------------------------------
     def step(self, optimizer: torch.optim.Optimizer) -> None:
@@ -188,21 +237,42 @@ class Regularization:
         self._optimizer = optimizer
         self._sync()
         groups = optimizer.param_groups
-        for p, info, g in zip(self.params, self.infos, where):
-            if p.grad is None:
+        have = [k for k, p in enumerate(self.params) if p.grad is not None]
+        for reg, form in self._segments:
+            if form is not None:
+                self._fused_prox(have, form, [self._eta(groups[where[k]], where[k]) for k in have])
                 continue
-            w = p.detach().unsqueeze(0)
-            new = self.regularizer.prox(w, self._step_size(groups[g], g, p), info)
-            if new is not w:
-                w.copy_(new)
+            for k in have:
+                p = self.params[k]
+                w = p.detach().unsqueeze(0)
+                new = reg.prox(w, self._step_size(groups[where[k]], where[k], p), self.infos[k])
+                if new is not w:
+                    w.copy_(new)
         self.steps += 1
         self._versions = self._read_versions()
 
-    def _step_size(self, group: dict[str, Any], g: int, p: Tensor) -> Tensor:
+    def _fused_prox(self, have: list[int], form: np.ndarray, etas: list[float]) -> None:
+        """``w ← (1 − ηd) w``, then ``w ← w − clip(w, −ηt, ηt)``, for every parameter at once (the engine's order)."""
+        ws = [self.params[k].detach() for k in have]
+        d, t = form[have, 2], form[have, 3]
+        if d.any():
+            torch._foreach_mul_(ws, [1.0 - eta * dk for eta, dk in zip(etas, d.tolist())])
+        if t.any():
+            thresholds = [eta * tk for eta, tk in zip(etas, t.tolist())]
+            clipped = torch._foreach_clamp_max(ws, thresholds)
+            torch._foreach_clamp_min_(clipped, [-x for x in thresholds])
+            torch._foreach_sub_(ws, clipped)
+
+    def _eta(self, group: dict[str, Any], g: int) -> float:
+        """The step size of the parts after the optimizer's step: ``lr``, or ``lr/lr₀`` with ``decay="lr-free"``."""
         lr = self._lr(group)
         if self.decay == "lr-free":
             lr0 = self._lr0[g]
             lr = lr / lr0 if lr0 else 0.0
+        return lr
+
+    def _step_size(self, group: dict[str, Any], g: int, p: Tensor) -> Tensor:
+        lr = self._eta(group, g)
         key = (lr, p.dtype, p.device)
         size = self._sizes.get(key)
         if size is None:
@@ -247,7 +317,8 @@ class Regularization:
                 raise ReglabError(f"{self.schedule!r} gives the param groups different factors ({sorted(factors)}): their "
                                   "learning rates have different ratios to their initial values")
             ratio = next(iter(ratios), 1.0)
-        self._scheduled.apply(self.steps, ratio)
+        if self._scheduled.apply(self.steps, ratio) and self._segments:
+            self._segment()  # λ changed: the fused forms with it
 
     # -- wrapping into the optimizer ------------------------------------------------------------
     def attach(self, optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
