@@ -38,7 +38,8 @@ def test_cuda_float64_equals_the_cpu():
         assert torch.allclose(p, q.cpu(), atol=1e-10)
     assert (gpu.fc1.weight == 0).sum() == (cpu.fc1.weight == 0).sum() > 0
     for a, b in zip(mon_cpu.rows, mon_gpu.rows):
-        assert a[:5] == b[:5] and b[5] == pytest.approx(a[5], rel=1e-8, abs=1e-10, nan_ok=True)  # nan: 0/0 angles
+        tol = 1e-6 if a[4] == "angle" else 1e-10  # degrees: a bias that barely moves turns by rounding alone
+        assert a[:5] == b[:5] and b[5] == pytest.approx(a[5], rel=1e-8, abs=tol, nan_ok=True)  # nan: 0/0 angles
 
 
 def test_cuda_bfloat16_keeps_exact_zeros_and_follows_float32():

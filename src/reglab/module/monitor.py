@@ -136,10 +136,10 @@ class WeightMonitor:
             norm = stats["l2"][0]
             if before is not None:
                 stats["update_ratio"] = ((wf - before[k].to(wf.dtype)).norm() / before[k].to(wf.dtype).norm()).reshape(1)
-            if self._previous is not None:
-                prev = self._previous[k].to(wf.dtype)
-                cos = (wf * prev).sum() / (norm * prev.norm())
-                stats["angle"] = torch.rad2deg(torch.arccos(cos.clamp(-1.0, 1.0))).reshape(1)
+            if self._previous is not None:  # 2·atan2(‖u − v‖, ‖u + v‖) of the unit vectors: accurate near 0° too
+                u, v = wf / norm, self._previous[k].to(wf.dtype)
+                v = v / v.norm()
+                stats["angle"] = torch.rad2deg(2 * torch.atan2((u - v).norm(), (u + v).norm())).reshape(1)
             for metric, value in stats.items():
                 keys.append((e.module_name, e.param_name, metric))
                 values.append(value[0].double())
