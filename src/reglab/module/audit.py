@@ -141,7 +141,7 @@ class Audit:
             title += f" · decay {self.decay}"
         kept = len({r["parameter"] for r in self.rows if r["regularized"]})
         title += f" · {kept} of {len({r['parameter'] for r in self.rows})} parameters regularized"
-        out = [title, fmt.format(*head), fmt.format(*("─" * w for w in widths))]
+        out = [title, fmt.format(*head).rstrip(), fmt.format(*("─" * w for w in widths)).rstrip()]
         out += [fmt.format(*line).rstrip() for line in lines]
         return "\n".join(out)
 
