@@ -29,7 +29,7 @@ import reglab
 from reglab.data import load_dataset
 
 # What the example claims, per data set: (epochs, λ, sparsity at least, accuracy within this many points)
-DEFAULTS = {"mnist": (3, 60.0, 0.80, 1.0), "digits": (40, 20.0, 0.50, 3.0)}
+DEFAULTS = {"mnist": (3, 200.0, 0.50, 1.0), "digits": (40, 20.0, 0.50, 3.0)}
 
 
 class CNN(nn.Module):

@@ -36,7 +36,7 @@ paths are tested equal. A parameter whose ``.grad`` is ``None`` (frozen, or unus
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -203,11 +203,13 @@ class Regularization:
         for k in have:
             if self.params[k].grad.is_sparse:  # type: ignore[union-attr]
                 raise ReglabError(f"{self.names[k]} has a sparse gradient; reglab's regularizers need dense ones")
+        if not have:
+            return
         for reg, form in self._segments:
             if form is not None:
                 grads = self._fused_grads([self.params[k].detach() for k in have], form[have])
                 if grads[0] is not None:
-                    torch._foreach_add_([self.params[k].grad for k in have], grads)  # type: ignore[misc]
+                    torch._foreach_add_([cast(Tensor, self.params[k].grad) for k in have], cast(list[Tensor], grads))
                 continue
             for k in have:
                 p = self.params[k]
@@ -239,7 +241,7 @@ class Regularization:
         groups = optimizer.param_groups
         have = [k for k, p in enumerate(self.params) if p.grad is not None]
         for reg, form in self._segments:
-            if form is not None:
+            if form is not None and have:
                 self._fused_prox(have, form, [self._eta(groups[where[k]], where[k]) for k in have])
                 continue
             for k in have:
