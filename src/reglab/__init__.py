@@ -3,7 +3,7 @@
 The public surface, loaded on first use (so ``reglab --help`` need not import torch)::
 
     from reglab import TrainConfig, train, summarize          # configure, train M models at once
-    from reglab import L2, L1, L1Prox, ElasticNet, DecoupledDecay, NoRegularizer, Sum
+    from reglab import L2, L1, L1Prox, ElasticNet, DecoupledDecay, MaxNorm, NoRegularizer, Sum
     from reglab import MLP, fit, Monitor, History, SGD, Adam  # the engine underneath (reglab.engine)
     from reglab import TensorData                              # data held once on the device
     from reglab import load_dataset, convert                  # data, λ units
@@ -42,6 +42,7 @@ _EXPORTS = {
     "L1Prox": "reglab.engine.regularizers",
     "ElasticNet": "reglab.engine.regularizers",
     "DecoupledDecay": "reglab.engine.regularizers",
+    "MaxNorm": "reglab.engine.regularizers",
     "Sum": "reglab.engine.regularizers",
     "regularize": "reglab.module",
     "wrap": "reglab.module",

@@ -29,14 +29,16 @@ from reglab.module.masks import MaskSpec
 
 try:
     import lightning.pytorch as pl
-except ImportError:  # the older package name
+except ImportError:  # the older package name, or none
     try:
         import pytorch_lightning as pl  # type: ignore[no-redef]
     except ImportError:
-        raise ImportError("reglab.lightning needs PyTorch Lightning: pip install 'reglab[lightning]'") from None
+        pl = None  # type: ignore[assignment]
+
+MISSING = "reglab.lightning.RegularizationCallback needs PyTorch Lightning: pip install 'reglab[lightning]'"
 
 
-class RegularizationCallback(pl.Callback):
+class RegularizationCallback(pl.Callback if pl is not None else object):  # type: ignore[misc]
     """Regularize (and optionally monitor) the ``LightningModule`` a ``Trainer`` fits.
 
     Parameters
@@ -54,6 +56,8 @@ class RegularizationCallback(pl.Callback):
     def __init__(self, regularizer: Regularizer, n: int | None = None, *, mask: MaskSpec = "weights",
                  per_layer: Mapping[str, float] | None = None, schedule: Schedule | None = None, decay: str = "lr",
                  monitor: bool | Mapping[str, Any] = False):
+        if pl is None:
+            raise ReglabError(MISSING)
         self.regularizer, self.n = regularizer, n
         self.options: dict[str, Any] = {"mask": mask, "per_layer": per_layer, "schedule": schedule, "decay": decay}
         self.monitor_options = dict(monitor) if isinstance(monitor, Mapping) else ({} if monitor else None)

@@ -85,3 +85,21 @@ def test_engine_masks_and_several_lambdas_are_refused():
         reglab.regularize(mlp(), L2([1.0, 2.0]), n=10)
     with pytest.raises(ReglabError, match="takes a reglab regularizer"):
         reglab.regularize(mlp(), 0.1, n=10)
+
+
+def test_the_lightning_callback_without_lightning_is_one_clear_error():
+    """reglab.lightning imports without the extra (the layers test imports every module); using it says what to install."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "for name in ('lightning', 'lightning.pytorch', 'pytorch_lightning'):\n"
+            "    sys.modules[name] = None\n"
+            "import reglab.lightning, reglab\n"
+            "try:\n"
+            "    reglab.lightning.RegularizationCallback(reglab.L2(1.0))\n"
+            "except reglab.ReglabError as e:\n"
+            "    print('error:', e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "needs PyTorch Lightning: pip install 'reglab[lightning]'" in out.stdout
