@@ -267,9 +267,14 @@ def findings_width(r: dict) -> list[str]:
            _peak_sentence("Against width", "width", r["reading"])]
     gain = [100 * (row["test"][0] - row["tuned"]["test"]) for row in r["rows"]]
     best = min(r["rows"], key=lambda row: row["tuned"]["test"])
-    out.append(f"Tuning λ on validation changed the test error by {num(-max(gain))} to {num(-min(gain))} points across the "
-               f"widths (negative: lower); the lowest tuned test error, {num(100 * best['tuned']['test'])}%, is at width "
+    rise = f" (it rose by up to {num(-min(gain))} points at some width)" if min(gain) < 0 else ""
+    out.append(f"Tuning λ on validation lowered the test error by {num(max(min(gain), 0.0))} to {num(max(gain))} points "
+               f"across the widths{rise}; the lowest tuned test error, {num(100 * best['tuned']['test'])}%, is at width "
                f"{best['width']} with λ = {s['lmbda'][best['tuned']['index']]:g}.")
+    stuck = [row["width"] for row in r["rows"] if min(row["train"]) >= 0.8]
+    if stuck:
+        out.append(f"Width {', '.join(map(str, stuck))}: training error at least 80% at every λ — these networks did not "
+                   f"train, and cannot be a peak.")
     return out
 
 
