@@ -62,9 +62,12 @@ the widely used Python 3 port that users ask for:
 * ``SGD`` shuffles the caller's *list* in place, as ``random.shuffle`` did in the
   original, so a second ``SGD`` call continues from the same order (the port
   copies the list first and leaves the caller's alone). Internally the list is
-  stacked once per call into one array and an index list is shuffled with the
-  same ``random.shuffle``; the caller's list is put into the resulting order when
-  ``SGD`` returns. Arrays (``(X, y)``) are never reordered.
+  read once per call into arrays and an index array is shuffled by the same
+  Fisher–Yates steps on the same words of ``random``'s generator
+  (:func:`reglab.compat.shuffle.shuffle`: the same permutation and the same
+  state of ``random`` afterwards, bit for bit, in a compiled loop); the caller's
+  list is put into the resulting order when ``SGD`` returns. Arrays
+  (``(X, y)``) are never reordered.
 * Any iterable of ``(x, y)`` pairs is accepted (the port's ``zip`` objects too).
 * ``total_cost`` adds the penalty ``0.5·(λ/len(data))·Σ‖w‖²`` once, after the
   data term (the port adds it inside its loop, once per example: a bug).
@@ -95,7 +98,6 @@ between cores, and a second thread only waits.
 from __future__ import annotations
 
 import json
-import random
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,6 +107,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from reglab.compat.shuffle import shuffle
 from reglab.engine.data import TensorSplit
 from reglab.engine.model import MLP
 from reglab.engine.nn import Cost, get_activation, get_cost
@@ -441,7 +444,7 @@ class Network:
         X_evaluation = self._tensors(evaluation)[0] if evaluation is not None else None
         model = self._engine()
         train_on = self._passes(model, X, T, eta, lmbda, n, min(int(mini_batch_size), n))
-        order = list(range(n))
+        order = np.arange(n)  # the indices random.shuffle permutes in the original's list
         evaluation_cost, evaluation_accuracy, training_cost, training_accuracy = [], [], [], []
         monitors = (
             (monitor_training_cost, training_cost, lambda: self._total_cost(model, train, lmbda, X_train),
@@ -457,7 +460,7 @@ class Network:
         try:
             with torch_threads(1), torch.no_grad():
                 for j in range(epochs):
-                    random.shuffle(order)  # the permutation the original applies to its list
+                    shuffle(order)  # random.shuffle's permutation, bit for bit
                     train_on(order)  # its consecutive slices of mini_batch_size
                     print("Epoch %s training complete" % j)
                     for on, values, measure, line in monitors:  # the book's order and wording
@@ -475,7 +478,7 @@ class Network:
         finally:
             self._store(model)
             if isinstance(training_data, list) and len(training_data) == n:
-                training_data[:] = [training_data[i] for i in order]
+                training_data[:] = [training_data[i] for i in order.tolist()]
         return evaluation_cost, evaluation_accuracy, training_cost, training_accuracy
 
     def update_mini_batch(self, mini_batch, eta, lmbda, n):
