@@ -29,7 +29,7 @@ _EXPORTS = {
     "TensorData": "reglab.engine.data",
     "TensorSplit": "reglab.engine.data",
     "Monitor": "reglab.engine.monitors",
-    "History": "reglab.engine.monitors",
+    "History": "reglab.engine.history",
     "weight_stats": "reglab.engine.monitors",
     "SGD": "reglab.engine.optim",
     "Adam": "reglab.engine.optim",

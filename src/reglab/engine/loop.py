@@ -41,7 +41,8 @@ from torch import Tensor
 
 from reglab.engine.data import TensorData
 from reglab.engine.model import MLP
-from reglab.engine.monitors import History, Monitor, Numbers, Record
+from reglab.engine.history import History, Numbers
+from reglab.engine.monitors import Monitor, Record
 from reglab.engine.optim import SGD, Optimizer
 from reglab.engine.regularizers import NoRegularizer, Regularizer
 from reglab.engine.steps import CompiledSteps, Saved, TensorSteps, make_steps, orders

@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 from typing import IO
 
-from reglab.engine.monitors import History
-from reglab.io import atomic_open, save_figure, save_npz, write_json
-from reglab.runs import plots
+from reglab.engine.history import History
+from reglab.io import atomic_open, save_npz, write_json
 from reglab.runs.assemble import TrainResult
+from reglab.runs.drawing import Drawer, Figures
 from reglab.runs.summary import summarize
 
 
@@ -49,8 +49,9 @@ def write_metrics(history: History, f: IO[str]) -> None:
         w.writerow([*row[:4], repr(row[4])])
 
 
-def write_run(result: TrainResult, out: str | Path, summary: dict | None = None) -> Path:
-    """Write the run folder ``out`` and return it; the summary (computed unless given) gains ``run_dir``."""
+def write_run(result: TrainResult, out: str | Path, summary: dict | None = None, drawer: Drawer | None = None) -> Path:
+    """Write the run folder ``out`` and return it; the summary (computed unless given) gains ``run_dir``.
+    ``drawer``: a :class:`~reglab.runs.drawing.Drawer` started before training draws the figures (else this process)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     summary = summary if summary is not None else summarize(result)
@@ -62,8 +63,7 @@ def write_run(result: TrainResult, out: str | Path, summary: dict | None = None)
     save_npz(out / "weights_initial.npz", fit.initial)
     final = fit.model.numpy_params()
     save_npz(out / "weights_final.npz", final)
-    save_figure(plots.accuracy_and_cost(fit.history, result.models, result.config.monitor_train), out / "accuracy_cost.png")
-    save_figure(plots.layer_rms(fit.history, result.models, result.sizes), out / "layer_rms.png")
-    save_figure(plots.weight_histograms(fit.initial, final), out / "weight_histograms.png")
+    figures = Figures(fit.history, result.models, result.sizes, result.config.monitor_train, fit.initial, final)
+    (drawer or Drawer()).draw(figures, out)
     write_json(out / "summary.json", summary)  # last: its presence marks a complete run
     return out
