@@ -40,10 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
-from results import machine, seconds, write_section
-
 from reglab.compat import mnist_loader, network2
 from reglab.compat.shuffle import shuffle
+from results import machine, seconds, write_section
 
 SIZES = [784, 30, 10]
 ETA, LMBDA, BATCH = 0.1, 5.0, 10
@@ -190,8 +189,8 @@ def main(argv=None) -> int:
         parts["cast64"].append(cast64)
         parts["cast32"].append(reading(training_data, "float32")[1])
         order, as_list = np.arange(n), list(range(n))
-        parts["shuffle"].append(seconds(lambda: shuffle(order)))
-        parts["random.shuffle"].append(seconds(lambda: random.shuffle(as_list)))
+        parts["shuffle"].append(seconds(lambda order=order: shuffle(order)))
+        parts["random.shuffle"].append(seconds(lambda as_list=as_list: random.shuffle(as_list)))
     best = {k: min(v) for k, v in times.items()}
     fastest = {k: min(v) for k, v in parts.items()}
     book_name = min((k for k in best if not k.startswith("reglab")), key=best.get)  # the faster: no flattery

@@ -30,13 +30,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 import torch
 from torch import Tensor
 
 from reglab.engine import compiled
 from reglab.engine.compiled import uncompiled
-from reglab.engine.history import History, Key, Numbers
+from reglab.engine.history import Key
 from reglab.engine.model import MLP
 from reglab.engine.nn import ACTIVATIONS
 from reglab.engine.regularizers import Param, Regularizer
