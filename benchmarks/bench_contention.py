@@ -29,7 +29,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 
-from results import machine, write_section
+from results import machine, report
 
 LAMBDAS = ",".join(str(v) for v in range(1, 17))
 JOBS = {
@@ -99,9 +99,7 @@ def main(argv=None) -> int:
             cells = " | ".join(f"{results[job, way][0]:.2f} ({results[job, way][1]:.2f})" for way in WAYS)
             ratio = results[job, "default"][0] / results[job, "one thread"][0]
             lines.append(f"| {job} | {load} | {cells} | {ratio:.2f} |")
-    print("\n".join(lines))
-    if args.write:
-        write_section(args.write, "bench_contention", lines, "python benchmarks/bench_contention.py")
+    report(lines, args.write, "bench_contention", "python benchmarks/bench_contention.py")
     return 0
 
 

@@ -42,7 +42,7 @@ import numpy as np
 
 from reglab.compat import mnist_loader, network2
 from reglab.compat.shuffle import shuffle
-from results import machine, seconds, write_section
+from results import machine, report, seconds
 
 SIZES = [784, 30, 10]
 ETA, LMBDA, BATCH = 0.1, 5.0, 10
@@ -214,10 +214,8 @@ def main(argv=None) -> int:
               f"{fastest['cast64']:.3f} s (float64), {fastest['cast32']:.3f} s (float32)",
               f"one epoch's shuffle: {1e3 * fastest['shuffle']:.1f} ms (random.shuffle of the list: "
               f"{1e3 * fastest['random.shuffle']:.1f} ms; the same permutation, bit for bit)"]
-    print("\n".join(lines))
-    if args.write:
-        write_section(args.write, "bench_network2", lines, "python benchmarks/bench_network2.py" +
-                      (" --original network2.py" if original is not None else ""))
+    report(lines, args.write, "bench_network2", "python benchmarks/bench_network2.py" +
+           (" --original network2.py" if original is not None else ""))
     return 0
 
 

@@ -40,7 +40,7 @@ import time
 import numpy as np
 
 import reglab  # noqa: F401  (first: every peer then runs under the OpenMP wait policy reglab sets, before torch loads)
-from results import machine, write_section
+from results import machine, report
 
 SIZES = [784, 30, 10]
 ETA, BATCH, FULL = 0.1, 10, 50_000
@@ -259,9 +259,7 @@ def main(argv=None) -> int:
                          f"{'—' if name.startswith('reglab') else f'{seconds / ours:.2f}×'} | {acc:.2%} |")
         best_peer = min(v[0] for k, v in rows.items() if k[1] == M and not k[0].startswith("reglab"))
         lines.append(f"| **reglab against the best peer** | {M} | | **{best_peer / ours:.2f}×** | |")
-    print("\n".join(lines))
-    if args.write:
-        write_section(args.write, "bench_peers", lines, "python benchmarks/bench_peers.py")
+    report(lines, args.write, "bench_peers", "python benchmarks/bench_peers.py")
     return 0
 
 

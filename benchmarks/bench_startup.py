@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 
-from results import machine, write_section
+from results import machine, report
 
 SKLEARN_SCRIPT = """
 import warnings
@@ -115,9 +115,7 @@ def main(argv=None) -> int:
         wall, cpu, to_epoch = first
         lines += ["", "2. the first run after installing: `reglab run --data digits --epochs 1` with an empty numba cache",
                   f"first epoch's line after {to_epoch:.1f} s; the whole process {wall:.1f} s wall-clock, {cpu:.1f} s CPU"]
-    print("\n".join(lines))
-    if write:
-        write_section(write, "bench_startup", lines, "python benchmarks/bench_startup.py")
+    report(lines, write, "bench_startup", "python benchmarks/bench_startup.py")
     return 0
 
 

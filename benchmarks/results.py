@@ -44,3 +44,10 @@ def write_section(path: str | Path, name: str, lines: list[str], command: str) -
     pattern = re.compile(rf"<!-- {re.escape(name)} -->.*?<!-- /{re.escape(name)} -->", re.S)
     text = pattern.sub(lambda _: body, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + body
     path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def report(lines: list[str], path: str | Path | None, name: str, command: str) -> None:
+    """Print ``lines``; with ``path``, also write them as section ``name`` of that file (see :func:`write_section`)."""
+    print("\n".join(lines))
+    if path:
+        write_section(path, name, lines, command)
