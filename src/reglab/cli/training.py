@@ -45,11 +45,11 @@ def execute(config: TrainConfig, args, epoch_callbacks=()):
     from reglab.runs.folder import default_run_dir, write_run
     from reglab.runs.summary import summarize
 
-    ds = load_data(config)
-    check(config, ds)  # bad settings fail here, before the progress bar starts
-    if ds.note and not args.json:
-        note(ds.note)
-    with Drawer().start() as drawer:  # loads matplotlib in another process while this one trains
+    with Drawer().start() as drawer:  # loads matplotlib in another process while this one loads data and trains
+        ds = load_data(config)
+        check(config, ds)  # bad settings fail here, before the progress bar starts
+        if ds.note and not args.json:
+            note(ds.note)
         with Progress(show=not (args.quiet or args.json)) as progress:
             bar = progress.epochs(f"training {len(config.models())} model(s) on {ds.name}", config.epochs)
             result = train(config, ds, callbacks=[*epoch_callbacks, bar])
