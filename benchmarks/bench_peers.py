@@ -241,8 +241,8 @@ def main(argv=None) -> int:
             order = np.random.default_rng(r).permutation(len(X))
             for name, run in peers.items():
                 seconds, trained = run(M, order)
-                best = rows.get((name, M), (float("inf"), 0.0))[0]
-                rows[name, M] = (min(best, seconds), accuracy(trained, Xv, yv))
+                best, acc = rows.get((name, M), (float("inf"), accuracy(trained, Xv, yv)))  # acc: the first round's
+                rows[name, M] = (min(best, seconds), acc)
         for devices in sorted({1, cores if M > 1 else 1}):
             got = jax_epoch(args.data_dir, args.size, M, devices, args.rounds)
             if got is not None:
