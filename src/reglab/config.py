@@ -23,6 +23,7 @@ from reglab.engine.monitors import DEFAULT_TRAIN_MEASURE, TRAIN_MEASURES
 from reglab.engine.nn import ACTIVATIONS, COSTS
 from reglab.engine.optim import OPTIMIZERS
 from reglab.engine.regularizers import KINDS
+from reglab.engine.schedules import parse_schedule
 from reglab.engine.steps import ENGINES
 from reglab.errors import ReglabError
 
@@ -60,6 +61,9 @@ class TrainConfig:
                                   "several values train several models at once", aliases=("--lambda",))
     reg: str = _f("l2", "regularizer", choices=KINDS)
     l1_ratio: float = _f(0.5, "L1 share of --reg elastic")
+    lmbda_schedule: str = _f("constant", "λ per epoch e: s(e−1)·λ with s = constant, warmup:K[:R] (off for K epochs, then "
+                                         "a ramp over R), follow-lr (η/η₀), step:K:GAMMA, cosine[:T[:FINAL]] (T: the "
+                                         "epochs)", aliases=("--lambda-schedule",))
     batch_size: int = _f(10, "mini-batch size m")
     epochs: int = _f(30, "number of epochs")
     seed: int = _f(0, "random seed (initial weights of the first seed, mini-batch order)")
@@ -121,6 +125,7 @@ class TrainConfig:
             raise ReglabError(f"--monitor accepts train, validation, test; got {', '.join(sorted(bad))}")
         if self.early_stop and self.schedule:
             raise ReglabError("--early-stop and --schedule both act on plateaus; choose one")
+        parse_schedule(self.lmbda_schedule, max(self.epochs, 1))
 
     # -- the models of the run -------------------------------------------------------------------
     def models(self) -> list[dict[str, float]]:

@@ -22,6 +22,7 @@ from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor
 from reglab.engine.optim import make_optimizer
 from reglab.engine.regularizers import make_regularizer
+from reglab.engine.schedules import Constant, parse_schedule
 from reglab.errors import ReglabError
 
 
@@ -99,6 +100,7 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
     )
     lambdas = [m["lmbda"] for m in models]
     reg = make_regularizer(config.reg, lambdas, config.to_dict())
+    lmbda_schedule = parse_schedule(config.lmbda_schedule, config.epochs)
     plateau: list[Callback] = []
     needs_validation = config.early_stop or config.schedule
     monitor_splits = tuple(config.monitor)
@@ -121,6 +123,7 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
         callbacks=[*plateau, *callbacks],
         threads=config.threads,
         engine=config.engine,
+        lmbda_schedule=None if lmbda_schedule == Constant() else lmbda_schedule,
     )
     result.meta["regularizer"] = repr(reg)
     return TrainResult(config, ds.name, sizes, models, result, getattr(ds, "note", None))

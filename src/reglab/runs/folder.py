@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -43,10 +44,15 @@ def default_run_dir(result_or_name: TrainResult | str, root: str | Path = "runs"
 
 def write_metrics(history: History, f: IO[str]) -> None:
     """``metrics.csv``: tidy rows ``epoch, model, layer, metric, value`` (values as ``repr``: exact)."""
+    write_tidy(f, ["epoch", "model", "layer", "metric", "value"], history.rows())
+
+
+def write_tidy(f: IO[str], header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """A tidy CSV: ``header``, then the rows, the last column (the value) as ``repr`` (exact)."""
     w = csv.writer(f)
-    w.writerow(["epoch", "model", "layer", "metric", "value"])
-    for row in history.rows():
-        w.writerow([*row[:4], repr(row[4])])
+    w.writerow(header)
+    for row in rows:
+        w.writerow([*row[:-1], repr(row[-1])])
 
 
 def write_run(result: TrainResult, out: str | Path, summary: dict | None = None, drawer: Drawer | None = None) -> Path:
