@@ -61,8 +61,10 @@ _EXPORTS = {
     "Cosine": "reglab.engine.schedules",
     "load_dataset": "reglab.data",
     "Dataset": "reglab.data",
+    "Split": "reglab.data",
     "convert": "reglab.units",
     "ReglabError": "reglab.errors",
+    "RunFailure": "reglab.errors",
 }
 
 __all__ = sorted(_EXPORTS)

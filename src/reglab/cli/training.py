@@ -35,6 +35,7 @@ def add_output_flags(p) -> None:
     p.add_argument("--config", metavar="FILE", help="start from a config.json (flags override it)")
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<timestamp>-<name>)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout (no tables)")
+    p.add_argument("--no-plots", action="store_true", help="write no PNG plots into the run folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -45,7 +46,8 @@ def execute(config: TrainConfig, args, epoch_callbacks=()):
     from reglab.runs.folder import default_run_dir, write_run
     from reglab.runs.summary import summarize
 
-    with Drawer().start() as drawer:  # loads matplotlib in another process while this one loads data and trains
+    figures = not args.no_plots
+    with (Drawer().start() if figures else Drawer()) as drawer:  # matplotlib loads in another process meanwhile
         ds = load_data(config)
         check(config, ds)  # bad settings fail here, before the progress bar starts
         if ds.note and not args.json:
@@ -55,7 +57,7 @@ def execute(config: TrainConfig, args, epoch_callbacks=()):
             result = train(config, ds, callbacks=[*epoch_callbacks, bar])
         summary = summarize(result)
         out = Path(args.out) if args.out else default_run_dir(result)
-        write_run(result, out, summary, drawer)
+        write_run(result, out, summary, drawer, figures=figures)
     return result, summary, out
 
 

@@ -4,11 +4,12 @@
 
     runs/<timestamp>-<name>/
         config.json           the TrainConfig (reglab train --config config.json re-runs it)
+        data.json             what the inputs and outputs mean: sizes, the classes' labels, the standardization
         metrics.csv           tidy: epoch, model, layer, metric, value
-        summary.json          what --json prints
+        summary.json          what --json prints, with the versions and the machine that produced it
         weights_initial.npz   W0, b0, W1, … shaped (M, n_out, n_in) / (M, n_out); no pickle
         weights_final.npz
-        accuracy_cost.png, layer_rms.png, weight_histograms.png
+        accuracy_cost.png, layer_rms.png, weight_histograms.png   (unless figures=False: --no-plots)
 """
 
 from __future__ import annotations
@@ -55,21 +56,34 @@ def write_tidy(f: IO[str], header: Sequence[str], rows: Iterable[Sequence[object
         w.writerow([*row[:-1], repr(row[-1])])
 
 
-def write_run(result: TrainResult, out: str | Path, summary: dict | None = None, drawer: Drawer | None = None) -> Path:
+def data_record(result: TrainResult) -> dict:
+    """``data.json``: the data set, the layer sizes, each class's original label (``None``: the classes are
+    ``0..K-1``) and the standardization applied to the inputs (``None``: raw inputs)."""
+    s = result.standardization
+    return {"data": result.dataset_name, "sizes": result.sizes,
+            "classes": None if result.classes is None else list(result.classes),
+            "standardization": None if s is None else s.to_dict()}
+
+
+def write_run(result: TrainResult, out: str | Path, summary: dict | None = None, drawer: Drawer | None = None, *,
+              figures: bool = True) -> Path:
     """Write the run folder ``out`` and return it; the summary (computed unless given) gains ``run_dir``.
-    ``drawer``: a :class:`~reglab.runs.drawing.Drawer` started before training draws the figures (else this process)."""
+    ``drawer``: a :class:`~reglab.runs.drawing.Drawer` started before training draws the figures (else this process);
+    ``figures=False`` leaves out the PNG figures (``--no-plots``)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     summary = summary if summary is not None else summarize(result)
     summary["run_dir"] = str(out)
     fit = result.fit
     write_json(out / "config.json", result.config.to_dict())
+    write_json(out / "data.json", data_record(result))
     with atomic_open(out / "metrics.csv", "w", newline="") as f:
         write_metrics(fit.history, f)
     save_npz(out / "weights_initial.npz", fit.initial)
     final = fit.model.numpy_params()
     save_npz(out / "weights_final.npz", final)
-    figures = Figures(fit.history, result.models, result.sizes, result.config.monitor_train, fit.initial, final)
-    (drawer or Drawer()).draw(figures, out)
+    if figures:
+        drawn = Figures(fit.history, result.models, result.sizes, result.config.monitor_train, fit.initial, final)
+        (drawer or Drawer()).draw(drawn, out)
     write_json(out / "summary.json", summary)  # last: its presence marks a complete run
     return out
