@@ -36,6 +36,9 @@ import sys
 import time
 import warnings
 
+import reglab  # noqa: F401  (before torch: the peers then run under the OpenMP wait policy reglab sets)
+
+# isort: split
 import numpy as np
 import torch
 
