@@ -25,6 +25,7 @@ COMMANDS = {
     "study": "run a study and write its HTML report",
     "sweep": "sweep λ (and more) in chunks of models; validation curves, λ_best and λ_1se; resumable",
     "reproduce": "run the book's chapter-3 experiments again and compare with its numbers",
+    "explore": "a live playground in the browser: several λ side by side on real data (needs reglab[explore])",
 }
 
 
