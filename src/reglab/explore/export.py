@@ -86,7 +86,7 @@ def report(s: Session, summary: dict[str, Any]) -> Report:
                                                 lambdas)
     elif (shape := snapshot.tile_shape(s.sizes[0])) is not None and L > 1:
         look["first_layer"] = figures.first_layer(s.model.weights[0].double().numpy(), shape, lambdas)
-    look["lambda_curve"] = figures.lambda_curve(lambdas, rec["validation_accuracy"], rec["train_accuracy"])
+    look["lambda_curve"] = figures.lambda_curve(lambdas, rec["validation_accuracy"].tolist(), rec["train_accuracy"].tolist())
     final = s.model.numpy_params()
     sections = (
         Section("The columns", tables=tuple(t for t in (table, changes) if t is not None), figures=look),
