@@ -29,7 +29,7 @@ def boundaries(cls: np.ndarray, conf: np.ndarray, box: tuple[float, float], poin
                lambdas: Sequence[float]) -> Figure:
     """Per column the decision regions (``cls``, ``conf``: (M, G, G), rows from the top) under the training points."""
     M = len(lambdas)
-    fig = Figure(figsize=(2.6 * M + 0.4, 2.9))
+    fig = Figure(figsize=(2.6 * M + 0.4, 2.9), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, M))
     X, y = points
     for m, ax in enumerate(axes):
@@ -49,7 +49,7 @@ def first_layer(W0: np.ndarray, shape: tuple[int, int], lambdas: Sequence[float]
     signed scale ``±max |w|``: one row per λ."""
     M, H = W0.shape[:2]
     k = min(units, H)
-    fig = Figure(figsize=(1.0 * k + 1.2, 1.1 * M + 0.6))
+    fig = Figure(figsize=(1.0 * k + 1.2, 1.1 * M + 0.6), layout="constrained")
     axes = np.array(fig.subplots(M, k, squeeze=False))
     for m in range(M):
         a = float(np.abs(W0[m]).max()) or 1.0
@@ -64,7 +64,7 @@ def first_layer(W0: np.ndarray, shape: tuple[int, int], lambdas: Sequence[float]
 
 def curves(history: History, lambdas: Sequence[float], events: Sequence[tuple[float, str]]) -> Figure:
     """Accuracy, data cost and penalty per epoch, the penalty apart from the data cost; changes as grey lines."""
-    fig = Figure(figsize=(13, 3.8))
+    fig = Figure(figsize=(13, 3.8), layout="constrained")
     ax_acc, ax_cost, ax_pen = fig.subplots(1, 3)
     epochs = np.asarray(history.epochs, dtype=float)
     for m, lam in enumerate(lambdas):
@@ -79,13 +79,14 @@ def curves(history: History, lambdas: Sequence[float], events: Sequence[tuple[fl
             ax.axvline(epoch, color="0.5", lw=0.8, ls="--")
         ax.grid(alpha=0.3)
         ax.set_xlabel("epoch")
-    ax_acc.set(ylabel="accuracy (%)", title="accuracy: test (solid), train (dotted, running)")
-    ax_cost.set(ylabel="data cost C₀", title="data cost C₀: test (solid), train (dotted)", yscale="log")
-    ax_pen.set(ylabel="penalty", title="penalty (λ/2n)Σw² or its kind, apart")
+    ax_acc.set(ylabel="accuracy (%)", title="accuracy")
+    ax_cost.set(ylabel="data cost C₀", title="data cost C₀", yscale="log")
+    ax_pen.set(ylabel="penalty", title="penalty, apart from C₀")
     if any(np.nanmax(history.get("penalty")[:, m], initial=0) > 0 for m in range(len(lambdas))):
         ax_pen.set_yscale("symlog", linthresh=1e-4)
     ax_acc.legend(fontsize=7)
-    fig.suptitle("training curves" + (" (dashed grey: changes made while training)" if events else ""))
+    fig.suptitle("training curves: test solid, train dotted (running mean)"
+                 + ("; dashed grey: changes made while training" if events else ""))
     return fig
 
 
@@ -96,14 +97,14 @@ def lambda_curve(lambdas: Sequence[float], validation: Sequence[float], train: S
     zero_at = positive.min() / 10 if positive.size else 1.0
     x = np.where(lam > 0, lam, zero_at)
     order = np.argsort(x)
-    fig = Figure(figsize=(5.5, 3.6))
+    fig = Figure(figsize=(5.5, 3.6), layout="constrained")
     ax = fig.subplots()
     ax.plot(x[order], 100 * np.asarray(validation)[order], "o-", color="C0", label="validation")
     ax.plot(x[order], 100 * np.asarray(train)[order], "s:", color="C1", label="train (running)")
     ax.set(xscale="log", xlabel="λ (λ = 0 drawn at the left)" if (lam == 0).any() else "λ", ylabel="accuracy (%)",
-           title="accuracy against λ, now")
+           title="")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
-    fig.suptitle("the λ-curve")
+    fig.suptitle("the λ-curve: accuracy against λ at the export")
     return fig
 

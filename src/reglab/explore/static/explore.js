@@ -202,7 +202,7 @@ function eventsPlugin() {  // changes made while training: a grey dashed line at
 }
 function chart(parent, title, series, scales, axes) {
   const opts = {
-    title, width: 240, height: 150, plugins: [eventsPlugin()], legend: {show: true, live: false},
+    title, width: 240, height: 150, plugins: [eventsPlugin()], legend: {live: false},
     scales: {x: {time: false}, ...scales}, cursor: {show: false},
     series: [{label: "epoch"}, ...series], axes: [{size: 28}, ...axes],
   };
@@ -245,7 +245,8 @@ function buildColumns(session) {
         rmsSeries.push({label: `RMS ${l}`, stroke: COLOURS[(l + 4) % 8]});
         rmsSeries.push({label: `1/√${session.sizes[l]}`, stroke: COLOURS[(l + 4) % 8], dash: [5, 4], width: 1});
       }
-      col.rms = chart(charts, "per-layer RMS, 1/√n_in", rmsSeries, {y: {distr: 3}}, [{size: 44}]);
+      col.rms = chart(charts, "per-layer RMS, 1/√n_in", rmsSeries, {y: {distr: 3}},
+                      [{size: 44, values: (u, ticks) => ticks.map((t) => fmt(t, 2))}]);
     }
     box.append(root);
     return col;
@@ -361,6 +362,7 @@ function drawLambdaCurve(point) {
   if (!S.lambdaChart) {
     S.lambdaChart = new uPlot({
       title: "the λ-curve now (λ = 0 drawn at the left)", width: 420, height: 200, cursor: {show: false},
+      legend: {live: false},
       scales: {x: {time: false, distr: 3}}, axes: [{size: 30}, {size: 36}],
       series: [{label: "λ"}, {label: "validation %", stroke: "#1f77b4", points: {show: true, size: 6}},
                {label: "train % (running)", stroke: "#ff7f0e", dash: [3, 3], points: {show: true, size: 5}}],
