@@ -148,7 +148,8 @@ class Hub:
         client.queue.put_nowait("")  # a token: take the pending snapshot
 
     async def stream(self, websocket: WebSocket) -> None:
-        """Send every message to ``websocket`` until it closes."""
+        """Send every message to ``websocket`` until the page closes it (heard at once, even while nothing is
+        sent: a server stopping waits for its websockets)."""
         client = _Client(asyncio.get_running_loop(), asyncio.Queue())
         with self._lock:  # the first messages and the registration, with no publish in between
             if self.session is not None:
@@ -157,13 +158,24 @@ class Hub:
             if self.latest is not None:
                 client.queue.put_nowait(self.latest)
             self.clients.append(client)
-        try:
+
+        async def send() -> None:
             while True:
                 text = await client.queue.get()
-                if text == "":
-                    text = client.pending_snapshot.pop()
-                await websocket.send_text(text)
+                await websocket.send_text(client.pending_snapshot.pop() if text == "" else text)
+
+        async def closed() -> None:
+            while (await websocket.receive())["type"] != "websocket.disconnect":
+                pass  # the page sends nothing; anything it does send is ignored
+
+        tasks = [asyncio.create_task(send()), asyncio.create_task(closed())]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # a failure to send is raised here
         finally:
+            for task in tasks:
+                task.cancel()
             with self._lock:
                 self.clients.remove(client)
 
@@ -293,7 +305,7 @@ def serve(data_dir: Path, out: Path, host: str, port: int, on_ready: Callable[[s
     import uvicorn
 
     config = uvicorn.Config(create_app(data_dir, out, host=host, port=port), host=host, port=port, log_level="warning",
-                            ws="auto", lifespan="on")
+                            ws="auto", lifespan="on", timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
 
     async def main() -> None:
@@ -302,8 +314,9 @@ def serve(data_dir: Path, out: Path, host: str, port: int, on_ready: Callable[[s
             if task.done():
                 break
             await asyncio.sleep(0.05)
-        if server.started:
-            on_ready(f"http://{'[' + host + ']' if ':' in host else host}:{port}/")
+        if server.started:  # a wildcard address is reached on this machine as 127.0.0.1
+            shown = "127.0.0.1" if host in WILDCARDS else f"[{host}]" if ":" in host else host
+            on_ready(f"http://{shown}:{port}/")
         await task
 
     asyncio.run(main())

@@ -131,13 +131,17 @@ function visibility() {
 }
 
 // -- commands ------------------------------------------------------------------------------------------
+function clock() {  // from a press of play or reset: the first snapshot drawn, the first with training in it
+  S.timing = {asked: performance.now(), from: S.latest && S.session ? S.latest.epoch : -1};
+}
 async function start(play) {
-  S.timing = {asked: performance.now()};
+  clock(); S.timing.from = 0;
   const answer = await api("/api/start", {settings: formSettings(), play});
   return answer !== null;
 }
 async function onPlay() {
   if (!S.session) { await start(true); return; }
+  if (!S.playing) clock();
   await api(S.playing ? "/api/pause" : "/api/play");
 }
 async function onStep() {
@@ -412,7 +416,7 @@ function onSnapshot(msg) {
   redrawCurves();
   drawLambdaCurve(msg.point);
   if (S.timing.asked !== undefined && S.timing.firstDrawn === undefined) S.timing.firstDrawn = performance.now() - S.timing.asked;
-  if (S.timing.asked !== undefined && S.timing.firstTrained === undefined && msg.epoch > 0) S.timing.firstTrained = performance.now() - S.timing.asked;
+  if (S.timing.asked !== undefined && S.timing.firstTrained === undefined && msg.epoch > S.timing.from) S.timing.firstTrained = performance.now() - S.timing.asked;
   onState({playing: msg.playing || S.playing, epoch: msg.epoch});
 }
 function onState(msg) {
