@@ -73,7 +73,7 @@ def one_step_by_hand(s: Session, W: list[torch.Tensor], b: list[torch.Tensor], l
     Ws = [w.double().clone().requires_grad_() for w in W]
     bs = [v.double().clone().requires_grad_() for v in b]
     a = x.expand(len(lmbda), *x.shape)
-    for l, (w, v) in enumerate(zip(Ws, bs)):
+    for w, v in zip(Ws, bs):
         z = torch.baddbmm(v.unsqueeze(1), a, w.transpose(1, 2))
         a = torch.sigmoid(z)
     cost = -(Y * torch.log(a) + (1 - Y) * torch.log1p(-a)).sum(dim=-1).mean(dim=-1)  # (M,) cross-entropy

@@ -19,7 +19,8 @@ happened, so the curves can mark it.
 
 Measuring is the engine's :class:`~reglab.engine.monitors.Monitor` (the
 training split by the running measure of the mini-batches trained since the
-previous point, the others exactly), and every point is kept in an engine
+previous point, the others exactly), on a copy of the models, so that it can
+run on another core while training goes on, and every point is kept in an engine
 :class:`~reglab.engine.monitors.History` (epochs as fractions), so a point
 measured at the end of epoch ``e`` holds the numbers ``reglab train`` records
 for epoch ``e``. Models whose numbers stop being finite are stopped, as
@@ -34,20 +35,33 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import Tensor
 
 from reglab.config import TrainConfig
 from reglab.data import Dataset
 from reglab.engine.data import TensorData
 from reglab.engine.loop import TrainingState, stop_diverged
 from reglab.engine.model import MLP
-from reglab.engine.monitors import History, Monitor, Numbers
+from reglab.engine.monitors import History, Monitor, Numbers, Record
 from reglab.engine.optim import SGD, make_optimizer
-from reglab.engine.regularizers import make_regularizer
+from reglab.engine.regularizers import Regularizer, make_regularizer
 from reglab.engine.steps import make_steps, orders
 from reglab.errors import ReglabError
 from reglab.explore.settings import LIMITS, Settings, check_size
 from reglab.rng import generator
 from reglab.runs.assemble import check, load_data
+
+
+@dataclass(frozen=True)
+class Taken:
+    """The models at ``epoch`` (a copy: training goes on), the regularizer they trained with, and the running
+    measure of the training split since the previous point (cost sum and correct count, each (M,), scaled
+    to the split's size), or ``None``."""
+
+    epoch: float
+    model: MLP
+    regularizer: Regularizer
+    seen: tuple[Tensor, Tensor] | None
 
 
 @dataclass(frozen=True)
@@ -140,22 +154,34 @@ class Session:
             self.perms = orders(self.n, self.gens)
         return b - a
 
-    def measure(self) -> Numbers:
-        """Measure the models as they are (the engine's monitor) and keep the point; return it.
-
-        On one thread (the numbers are the same on any number): a snapshot is small work, and threads
-        waiting for each other on a busy machine made it 10–100 times slower (measured here)."""
+    def take(self) -> Taken:
+        """A copy of the models as they are, with the running measure since the previous point: what
+        :meth:`record` measures, on any thread, while training goes on."""
         seen = None
         if self._seen_count:  # the running measure since the last point, scaled as Monitor scales an epoch's
             scale = self.n / self._seen_count
             seen = (self._seen[0] * scale, self._seen[1] * scale)
-        record = self.monitor(self.model, self.data, self.regularizer, self.n, seen, one_thread=True)
-        epoch = self.epoch
-        numbers = self.history.append(epoch, record)  # type: ignore[arg-type]  # a fractional epoch
-        stop_diverged(epoch, numbers, self.state)  # type: ignore[arg-type]
-        self._seen.zero_()
+        self._seen = torch.zeros_like(self._seen)
         self._seen_count = 0
+        return Taken(self.epoch, self.steps.save().model(self.model), self.regularizer, seen)
+
+    def record(self, taken: Taken) -> Record:
+        """The engine monitor's record of ``taken``, on the calling thread alone (the numbers are the same on
+        any number of threads: a snapshot is small work, and threads waiting for each other on a busy
+        machine made it 10–100 times slower, measured here). Reads the session's data only."""
+        return self.monitor(taken.model, self.data, taken.regularizer, self.n, taken.seen, one_thread=True)
+
+    def keep(self, taken: Taken, record: Record) -> Numbers:
+        """Keep ``record`` as the point at ``taken.epoch`` (points are kept in the order taken) and stop the
+        models it shows diverged, as :func:`~reglab.engine.fit` does."""
+        numbers = self.history.append(taken.epoch, record)  # type: ignore[arg-type]  # a fractional epoch
+        stop_diverged(taken.epoch, numbers, self.state)  # type: ignore[arg-type]
         return numbers
+
+    def measure(self) -> Numbers:
+        """Measure the models as they are and keep the point: :meth:`take`, :meth:`record`, :meth:`keep`."""
+        taken = self.take()
+        return self.keep(taken, self.record(taken))
 
     # -- changes between mini-batches ---------------------------------------------------------------------
     def change(self, *, lmbda: list[float] | None = None, eta: float | None = None, reg: str | None = None,

@@ -4,12 +4,17 @@ Requests reach the worker as commands on a queue (:meth:`Worker.submit`,
 answered through a :class:`~concurrent.futures.Future`), and are carried out
 between two chunks of mini-batches, so a change of λ, η or the regularizer
 lands between mini-batches. While playing, the worker trains chunks of
-about :data:`CHUNK_SECONDS` each and publishes a snapshot when one is due:
+about :data:`CHUNK_SECONDS` each and publishes a snapshot when one is due,
+no more than ``max_rate`` per second:
 
-* no more than ``max_rate`` per second;
-* no more often than keeps measuring and drawing under ``budget`` of the
-  time (a snapshot that took 20 ms waits for 20/budget ms of training), so
-  the page sees several per second while training keeps most of the machine.
+* where the steps train on one thread and another core is free (a few small
+  models, as :meth:`~reglab.engine.steps.CompiledSteps.leaves_core_idle`
+  says), a copy of the models is measured and drawn on that core while
+  training goes on, one snapshot at a time, as :func:`~reglab.engine.fit`
+  measures its records beside the next epoch;
+* elsewhere in turn, no more often than keeps measuring and drawing under
+  ``budget`` of the time (a snapshot that took 20 ms waits for 20/budget ms of
+  training).
 
 Messages are JSON text handed to ``publish(kind, text, point)``; ``kind`` is
 ``session`` (what the page needs to lay itself out: settings, sizes, the
@@ -25,15 +30,16 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from reglab.engine.monitors import Record
 from reglab.engine.threads import torch_threads
 from reglab.errors import ReglabError
 from reglab.explore import snapshot
 from reglab.explore.datasets import PLANAR
-from reglab.explore.session import Session
+from reglab.explore.session import Session, Taken
 from reglab.explore.settings import LIMITS, Settings
 from reglab.io import finite_or_none
 
@@ -84,6 +90,8 @@ class Worker:
         self._last_snapshot = 0.0
         self._snapshot_cost = 0.0
         self._costs: list[float] = []
+        self._beside = ThreadPoolExecutor(1, thread_name_prefix="reglab-explore-measure")
+        self._pending: tuple[Session, Taken, float, Future[tuple[Record, dict[str, Any]]]] | None = None
         self._seconds_per_example = 1e-5
         self._thread.start()
 
@@ -98,6 +106,7 @@ class Worker:
         """Stop the thread after the chunk it is training."""
         self._commands.put(None)
         self._thread.join(timeout)
+        self._beside.shutdown(wait=False)
 
     # -- the thread ---------------------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -137,8 +146,7 @@ class Worker:
         done = s.train(examples)
         took = (time.perf_counter() - t0) / done
         self._seconds_per_example = min(took, 0.7 * self._seconds_per_example + 0.3 * took)  # a slow start forgotten at once
-        wait = max(1.0 / self.max_rate, min(MAX_WAIT, self._snapshot_cost / self.budget))
-        due = time.perf_counter() - self._last_snapshot >= wait
+        self._collect(wait=False)
         if self.stepping and s.position == 0:
             self.stepping = False
             self._snapshot()
@@ -148,18 +156,43 @@ class Worker:
             self._snapshot()
             self._state(f"paused: the playground's limit of {LIMITS['epochs']} epochs" if s.state.active.any() else
                         "paused: every column diverged or stopped")
-        elif due:
-            self._snapshot()
+        elif self._pending is None and s.steps.leaves_core_idle():
+            if time.perf_counter() - self._last_snapshot >= 1.0 / self.max_rate:  # beside: one at a time
+                taken = s.take()
+                self._pending = s, taken, time.perf_counter(), self._beside.submit(self._measure, s, taken)
+        elif self._pending is None:
+            wait = max(1.0 / self.max_rate, min(MAX_WAIT, self._snapshot_cost / self.budget))
+            if time.perf_counter() - self._last_snapshot >= wait:
+                self._snapshot()
+
+    @staticmethod
+    def _measure(s: Session, taken: Taken) -> tuple[Record, dict[str, Any]]:
+        """The record and the pictures of ``taken`` (on one thread; any thread: it reads a copy and the data)."""
+        with torch_threads(1):
+            return s.record(taken), snapshot.visuals(taken.model, s.settings.data in PLANAR)
+
+    def _collect(self, wait: bool) -> None:
+        """Publish the snapshot measured beside training, if it is ready (or wait for it)."""
+        if self._pending is None or not (wait or self._pending[3].done()):
+            return
+        s, taken, t0, future = self._pending
+        self._pending = None
+        record, visuals = future.result()
+        self._publish(s, taken, record, visuals, t0)
 
     def _snapshot(self) -> None:
+        """Measure now, in turn, and publish (after a snapshot still being measured beside training)."""
+        self._collect(wait=True)
         s = self._require()
         t0 = time.perf_counter()
-        with torch_threads(1):
-            numbers = s.measure()
-            visuals = snapshot.visuals(s.model, s.settings.data in PLANAR)
-        point = snapshot.point(s.epoch, numbers, len(s.sizes) - 1)
+        taken = s.take()
+        self._publish(s, taken, *self._measure(s, taken), t0)
+
+    def _publish(self, s: Session, taken: Taken, record: Record, visuals: dict[str, Any], t0: float) -> None:
+        numbers = s.keep(taken, record)
+        point = snapshot.point(taken.epoch, numbers, len(s.sizes) - 1)
         message = {
-            "type": "snapshot", "epoch": s.epoch, "examples": s.examples, "playing": self.playing or self.stepping,
+            "type": "snapshot", "epoch": taken.epoch, "examples": s.examples, "playing": self.playing or self.stepping,
             "train_seconds": s.train_seconds, "snapshot_seconds": self._snapshot_cost, "columns": self._columns(s),
             "point": point, "events": [vars(e) for e in s.events], **visuals,
         }
@@ -199,6 +232,7 @@ class Worker:
     # -- the commands ----------------------------------------------------------------------------------------
     def _start(self, settings: Settings, play: bool = True) -> dict[str, Any]:
         session = Session(settings, self.data_dir, self.scratch)  # may refuse: the old session then goes on
+        self._collect(wait=True)  # the old session's last snapshot goes out before the new session
         self.session, self.playing, self.stepping = session, play, False
         self._session_message(session)
         self._snapshot()
@@ -223,6 +257,7 @@ class Worker:
 
     def _reset(self) -> dict[str, Any]:
         s = self._require()
+        self._collect(wait=True)
         s.reset()
         self.playing = self.stepping = False
         self._session_message(s)
