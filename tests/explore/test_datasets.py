@@ -64,3 +64,12 @@ def test_only_a_listed_file_of_the_data_directory_is_reachable(tmp_path):
         with pytest.raises(ReglabError, match="is not a .npz or .csv file of the data directory"):
             data_file(tmp_path, name)
     assert data_files(tmp_path / "absent") == []
+
+
+def test_a_file_too_large_to_read_whole_is_refused(tmp_path, monkeypatch):
+    from reglab.explore import datasets
+
+    np.savez(tmp_path / "big.npz", X=np.zeros((100, 2)), y=np.zeros(100))
+    monkeypatch.setattr(datasets, "MAX_FILE_BYTES", 1000)
+    with pytest.raises(ReglabError, match="the playground reads files of at most 0 MB"):
+        data_file(tmp_path, "big.npz")

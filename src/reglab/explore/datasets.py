@@ -31,6 +31,8 @@ SCALE = 1.0 / 6.0
 BOX = (-1.0, 1.0)
 #: Endings of the user files the listing offers.
 FILE_SUFFIXES = (".npz", ".csv")
+#: A user's file is read whole into memory: at most this many bytes.
+MAX_FILE_BYTES = 512 * 1024**2
 
 Generator = Callable[[int, float, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
@@ -107,5 +109,9 @@ def data_file(data_dir: Path, name: str) -> Path:
     """The file ``name`` of :func:`data_files` (only a name the listing holds: never a path the request made up)."""
     for listed in data_files(data_dir):
         if listed == name:
+            size = (data_dir / listed).stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise ReglabError(f"{name} is {size / 1024**2:,.0f} MB; the playground reads files of at most "
+                                  f"{MAX_FILE_BYTES // 1024**2} MB (reglab train reads any)")
             return data_dir / listed
     raise ReglabError(f"{name!r} is not a .npz or .csv file of the data directory {data_dir}")
