@@ -1,35 +1,29 @@
 """The playground in headless Chromium: train four λ on the circle, move a slider, switch to the digits, export.
 
-Needs Debian's ``chromium`` and ``chromium-driver`` (``/usr/bin``) and selenium, as
-``tests/studies/test_reports_browser.py`` does; skips, saying why, where they are absent. The server
+Needs Debian's ``chromium`` and ``chromium-driver`` (``/usr/bin``) and selenium (:mod:`tests.chromium`);
+skips, saying why, where they are absent. The server
 is the real one (uvicorn on a free port of 127.0.0.1). Screenshots are saved in a temporary folder
 whose path the test prints.
 """
 
 from __future__ import annotations
 
-import base64
 import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
+
+from tests.chromium import CHROMEDRIVER, CHROMIUM, IMAGES_JS, driver, screenshot
 
 pytest.importorskip("uvicorn", reason="the explore extra (pip install 'reglab[explore]') is not installed")
 pytest.importorskip("selenium", reason="selenium is not installed")
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 pytestmark = [
     pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
                        reason=f"{CHROMIUM} or {CHROMEDRIVER} not found (Debian's chromium, chromium-driver)"),
     pytest.mark.slow,
 ]
-FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-         "--window-size=1500,1100")
-IMAGES_JS = """return Array.from(document.images).map(img => ({alt: img.alt, complete: img.complete,
-  naturalWidth: img.naturalWidth, width: img.getBoundingClientRect().width}));"""
 
 
 @pytest.fixture(scope="module")
@@ -55,18 +49,9 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    yield driver
-    driver.quit()
+    browser = driver(tmp_path_factory.mktemp("chromium-profile"), window="1500,1100")
+    yield browser
+    browser.quit()
 
 
 def wait_for(browser, script: str, seconds: float = 60.0):
@@ -78,14 +63,6 @@ def wait_for(browser, script: str, seconds: float = 60.0):
             return value
         time.sleep(0.1)
     raise AssertionError(f"waited {seconds} s for: {script}")
-
-
-def screenshot(browser, path: Path) -> None:
-    width, height = browser.execute_script("const e = document.documentElement; return [e.scrollWidth, e.scrollHeight];")
-    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
-                                   "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
-    path.write_bytes(base64.b64decode(shot["data"]))
-    assert path.stat().st_size > 10_000
 
 
 def severe(browser) -> list:
@@ -110,21 +87,25 @@ def test_four_lambdas_on_the_circle_then_the_digits_then_an_export(server, brows
       return Array.from(c.getImageData(0, 0, 240, 240).data).some((v, i) => i % 4 !== 3 && v !== 255);""")
     assert painted, "the decision boundary of column 0 is blank"
     screenshot(browser, shots / "circle.png")
+    assert (shots / "circle.png").stat().st_size > 10_000
 
-    before = browser.execute_script("return explore.latest.point.penalty[3]")
+    assert browser.execute_script("return explore.latest.point.penalty[3]") > 0
     slider = browser.find_element(By.ID, "lambda-3")
-    slider.send_keys(*[Keys.ARROW_RIGHT] * 3)  # λ 10 → about 14: three changes, each applied between mini-batches
-    wait_for(browser, "return explore.events.length >= 1 && explore.latest.columns[3].lmbda > 10")
-    after = browser.execute_script("return explore.latest.point.penalty[3]")
-    assert after > before
-    curve = browser.execute_script("return explore.columns[3].cost.data[3].filter(v => v !== null)")
-    assert max(curve) >= after and "lmbda=0%2C0.1%2C1%2C1" in browser.current_url
+    slider.send_keys(Keys.HOME)  # column 3's slider to its leftmost position: λ 10 → 0, applied between mini-batches
+    wait_for(browser, "return explore.events.length >= 1 && explore.latest.columns[3].lmbda === 0")
+    penalty = browser.execute_script("return explore.columns[3].cost.data[3]")
+    assert max(penalty) > 0 and penalty[-1] == 0  # the penalty curve drops to 0 at the change, and stays there
+    assert browser.execute_script("const p = explore.latest.point.penalty; return p[1] > 0 && p[2] > 0")  # others go on
+    assert browser.find_element(By.CSS_SELECTOR, "#columns .column:nth-child(4) h2").text.startswith("λ = 0")
+    assert "lmbda=0%2C0.1%2C1%2C0&" in browser.current_url
     screenshot(browser, shots / "circle-lambda-moved.png")
+    assert (shots / "circle-lambda-moved.png").stat().st_size > 10_000
 
     Select(browser.find_element(By.ID, "data")).select_by_value("digits")
     wait_for(browser, "return explore.session && explore.session.data === 'digits' && explore.drawn.tiles >= 8")
     assert browser.execute_script("return explore.latest.tiles.shape.join('x')") == "8x8"
     screenshot(browser, shots / "digits.png")
+    assert (shots / "digits.png").stat().st_size > 10_000
 
     browser.find_element(By.ID, "export").click()
     link = wait_for(browser, "const a = document.getElementById('report-link'); return a && a.href", 120)
@@ -138,3 +119,4 @@ def test_four_lambdas_on_the_circle_then_the_digits_then_an_export(server, brows
     assert all(img["complete"] and img["naturalWidth"] > 0 and img["width"] > 0 for img in images), images
     assert severe(browser) == []
     screenshot(browser, shots / "report.png")
+    assert (shots / "report.png").stat().st_size > 10_000
