@@ -197,3 +197,19 @@ def test_commands_before_a_start_are_refused_with_409(data_dir, tmp_path):
         assert r.status_code == 409 and r.json()["error"] == "nothing to train yet: press play to start"
         assert c.post("/api/change", json={"lmbda": [1.0]}).status_code == 409
         assert c.post("/api/change", json={"momentum": 0.5}).json()["error"].startswith("a change takes lmbda")
+
+
+def test_training_pauses_at_the_epoch_limit(data_dir, tmp_path, monkeypatch):
+    from reglab.explore.settings import LIMITS
+
+    monkeypatch.setitem(LIMITS, "epochs", 3)
+    app = create_app(data_dir, tmp_path, port=PORT)
+    with TestClient(app, base_url=ORIGIN) as c, stream(c) as ws:
+        assert c.post("/api/start", json={"settings": CIRCLE, "play": True}).status_code == 200
+        state = until(ws, lambda m: m["type"] == "state" and m["notice"])
+        assert state == {"type": "state", "playing": False, "notice": "paused: the playground's limit of 3 epochs",
+                         "epoch": 3.0}
+        for command in ("play", "step"):
+            r = c.post(f"/api/{command}")
+            assert r.status_code == 400 and r.json()["error"] == "the playground's limit of 3 epochs is reached: reset, or export"
+        assert c.get("/api/status").json()["epoch"] == 3.0

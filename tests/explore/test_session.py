@@ -155,3 +155,16 @@ def test_reset_draws_the_same_weights_again(tmp_path, digits):
     s.reset()
     assert all(torch.equal(a, b) for a, b in zip(first, s.model.weights))
     assert s.epoch == 0 and s.events == [] and s.history.epochs == [0]
+
+
+def test_a_long_run_keeps_a_bounded_number_of_points(tmp_path, digits, monkeypatch):
+    from reglab.explore import session as module
+
+    monkeypatch.setattr(module, "MAX_POINTS", 20)
+    s = session(tmp_path, digits)
+    for _ in range(60):
+        s.train(300)
+        s.measure()
+    epochs = s.history.epochs
+    assert len(epochs) <= 20 and epochs == sorted(epochs) and len(s.history.records) == len(epochs)
+    assert epochs[0] == 0 and epochs[-1] == s.epoch and s.history.records[-1]["penalty"].shape == (3,)

@@ -51,6 +51,9 @@ from reglab.explore.settings import LIMITS, Settings, check_size
 from reglab.rng import generator
 from reglab.runs.assemble import check, load_data
 
+#: Points a session keeps, at most (the older half is thinned when there are more).
+MAX_POINTS = 5000
+
 
 @dataclass(frozen=True)
 class Taken:
@@ -176,7 +179,16 @@ class Session:
         models it shows diverged, as :func:`~reglab.engine.fit` does."""
         numbers = self.history.append(taken.epoch, record)  # type: ignore[arg-type]  # a fractional epoch
         stop_diverged(taken.epoch, numbers, self.state)  # type: ignore[arg-type]
+        if len(self.history.epochs) > MAX_POINTS:
+            self._thin()
         return numbers
+
+    def _thin(self) -> None:
+        """Drop every other point of the older half (epoch 0 stays): a long run's memory stays bounded."""
+        h, half = self.history, len(self.history.epochs) // 2
+        keep = [i for i in range(len(h.epochs)) if i >= half or i % 2 == 0]
+        h.epochs[:] = [h.epochs[i] for i in keep]
+        h.records[:] = [h.records[i] for i in keep]
 
     def measure(self) -> Numbers:
         """Measure the models as they are and keep the point: :meth:`take`, :meth:`record`, :meth:`keep`."""

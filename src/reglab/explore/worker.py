@@ -238,8 +238,15 @@ class Worker:
         self._snapshot()
         return self._state()
 
+    def _go(self) -> Session:
+        s = self._require()
+        if s.at_limit():
+            raise ReglabError(f"the playground's limit of {LIMITS['epochs']} epochs is reached: reset, or export"
+                              if s.state.active.any() else "every column diverged or stopped: reset")
+        return s
+
     def _play(self) -> dict[str, Any]:
-        self._require()
+        self._go()
         self.playing = True
         return self._state()
 
@@ -251,7 +258,7 @@ class Worker:
 
     def _step(self) -> dict[str, Any]:
         """Train to the end of the epoch (a whole epoch at an epoch's start), then pause."""
-        self._require()
+        self._go()
         self.playing, self.stepping = False, True
         return self._state()
 
