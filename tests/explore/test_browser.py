@@ -99,6 +99,20 @@ def test_four_lambdas_on_the_circle_then_the_digits_then_an_export(server, brows
     assert browser.find_element(By.CSS_SELECTOR, "#columns .column:nth-child(4) h2").text.startswith("λ = 0")
     assert "lmbda=0%2C0.1%2C1%2C0&" in browser.current_url
     screenshot(browser, shots / "circle-lambda-moved.png")
+    assert severe(browser) == []
+
+    eta = browser.find_element(By.ID, "eta")  # a bad value: the server's one line, in the page; nothing changes
+    eta.clear()
+    eta.send_keys("-1", Keys.TAB)
+    message = wait_for(browser, "const e = document.getElementById('error'); return !e.hidden && e.textContent")
+    assert message == "eta must be a number in [0, 1000], got -1"
+    assert browser.execute_script("return explore.latest.columns[0].eta") == 0.5
+    eta.clear()
+    eta.send_keys("0.5", Keys.TAB)
+    wait_for(browser, "return document.getElementById('error').hidden")
+    time.sleep(0.5)  # the console's entries arrive on their own
+    logged = severe(browser)
+    assert logged and all("/api/change" in e["message"] and " 400 " in e["message"] for e in logged), logged
     assert (shots / "circle-lambda-moved.png").stat().st_size > 10_000
 
     Select(browser.find_element(By.ID, "data")).select_by_value("digits")

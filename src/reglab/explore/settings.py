@@ -14,6 +14,7 @@ and the mini-batch order, so columns differ in λ alone.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,17 +41,25 @@ LIMITS: dict[str, int] = {
 NAMED = ("digits", "mnist", "file")
 
 
+def _shown(v: Any) -> str:
+    """A value as the page sent it (JSON: ``null``, ``"fast"``, ``-1``)."""
+    try:
+        return json.dumps(v, allow_nan=False)[:60]
+    except (TypeError, ValueError):
+        return repr(v)[:60]
+
+
 def _number(d: Mapping[str, Any], key: str, default: float, lo: float, hi: float) -> float:
     v = d.get(key, default)
     if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or not lo <= v <= hi:
-        raise ReglabError(f"{key} must be a number in [{lo:g}, {hi:g}], got {v!r}")
+        raise ReglabError(f"{key} must be a number in [{lo:g}, {hi:g}], got {_shown(v)}")
     return float(v)
 
 
 def _integer(d: Mapping[str, Any], key: str, default: int | None, lo: int, hi: int) -> int:
     v = d.get(key, default)
     if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-        raise ReglabError(f"{key} must be an integer from {lo} to {hi}, got {v!r}")
+        raise ReglabError(f"{key} must be an integer from {lo} to {hi}, got {_shown(v)}")
     return v
 
 
