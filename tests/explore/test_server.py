@@ -139,11 +139,15 @@ def test_start_play_change_pause_step_reset_export(client):
         assert r.status_code == 200 and "30" not in r.json()["event"]["text"] and "10→500" in r.json()["event"]["text"]
         changed = until(ws, lambda m: m["type"] == "snapshot" and m["events"])
         assert changed["events"][0]["text"] == "λ 0, 0.1, 1, 10→500" and changed["columns"][3]["lmbda"] == 500.0
-        assert changed["point"]["penalty"][3] > 20 * moving["point"]["penalty"][3]  # the new λ's penalty, at once
 
         assert post(client, "/api/pause").json()["playing"] is False
         paused = client.get("/api/status").json()
         assert client.get("/api/status").json()["epoch"] == paused["epoch"]
+        last = until(ws, lambda m: m["type"] == "snapshot" and m["epoch"] == paused["epoch"])
+        post(client, "/api/change", {"lmbda": [0.0, 1.0, 1.0, 500.0]})  # paused: the same weights, a new λ
+        again = until(ws, lambda m: m["type"] == "snapshot" and len(m["events"]) == 2)
+        assert again["epoch"] == paused["epoch"] and again["point"]["penalty"][2] == last["point"]["penalty"][2]
+        assert again["point"]["penalty"][1] == pytest.approx(10 * last["point"]["penalty"][1], rel=1e-6)  # λ 0.1 → 1
 
         assert post(client, "/api/step").status_code == 200
         stepped = until(ws, lambda m: m["type"] == "state" and not m["playing"] and m["epoch"] > paused["epoch"])

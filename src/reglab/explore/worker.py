@@ -50,6 +50,9 @@ MAX_WAIT = 2.0
 #: Points of a 2-D set sent to the page, at most per split.
 MAX_POINTS_SHOWN = 2000
 
+#: What the worker does on request, each by its method ``_<command>``.
+COMMANDS = ("start", "play", "pause", "step", "reset", "change", "export", "status")
+
 Publish = Callable[[str, str, "str | None"], None]  # (kind, message, a snapshot's point alone)
 
 
@@ -97,7 +100,9 @@ class Worker:
 
     # -- from other threads ---------------------------------------------------------------------------
     def submit(self, command: str, **kw: Any) -> Future[Any]:
-        """Queue ``command`` (``start``, ``play``, ``pause``, ``step``, ``reset``, ``change``, ``export``, ``status``)."""
+        """Queue ``command``, one of :data:`COMMANDS`; its answer (or its :class:`ReglabError`) comes in the future."""
+        if command not in COMMANDS:
+            raise ValueError(f"unknown command {command!r}")
         future: Future[Any] = Future()
         self._commands.put((command, kw, future))
         return future
