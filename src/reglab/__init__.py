@@ -3,10 +3,12 @@
 The public surface, loaded on first use (so ``reglab --help`` need not import torch)::
 
     from reglab import TrainConfig, train, summarize          # configure, train M models at once
-    from reglab import L2, L1, L1Prox, ElasticNet, DecoupledDecay, NoRegularizer, Sum
+    from reglab import L2, L1, L1Prox, ElasticNet, DecoupledDecay, MaxNorm, NoRegularizer, Sum
     from reglab import MLP, fit, Monitor, History, SGD, Adam  # the engine underneath (reglab.engine)
     from reglab import TensorData                              # data held once on the device
     from reglab import load_dataset, convert                  # data, λ units
+    from reglab import regularize, wrap, WeightMonitor        # the same for any torch.nn.Module (reglab.module)
+    from reglab import Constant, Warmup, FollowLR, StepDecay, Cosine  # λ schedules
 """
 
 from __future__ import annotations
@@ -40,11 +42,23 @@ _EXPORTS = {
     "L1Prox": "reglab.engine.regularizers",
     "ElasticNet": "reglab.engine.regularizers",
     "DecoupledDecay": "reglab.engine.regularizers",
+    "MaxNorm": "reglab.engine.regularizers",
     "Sum": "reglab.engine.regularizers",
+    "regularize": "reglab.module",
+    "wrap": "reglab.module",
+    "Regularization": "reglab.module",
+    "WeightMonitor": "reglab.module",
+    "Constant": "reglab.engine.schedules",
+    "Warmup": "reglab.engine.schedules",
+    "FollowLR": "reglab.engine.schedules",
+    "StepDecay": "reglab.engine.schedules",
+    "Cosine": "reglab.engine.schedules",
     "load_dataset": "reglab.data",
     "Dataset": "reglab.data",
+    "Split": "reglab.data",
     "convert": "reglab.units",
     "ReglabError": "reglab.errors",
+    "RunFailure": "reglab.errors",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (Debian package 'chromium'): reports not checked in a browser"
 )
 
+
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> Path:
     """``reglab study all --quick`` run once through the CLI's main function; the folder of the reports."""

@@ -35,6 +35,7 @@ def add_output_flags(p) -> None:
     p.add_argument("--config", metavar="FILE", help="start from a config.json (flags override it)")
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<timestamp>-<name>)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout (no tables)")
+    p.add_argument("--no-plots", action="store_true", help="write no PNG plots into the run folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -53,7 +54,7 @@ def execute(config: TrainConfig, args, epoch_callbacks=()):
         result = train(config, ds, callbacks=[*epoch_callbacks, bar])
     summary = summarize(result)
     out = Path(args.out) if args.out else default_run_dir(result)
-    write_run(result, out, summary)
+    write_run(result, out, summary, figures=not args.no_plots)
     return result, summary, out
 
 

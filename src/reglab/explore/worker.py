@@ -94,7 +94,7 @@ class Worker:
         self._snapshot_cost = 0.0
         self._costs: list[float] = []
         self._beside = ThreadPoolExecutor(1, thread_name_prefix="reglab-explore-measure")
-        self._pending: tuple[Session, Taken, float, Future[tuple[Record, dict[str, Any]]]] | None = None
+        self._pending: tuple[Session, Taken, dict[str, Any], float, Future[tuple[Record, dict[str, Any]]]] | None = None
         self._seconds_per_example = 1e-5
         self._thread.start()
 
@@ -164,7 +164,8 @@ class Worker:
         elif self._pending is None and s.steps.leaves_core_idle():
             if time.perf_counter() - self._last_snapshot >= 1.0 / self.max_rate:  # beside: one at a time
                 taken = s.take()
-                self._pending = s, taken, time.perf_counter(), self._beside.submit(self._measure, s, taken)
+                about = self._about(s)
+                self._pending = s, taken, about, time.perf_counter(), self._beside.submit(self._measure, s, taken)
         elif self._pending is None:
             wait = max(1.0 / self.max_rate, min(MAX_WAIT, self._snapshot_cost / self.budget))
             if time.perf_counter() - self._last_snapshot >= wait:
@@ -178,12 +179,12 @@ class Worker:
 
     def _collect(self, wait: bool) -> None:
         """Publish the snapshot measured beside training, if it is ready (or wait for it)."""
-        if self._pending is None or not (wait or self._pending[3].done()):
+        if self._pending is None or not (wait or self._pending[4].done()):
             return
-        s, taken, t0, future = self._pending
+        s, taken, about, t0, future = self._pending
         self._pending = None
         record, visuals = future.result()
-        self._publish(s, taken, record, visuals, t0)
+        self._publish(s, taken, about, record, visuals, t0)
 
     def _snapshot(self) -> None:
         """Measure now, in turn, and publish (after a snapshot still being measured beside training)."""
@@ -191,15 +192,21 @@ class Worker:
         s = self._require()
         t0 = time.perf_counter()
         taken = s.take()
-        self._publish(s, taken, *self._measure(s, taken), t0)
+        self._publish(s, taken, self._about(s), *self._measure(s, taken), t0)
 
-    def _publish(self, s: Session, taken: Taken, record: Record, visuals: dict[str, Any], t0: float) -> None:
+    def _about(self, s: Session) -> dict[str, Any]:
+        """What a snapshot says besides its numbers, as it is when the models are taken (a change made while
+        they are measured belongs to the next snapshot)."""
+        return {"examples": s.examples, "train_seconds": s.train_seconds, "columns": self._columns(s),
+                "events": [vars(e) for e in s.events]}
+
+    def _publish(self, s: Session, taken: Taken, about: dict[str, Any], record: Record, visuals: dict[str, Any],
+                 t0: float) -> None:
         numbers = s.keep(taken, record)
         point = snapshot.point(taken.epoch, numbers, len(s.sizes) - 1)
         message = {
-            "type": "snapshot", "epoch": taken.epoch, "examples": s.examples, "playing": self.playing or self.stepping,
-            "train_seconds": s.train_seconds, "snapshot_seconds": self._snapshot_cost, "columns": self._columns(s),
-            "point": point, "events": [vars(e) for e in s.events], **visuals,
+            "type": "snapshot", "epoch": taken.epoch, "playing": self.playing or self.stepping,
+            "snapshot_seconds": self._snapshot_cost, **about, "point": point, **visuals,
         }
         self.publish("snapshot", _json(message), _json(point))
         self.snapshots += 1

@@ -216,6 +216,9 @@ def _header(base, axes, ds, cells: int, chunks: int, limits: list[int], backend:
         "status": "running",
         "data": ds.name,
         "n_classes": ds.n_classes,
+        "data_record": {"classes": None if getattr(ds, "classes", None) is None else list(ds.classes),
+                        "standardization": None if getattr(ds, "standardization", None) is None
+                        else ds.standardization.to_dict()},
         "base": base.replace(lmbda=axes["lmbda"], eta=axes["eta"]).to_dict(),
         "grid": {k: [list(v) if isinstance(v, tuple) else v for v in values] for k, values in axes.items()},
         "cells": cells,
