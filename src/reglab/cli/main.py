@@ -28,6 +28,7 @@ COMMANDS = {
     "sweep": "sweep λ (and more) in chunks of models; validation curves, λ_best and λ_1se; resumable",
     "reproduce": "run the book's chapter-3 experiments again and compare with its numbers",
     "export": "a trained model as a PyTorch, safetensors or ONNX file, checked by running it",
+    "explore": "a live playground in the browser: several λ side by side on real data (needs reglab[explore])",
 }
 
 
