@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from reglab.engine.monitors import History
+from reglab.engine.history import History
 
 #: Class colours of the 2-D sets (Playground's orange and blue), then matplotlib's for more classes.
 CLASS_COLOURS = ("#f59322", "#0877bd", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9")

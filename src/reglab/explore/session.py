@@ -40,9 +40,10 @@ from torch import Tensor
 from reglab.config import TrainConfig
 from reglab.data import Dataset
 from reglab.engine.data import TensorData
+from reglab.engine.history import History, Numbers
 from reglab.engine.loop import TrainingState, stop_diverged
 from reglab.engine.model import MLP
-from reglab.engine.monitors import History, Monitor, Numbers, Record
+from reglab.engine.monitors import Monitor, Record
 from reglab.engine.optim import SGD, make_optimizer
 from reglab.engine.regularizers import Regularizer, make_regularizer
 from reglab.engine.steps import make_steps, orders

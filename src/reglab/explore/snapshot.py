@@ -28,8 +28,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from reglab.engine.history import Numbers
 from reglab.engine.model import MLP
-from reglab.engine.monitors import Numbers
 from reglab.explore.datasets import BOX
 
 #: Cells per side of the decision-boundary grid.
