@@ -14,8 +14,14 @@ The public surface, loaded on first use (so ``reglab --help`` need not import to
 from __future__ import annotations
 
 import importlib
+import os
 
 __version__ = "0.1.0"
+
+# OpenMP threads that wait for work sleep instead of spinning (unless the user chose otherwise). Read once, when
+# the OpenMP runtime starts: here, before torch (whose runtime numba's parallel kernels share) is imported.
+# Why, and what it changes: reglab.engine.threads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _EXPORTS = {
     "TrainConfig": "reglab.config",
@@ -31,7 +37,7 @@ _EXPORTS = {
     "TensorData": "reglab.engine.data",
     "TensorSplit": "reglab.engine.data",
     "Monitor": "reglab.engine.monitors",
-    "History": "reglab.engine.monitors",
+    "History": "reglab.engine.history",
     "weight_stats": "reglab.engine.monitors",
     "SGD": "reglab.engine.optim",
     "Adam": "reglab.engine.optim",

@@ -29,6 +29,7 @@ COMMANDS = {
     "path": "λ paths from λ_max down, warm-started (glmnet's way) against the cold sweep; coefficient-path plots",
     "reproduce": "run the book's chapter-3 experiments again and compare with its numbers",
     "export": "a trained model as a PyTorch, safetensors or ONNX file, checked by running it",
+    "explore": "a live playground in the browser: several λ side by side on real data (needs reglab[explore])",
 }
 
 

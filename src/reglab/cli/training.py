@@ -42,19 +42,22 @@ def add_output_flags(p) -> None:
 def execute(config: TrainConfig, args, epoch_callbacks=()):
     """Train, write the run folder, return (result, summary, folder)."""
     from reglab.runs.assemble import check, load_data, train
+    from reglab.runs.drawing import Drawer
     from reglab.runs.folder import default_run_dir, write_run
     from reglab.runs.summary import summarize
 
-    ds = load_data(config)
-    check(config, ds)  # bad settings fail here, before the progress bar starts
-    if ds.note and not args.json:
-        note(ds.note)
-    with Progress(show=not (args.quiet or args.json)) as progress:
-        bar = progress.epochs(f"training {len(config.models())} model(s) on {ds.name}", config.epochs)
-        result = train(config, ds, callbacks=[*epoch_callbacks, bar])
-    summary = summarize(result)
-    out = Path(args.out) if args.out else default_run_dir(result)
-    write_run(result, out, summary, figures=not args.no_plots)
+    figures = not args.no_plots
+    with (Drawer().start() if figures else Drawer()) as drawer:  # matplotlib loads in another process meanwhile
+        ds = load_data(config)
+        check(config, ds)  # bad settings fail here, before the progress bar starts
+        if ds.note and not args.json:
+            note(ds.note)
+        with Progress(show=not (args.quiet or args.json)) as progress:
+            bar = progress.epochs(f"training {len(config.models())} model(s) on {ds.name}", config.epochs)
+            result = train(config, ds, callbacks=[*epoch_callbacks, bar])
+        summary = summarize(result)
+        out = Path(args.out) if args.out else default_run_dir(result)
+        write_run(result, out, summary, drawer, figures=figures)
     return result, summary, out
 
 

@@ -45,8 +45,9 @@ import torch
 from torch import Tensor
 
 from reglab.engine.data import Folds, TensorData, TensorSplit
+from reglab.engine.history import History, Numbers
 from reglab.engine.model import MLP
-from reglab.engine.monitors import History, Monitor, Numbers, Record, evaluate
+from reglab.engine.monitors import Monitor, Record, evaluate
 from reglab.engine.optim import SGD, Optimizer
 from reglab.engine.regularizers import NoRegularizer, Regularizer
 from reglab.engine.schedules import Schedule, ScheduledLmbda

@@ -20,10 +20,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
-from reglab.engine.monitors import History
-from reglab.io import atomic_open, save_figure, save_npz, write_json
-from reglab.runs import plots
+from reglab.engine.history import History
+from reglab.io import atomic_open, save_npz, write_json
 from reglab.runs.assemble import TrainResult
+from reglab.runs.drawing import Drawer, Figures
 from reglab.runs.summary import summarize
 
 
@@ -65,8 +65,10 @@ def data_record(result: TrainResult) -> dict:
             "standardization": None if s is None else s.to_dict()}
 
 
-def write_run(result: TrainResult, out: str | Path, summary: dict | None = None, *, figures: bool = True) -> Path:
+def write_run(result: TrainResult, out: str | Path, summary: dict | None = None, drawer: Drawer | None = None, *,
+              figures: bool = True) -> Path:
     """Write the run folder ``out`` and return it; the summary (computed unless given) gains ``run_dir``.
+    ``drawer``: a :class:`~reglab.runs.drawing.Drawer` started before training draws the figures (else this process);
     ``figures=False`` leaves out the PNG figures (``--no-plots``)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -81,8 +83,7 @@ def write_run(result: TrainResult, out: str | Path, summary: dict | None = None,
     final = fit.model.numpy_params()
     save_npz(out / "weights_final.npz", final)
     if figures:
-        save_figure(plots.accuracy_and_cost(fit.history, result.models, result.config.monitor_train), out / "accuracy_cost.png")
-        save_figure(plots.layer_rms(fit.history, result.models, result.sizes), out / "layer_rms.png")
-        save_figure(plots.weight_histograms(fit.initial, final), out / "weight_histograms.png")
+        drawn = Figures(fit.history, result.models, result.sizes, result.config.monitor_train, fit.initial, final)
+        (drawer or Drawer()).draw(drawn, out)
     write_json(out / "summary.json", summary)  # last: its presence marks a complete run
     return out

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from reglab.engine.monitors import History
+from reglab.engine.history import History
 
 
 def _label(models: list[dict], m: int) -> str:
@@ -85,8 +85,8 @@ def histograms(pairs: Sequence[tuple[str, ArrayLike, ArrayLike]]) -> Figure:
         both = both[np.isfinite(both)]
         lo, hi = (np.percentile(both, [0.5, 99.5]) if both.size else (-1, 1))
         bins = np.linspace(lo, hi if hi > lo else lo + 1, 60)
-        ax.hist(w0[np.isfinite(w0)], bins=bins, alpha=0.5, label="initial")
-        ax.hist(w1[np.isfinite(w1)], bins=bins, alpha=0.5, label="final")
+        ax.hist(w0[np.isfinite(w0)], bins=bins, alpha=0.5, label="initial", histtype="stepfilled")  # one patch, not 60
+        ax.hist(w1[np.isfinite(w1)], bins=bins, alpha=0.5, label="final", histtype="stepfilled")
         ax.set(title=title, xlabel="w", yscale="log")
         ax.legend(fontsize=8)
     return fig

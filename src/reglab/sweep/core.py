@@ -209,8 +209,10 @@ def sweep(
     store.write_epochs((c.key for c in cells), finished)
     found = curves(rows, extra, metric)
     heat = grids(found, metric)
+    times = store.chunk_times(dict.fromkeys(finished[c.key]["chunk"] for c in cells), trained={r["key"] for r in reports})
     summary.update(status="complete", finished=len(rows), curves=[c.summary() for c in found],
-                   heatmaps=[g.summary() for g in heat])
+                   heatmaps=[g.summary() for g in heat], train_seconds=sum(t["train_seconds"] for t in times),
+                   chunk_times=times)
     store.write_summary(summary)
     if plot:
         plots.write_all(store, found, chance=1.0 / ds.n_classes, grids=heat)

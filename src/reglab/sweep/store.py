@@ -4,6 +4,7 @@
 
     <out>/
         sweep.json                 base configuration, grid, plan, progress; at the end the λ chosen per curve
+                                   and the training time (``train_seconds``, ``chunk_times``)
         results.csv                one row per finished cell, in grid order (rewritten after every chunk)
         epochs.csv                 tidy per-epoch metrics of every finished cell: cell, epoch, layer, metric, value
         curve_<settings>.png       validation curve, weight norms, zeros (L1) against λ, per curve
@@ -23,7 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,16 @@ class SweepStore:
             for cell in rec.get("cells", []):
                 done.setdefault(cell["cell"], {"chunk": rec["chunk"], "metrics": cell["metrics"]})
         return done
+
+    def chunk_times(self, keys: Iterable[str], trained: Collection[str] = ()) -> list[dict]:
+        """Per finished chunk of ``keys``: ``chunk``, ``models``, ``train_seconds`` (in the training loop), ``seconds``
+        (in all), ``host``, and ``reused`` (finished before this call: not in ``trained``), from its record."""
+        times = []
+        for key in keys:
+            rec = json.loads((self.chunk_dir / f"{key}.json").read_text())
+            times.append({"chunk": key, "models": len(rec["cells"]), "train_seconds": rec["train_seconds"],
+                          "seconds": rec["seconds"], "host": rec["host"], "reused": key not in trained})
+        return times
 
     def save_chunk(self, chunk: Chunk, output: ChunkOutput) -> dict[str, dict]:
         """Write a finished chunk (per-epoch metrics first, then its record) and return its cells as :meth:`finished` would."""
