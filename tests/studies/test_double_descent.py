@@ -7,7 +7,7 @@ import torch
 from sklearn.linear_model import Ridge
 
 from reglab.studies import measure
-from reglab.studies.double_descent import noisy_labels, peak, ridge_solutions
+from reglab.studies.double_descent import NOISE, noisy_labels, peak, ridge_solutions
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,8 @@ def test_random_features_peak_at_p_equals_n_and_a_tuned_lambda_flattens_it(quick
 
 def test_networks_fit_their_noisy_labels_and_tuning_never_hurts_validation(quick):
     rows = quick["width"]["rows"]
-    assert rows[-1]["train"][0] <= 0.05  # the widest fits its noisy training labels at λ = 0
+    widest = rows[-1]["train"]  # training error on the noisy labels, per λ
+    assert widest[0] < NOISE  # at λ = 0 the widest fits some of the wrong labels too
+    assert widest[-1] > widest[0]  # the largest λ keeps it from fitting them
     for row in rows:
         assert row["tuned"]["validation"] <= row["validation"][0] + 1e-12  # chosen on validation: never worse there
