@@ -1,6 +1,7 @@
 """λ paths: the sequence, λ_max found where the network collapses, the warm path equal to the same steps
 trained one by one with the engine, several kinds and seeds in one batch, the cold sweep beside, the CLI."""
 
+import contextlib
 import json
 
 import numpy as np
@@ -154,7 +155,7 @@ def test_cli_path(tmp_path, capsys):
     (["--cold", "--both"], "not allowed with argument"),
 ])
 def test_cli_bad_input_is_one_line(tmp_path, capsys, argv, message):
-    with pytest.raises(SystemExit) if message == "not allowed with argument" else _no_raise():
+    with pytest.raises(SystemExit) if message == "not allowed with argument" else contextlib.nullcontext():
         code = main([*PATH, *argv, "--out", str(tmp_path / "p")])
         assert code == 2
     err = capsys.readouterr().err
@@ -162,9 +163,14 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys, argv, message):
     assert not (tmp_path / "p" / "results.csv").exists()
 
 
-class _no_raise:
-    def __enter__(self):
-        return self
+def test_cli_ctrl_c_says_what_was_kept(tmp_path, capsys, monkeypatch):
+    import reglab.path.core as core
 
-    def __exit__(self, *exc):
-        return False
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(core, "cold_sweep", stop)
+    code = main([*PATH, "--lmbda", "30:0.3:2", "--path-epochs", "1", "--both", "--out", str(tmp_path / "p")])
+    err = capsys.readouterr().err
+    assert code == 130 and "interrupted by Ctrl-C" in err and err.count("\n") == 1
+    assert len(read_results(tmp_path / "p")) == 2  # the warm steps that finished

@@ -14,6 +14,7 @@ import argparse
 from pathlib import Path
 
 from reglab.cli.console import note, print_json, stdout
+from reglab.cli.interrupt import interrupted, sigterm_as_interrupt
 from reglab.cli.progress import Progress
 from reglab.cli.sweep import SweepBars, choice_line, curve_table
 from reglab.cli.training import load_config
@@ -89,6 +90,7 @@ def run(args) -> int:
     from reglab.path import path
     from reglab.runs.assemble import load_data
     from reglab.runs.folder import default_run_dir
+    from reglab.sweep.core import SweepInterrupted
 
     settings = settings_from_args(args)
     base = load_config(args)
@@ -96,9 +98,15 @@ def run(args) -> int:
     if ds.note and not args.json:
         note(ds.note)
     out = Path(args.out) if args.out else default_run_dir(ds.name, root="paths")
-    with Progress(show=not (args.quiet or args.json)) as progress:
-        result = path(base, settings, out=out, dataset=ds, progress=PathBars(out, progress, settings.span.steps),
-                      plot=not args.no_plots, max_models=args.max_models)
+    try:
+        with sigterm_as_interrupt(), Progress(show=not (args.quiet or args.json)) as progress:
+            result = path(base, settings, out=out, dataset=ds, progress=PathBars(out, progress, settings.span.steps),
+                          plot=not args.no_plots, max_models=args.max_models)
+    except KeyboardInterrupt as exc:
+        cause = exc.cause if isinstance(exc, SweepInterrupted) else exc
+        return interrupted(cause, f"the warm steps finished so far are in {out / 'results.csv'}, the cold sweeps' finished "
+                                  f"chunks in {out / 'cold'}; the same command with --out {out} reuses those chunks (the "
+                                  "warm path starts again from λ_max)")
     if args.json:
         print_json(result.summary)
         return 0
