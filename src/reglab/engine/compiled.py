@@ -145,10 +145,8 @@ class KernelProgram:
         self.bs = tuple(b.numpy() for b in model.biases)  # bs[l] (M, n_out), views
         dt = self.Ws[0].dtype
         self.eta = eta
-        forms = {kind: [_form(regularizer, Param(layer, kind, n), M) for layer in range(L)] for kind in ("weight", "bias")}
-        self.reg_w, self.reg_b = (  # (M, L, 5): (λ₂, λ₁, d, t, c)
-            np.ascontiguousarray(np.stack(forms[k], axis=1), dtype=dt) for k in ("weight", "bias")
-        )
+        self.reg_w, self.reg_b = (np.zeros((M, L, 5), dtype=dt) for _ in range(2))  # (M, L, 5): (λ₂, λ₁, d, t, c)
+        self.pack_regularizer(regularizer, n)
         drop = dropout if dropout is not None else Dropout([0.0] * L)
         drop.check(M, L)
         self.dkeys, self.dthr, self.dscale = drop.keys(M), drop.thresholds(M), drop.scales(M).astype(dt)
@@ -177,6 +175,14 @@ class KernelProgram:
         self.group = int(max(1, min(M, kernel.GROUP_BYTES // max(per_model, 1), -(-M // wanted))))
         self.batch_size, self.threads = batch_size, wanted if self.wide else min(wanted, -(-M // self.group))
         self._checked: np.ndarray | None = None  # the training inputs last checked against the model
+
+    def pack_regularizer(self, regularizer: Regularizer, n: int) -> None:
+        """Write ``regularizer``'s elementwise form into the kernel's arguments (in place: after a λ schedule's
+        step, :meth:`~reglab.engine.steps.CompiledSteps.regularizer_changed`, the next epoch trains with it)."""
+        L = len(self.Ws)
+        for kind, packed in (("weight", self.reg_w), ("bias", self.reg_b)):
+            forms = np.stack([_form(regularizer, Param(layer, kind, n), packed.shape[0]) for layer in range(L)], axis=1)
+            np.copyto(packed, np.broadcast_to(forms, packed.shape))
 
     def train_epoch(self, X: np.ndarray, Y: np.ndarray, perms: np.ndarray, seen: np.ndarray | None = None) -> None:
         """One epoch of every model over ``X`` (N, d), ``Y`` (N, K) in the orders ``perms`` (P, N), P = 1 or M.

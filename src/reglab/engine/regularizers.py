@@ -55,6 +55,8 @@ multiplies the strength of chosen layers (0-based index of the weight matrix).
 
 from __future__ import annotations
 
+import copy
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -151,6 +153,39 @@ class Regularizer:
     @property
     def M(self) -> int:
         return int(self.lmbda.numel())
+
+    # -- changing λ or where it acts (schedules, the nn.Module API) ------------------------
+    def set_lmbda(self, lmbda: float | Sequence[float] | Tensor) -> None:
+        """Set ``λ`` in place (a λ schedule's step; :mod:`reglab.engine.schedules`), checked as in the constructor."""
+        lam = torch.as_tensor(lmbda, dtype=torch.float64).reshape(-1)
+        self.check_lmbda(lam)
+        self.lmbda = lam
+        self._forget()
+
+    def at_strength(self, base: Tensor, factor: Tensor) -> Tensor:
+        """The ``lmbda`` that is ``factor`` times the strength of ``base`` (a λ schedule's step): ``factor·base``."""
+        return base * factor
+
+    def _forget(self) -> None:
+        """Drop what was computed from ``lmbda``, the mask or the scales (they changed)."""
+        self._coef = {}
+
+    def leaves(self) -> list[Regularizer]:
+        """The regularizers this one is made of (itself; a :class:`Sum` its parts)."""
+        return [self]
+
+    def placed(self, mask: Mask, layer_scale: Mapping[int, float]) -> Regularizer:
+        """A copy of this regularizer (same class, ``λ`` and options) with another ``mask`` and ``layer_scale``.
+
+        How the nn.Module API (:mod:`reglab.module`) points a user's regularizer at the parameters of a
+        module, numbered ``0, 1, …`` as its ``Param.layer``, without changing the object the user holds.
+        """
+        twin = copy.copy(self)
+        twin.lmbda = self.lmbda.clone()
+        twin.mask = mask
+        twin.layer_scale = dict(layer_scale)
+        twin._forget()
+        return twin
 
     # -- the interface the trainer calls ---------------------------------------------------
     def penalty(self, w: Tensor, p: Param) -> Tensor:
@@ -390,6 +425,14 @@ class MaxNorm(Regularizer):
         """The radius per model, ``(M,)`` (or ``(1,)``), float64."""
         return self.lmbda
 
+    def at_strength(self, base: Tensor, factor: Tensor) -> Tensor:
+        """A constraint's strength is ``1/c``: the radius ``c/factor`` (factor 0: unconstrained, ``c = inf``)."""
+        return torch.where(factor > 0, base / factor, torch.full_like(base * factor, math.inf))
+
+    def _forget(self) -> None:
+        super()._forget()
+        self._radii = {}
+
     def radius(self, w: Tensor, p: Param) -> Tensor | None:
         """``c · scale(layer)`` shaped ``(M, 1, 1)`` in ``w``'s dtype and device, or ``None`` where masked out."""
         if not self.mask(p.layer, p.name):
@@ -436,6 +479,15 @@ class Sum(Regularizer):
         self.lmbda = max((r.lmbda for r in flat), key=lambda t: t.numel())
         self.mask = all_parameters
         self.layer_scale = {}
+
+    def leaves(self) -> list[Regularizer]:
+        return list(self.parts)
+
+    def set_lmbda(self, lmbda: float | Sequence[float] | Tensor) -> None:
+        raise ReglabError(f"{self!r} is a sum: set the λ of each of its parts (leaves())")
+
+    def placed(self, mask: Mask, layer_scale: Mapping[int, float]) -> Regularizer:
+        return Sum(r.placed(mask, layer_scale) for r in self.parts)
 
     def penalty(self, w: Tensor, p: Param) -> Tensor:
         return sum((r.penalty(w, p) for r in self.parts), w.new_zeros(w.shape[0]))

@@ -3,7 +3,8 @@
 :func:`train` builds the pieces a configuration names (data on the device, with
 its labels corrupted and its images expanded where asked, the batched MLP, the
 regularizer and max-norm, dropout, augmentation, the optimizer, callbacks) and calls the one
-loop, :func:`reglab.engine.loop.fit`; :func:`check` checks a configuration
+loop, :func:`reglab.engine.loop.fit` (:func:`fit_config` does the part after the
+data is on the device, for data of your own); :func:`check` checks a configuration
 against the data first. :mod:`reglab.runs.summary` turns the result into the
 JSON-ready summary, :mod:`reglab.runs.folder` writes the run folder.
 """
@@ -19,14 +20,18 @@ import torch
 
 from reglab.config import TrainConfig
 from reglab.data.augment import Augment, expand_shifts, image_side
+from reglab.data.dataset import Standardization
 from reglab.data.noise import LabelNoise, corrupt_labels
-from reglab.engine.data import TensorData, TensorSplit, check_train_size
+from reglab.data.user import standardize
+from reglab.engine.data import Folds, TensorData, TensorSplit, check_train_size, kfold
 from reglab.engine.dropout import Dropout
 from reglab.engine.loop import Callback, EarlyStopping, FitResult, HalvingSchedule, fit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor
+from reglab.engine.nn import Cost
 from reglab.engine.optim import make_optimizer
 from reglab.engine.regularizers import MaxNorm, NoRegularizer, make_regularizer
+from reglab.engine.schedules import Constant, parse_schedule
 from reglab.errors import ReglabError
 from reglab.rng import seed_for
 
@@ -57,14 +62,21 @@ def check(config: TrainConfig, ds) -> list[int]:
     if config.train_size is not None:
         check_train_size(config.train_size, ds)
     n = config.train_size or len(ds.train.y)
+    if config.folds:
+        kfold(n, config.folds, config.seed)  # more folds than examples: the error is here
+        n -= -(-n // config.folds)  # each model trains on the rows outside its fold (the smallest such set)
     if config.batch_size > n:
-        raise ReglabError(f"--batch-size {config.batch_size} exceeds the {n} training examples")
-    if (config.early_stop or config.schedule) and len(ds.validation.y) == 0:
+        raise ReglabError(f"--batch-size {config.batch_size} exceeds the {n} training examples"
+                          + (" of a fold" if config.folds else ""))
+    if (config.early_stop or config.schedule) and len(ds.validation.y) == 0 and not config.folds:
         raise ReglabError("--early-stop and --schedule need a validation split")
     if config.optimizer == "adamw" and config.reg != "decay":
         raise ReglabError("--optimizer adamw is Adam with decoupled decay: use it with --reg decay (or --optimizer adam)")
     if config.expand:
         image_side(ds.n_features, "--expand")
+        if config.folds:
+            raise ReglabError("--expand with --folds would train on the shifted copies of each fold's held-out images: "
+                              "use --augment shift:1, which shifts every epoch's images afresh")
     if config.augment:
         Augment.parse(config.augment, image_side(ds.n_features, "--augment"))
         if config.per_model_order and len(config.models()) > 1:
@@ -80,7 +92,8 @@ def load_data(config: TrainConfig):
     from reglab.data import load_dataset
 
     split = cast(tuple[float, float, float], tuple(config.split))  # load_dataset checks it has three parts
-    return load_dataset(config.data, config.data_dir, target=config.target, split=split, seed=config.seed)
+    return load_dataset(config.data, config.data_dir, target=config.target, split=split, seed=config.seed,
+                        standardize=config.standardize)
 
 
 def training_data(config: TrainConfig, ds, device: torch.device, dtype: torch.dtype) -> tuple[TensorData, LabelNoise | None]:
@@ -108,7 +121,9 @@ def training_data(config: TrainConfig, ds, device: torch.device, dtype: torch.dt
 
 @dataclass
 class TrainResult:
-    """A finished run: its configuration, the data set's name and sizes, the fit, the labels noise changed."""
+    """A finished run: its configuration, the data set's name and sizes, the fit, and what the inputs and
+    outputs mean: the original label of each class (``None``: the classes are ``0..K-1``) and the
+    standardization the inputs went through (``None``: raw); the labels ``--label-noise`` changed."""
 
     config: TrainConfig
     dataset_name: str
@@ -116,25 +131,41 @@ class TrainResult:
     models: list[dict]
     fit: FitResult
     note: str | None = None
+    classes: tuple | None = None
+    standardization: Standardization | None = None
     label_noise: LabelNoise | None = None
 
 
-def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ()) -> TrainResult:
-    """Train the models of ``config`` together; ``dataset`` defaults to the one it names."""
+def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = (), monitor: Monitor | None = None) -> TrainResult:
+    """Train the models of ``config`` together; ``dataset`` defaults to the one it names (a ``dataset`` given
+    is standardized here when ``config.standardize`` asks for it and it is not yet); ``monitor`` replaces the
+    one ``config.monitor`` describes."""
     ds = dataset if dataset is not None else load_data(config)
+    if config.standardize and ds.standardization is None:
+        ds = standardize(ds)
     sizes = check(config, ds)
     device = resolve_device(config.device)
     dtype = torch.float64 if config.dtype == "float64" else torch.float32
     data, noise = training_data(config, ds, device, dtype)
+    result = fit_config(config, data, sizes, monitor=monitor, callbacks=callbacks)
+    return TrainResult(config, ds.name, sizes, config.models(), result, getattr(ds, "note", None),
+                       getattr(ds, "classes", None), getattr(ds, "standardization", None), noise)
+
+
+def fit_config(config: TrainConfig, data: TensorData, sizes: Sequence[int], *, cost: Cost | None = None,
+               monitor: Monitor | None = None, callbacks: Sequence[Callback] = ()) -> FitResult:
+    """Initialize the models of ``config`` (``sizes``, on ``data``'s device and dtype) and :func:`fit` them on
+    ``data``. ``cost`` (an instance) replaces ``config.cost``: a cost of your own, e.g. the regression cost
+    of :mod:`reglab.sklearn`; ``monitor`` replaces the one ``config.monitor`` describes."""
     models = config.models()
     model = MLP.initialize(
         sizes,
         seeds=[int(m["seed"]) for m in models],
         init=config.init,
         activation=config.activation,
-        cost=config.cost,
-        device=device,
-        dtype=dtype,
+        cost=config.cost if cost is None else cost,
+        device=data.train.X.device,
+        dtype=data.train.X.dtype,
     )
     lambdas = [m["lmbda"] for m in models]
     reg = make_regularizer(config.reg, lambdas, config.to_dict())
@@ -142,6 +173,7 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
         reg = MaxNorm(config.max_norm) if isinstance(reg, NoRegularizer) else reg + MaxNorm(config.max_norm)
     dropout = Dropout.per_layer(config.dropout, config.input_dropout, layers=len(sizes) - 1,
                                 seeds=[int(m["seed"]) for m in models])
+    lmbda_schedule = parse_schedule(config.lmbda_schedule, config.epochs)
     plateau: list[Callback] = []
     needs_validation = config.early_stop or config.schedule
     monitor_splits = tuple(config.monitor)
@@ -160,13 +192,15 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
         regularizer=reg,
         optimizer=make_optimizer(config.optimizer, momentum=config.momentum),
         order_seeds=[int(m["seed"]) for m in models] if config.per_model_order else [config.seed],
-        monitor=Monitor(splits=monitor_splits, train=config.monitor_train),
+        monitor=monitor or Monitor(splits=monitor_splits, train=config.monitor_train),
         callbacks=[*plateau, *callbacks],
         threads=config.threads,
         engine=config.engine,
         dropout=dropout if dropout.active else None,
-        augment=Augment.parse(config.augment, image_side(ds.n_features, "--augment")) if config.augment else None,
+        augment=Augment.parse(config.augment, image_side(sizes[0], "--augment")) if config.augment else None,
+        lmbda_schedule=None if lmbda_schedule == Constant() else lmbda_schedule,
+        folds=Folds.split(len(data.train), config.folds, config.seed, [int(m["fold"]) for m in models]) if config.folds else None,
     )
     result.meta["regularizer"] = repr(reg)
     result.meta["dropout"] = repr(dropout) if dropout.active else None
-    return TrainResult(config, ds.name, sizes, models, result, getattr(ds, "note", None), noise)
+    return result

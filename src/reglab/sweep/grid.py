@@ -10,9 +10,10 @@ axes:
   ``train_size``, ``optimizer``, …): each combination is a *group*, one
   :class:`TrainConfig` holding the whole ``λ × η`` grid.
 
-A **cell** is one model: one group, one ``λ``, one ``η``, one seed. Its key is
-a hash of its settings (:func:`cell_key`), so a finished cell is recognised
-whatever chunk trained it.
+A **cell** is one model: one group, one ``λ``, one ``η``, one seed (and with
+``folds``, one fold of the k-fold cross-validation). Its key is a hash of its
+settings (:func:`cell_key`), so a finished cell is recognised whatever chunk
+trained it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -28,43 +28,15 @@ from typing import Any
 import numpy as np
 
 from reglab.config import TrainConfig
+from reglab.config import parse_values as parse_values  # the one list syntax of every flag, re-exported here
 from reglab.errors import ReglabError
 
 #: Axes that vary inside one training run.
 MODEL_AXES = ("lmbda", "eta")
 #: Fields that cannot vary within a sweep: the data set is loaded once, seeds is the run's own axis.
-FIXED = ("data", "data_dir", "target", "split", "seed", "seeds", "device", "monitor")
+FIXED = ("data", "data_dir", "target", "split", "standardize", "seed", "seeds", "folds", "device", "monitor")
 #: Settings every row of the results table carries, besides the other axes of the grid.
 SETTINGS = ("reg", "init", "hidden", "train_size", "eta", "lmbda", "seed")
-
-
-def parse_values(text: str, kind: type = float) -> tuple:
-    """Values from ``"0.1,1,10"``, ``"1e-4:1e2:13"`` or a mix such as ``"0,1e-3:1:4"``.
-
-    ``A:B:N`` is ``N`` log-spaced values from ``A`` to ``B``, both included
-    (``A, B > 0``): ``A·(B/A)^{k/(N−1)}``, ``k = 0 … N−1``, rounded to 12
-    significant digits so that ``1e-2:1e2:5`` gives ``0.01, 0.1, 1, 10, 100``.
-
-    Raises
-    ------
-    ValueError
-        On a malformed value or range (argparse turns it into one line).
-    """
-    values: list = []
-    for token in text.replace(",", " ").split():
-        if ":" not in token:
-            values.append(kind(token))
-            continue
-        parts = token.split(":")
-        if len(parts) != 3:
-            raise ValueError(f"a range is START:STOP:COUNT, got {token!r}")
-        a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
-        if not (a > 0 and b > 0 and n >= 1 and math.isfinite(a) and math.isfinite(b)):
-            raise ValueError(f"a log range needs START, STOP > 0 and COUNT ≥ 1, got {token!r}")
-        values.extend(kind(float(f"{v:.12g}")) for v in np.geomspace(a, b, n))
-    if not values:
-        raise ValueError("no values given")
-    return tuple(values)
 
 
 def normalize_grid(base: TrainConfig, grid: Mapping[str, Iterable] | None) -> dict[str, tuple]:
@@ -113,13 +85,14 @@ def group_configs(base: TrainConfig, grid: Mapping[str, tuple]) -> list[TrainCon
     return [base.replace(**common, **dict(zip(axes, combo))) for combo in itertools.product(*(grid[a] for a in axes))]
 
 
-def cell_key(config: TrainConfig, model_seed: int) -> str:
-    """The hash naming a cell: its configuration (one λ, one η, ``seeds = 1``) and its model's seed.
+def cell_key(config: TrainConfig, model_seed: int, fold: int | None = None) -> str:
+    """The hash naming a cell: its configuration (one λ, one η, ``seeds = 1``), its model's seed and fold.
 
     The configuration's ``seed`` stays the base seed: it fixes the shared
-    mini-batch order, while ``model_seed`` fixes the initial weights.
+    mini-batch order (and the folds), while ``model_seed`` fixes the initial weights.
     """
-    text = json.dumps({**config.to_dict(), "model_seed": int(model_seed)}, sort_keys=True)
+    extra = {} if fold is None else {"fold": int(fold)}
+    text = json.dumps({**config.to_dict(), "model_seed": int(model_seed), **extra}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -134,19 +107,24 @@ class Cell:
     model_seed : int
         The seed of its initial weights (``seed + k`` for the ``k``-th seed).
     key : str
-        :func:`cell_key` of the two.
+        :func:`cell_key` of the settings.
+    fold : int or None
+        Its fold, when the sweep cross-validates (``folds``).
     """
 
     config: TrainConfig
     model_seed: int
     key: str
+    fold: int | None = None
 
     def settings(self, axes: Iterable[str] = ()) -> dict[str, Any]:
-        """Its settings for the results table: :data:`SETTINGS` and the extra ``axes``, as plain values."""
+        """Its settings for the results table: :data:`SETTINGS` (and ``fold``) and the extra ``axes``, as plain values."""
         c = self.config
         out: dict[str, Any] = {}
-        for name in (*SETTINGS, *(a for a in axes if a not in SETTINGS)):
-            value = {"lmbda": c.lmbda[0], "eta": c.eta[0], "seed": self.model_seed}.get(name, getattr(c, name, None))
+        names = (*SETTINGS, *(("fold",) if self.fold is not None else ()), *(a for a in axes if a not in SETTINGS))
+        for name in names:
+            value = {"lmbda": c.lmbda[0], "eta": c.eta[0], "seed": self.model_seed, "fold": self.fold}.get(
+                name, getattr(c, name, None))
             out[name] = show(value) if isinstance(value, tuple) else value
         return out
 
@@ -156,8 +134,9 @@ def cells_of(config: TrainConfig) -> list[Cell]:
     out = []
     for m in config.models():
         one = config.replace(lmbda=(m["lmbda"],), eta=(m["eta"],), seeds=1)
-        seed = int(m["seed"])
-        out.append(Cell(one, seed, cell_key(one, seed)))
+        seed, fold = int(m["seed"]), m.get("fold")
+        fold = None if fold is None else int(fold)
+        out.append(Cell(one, seed, cell_key(one, seed, fold), fold))
     return out
 
 
