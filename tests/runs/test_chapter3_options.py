@@ -85,3 +85,27 @@ def test_the_cli_trains_per_layer_dropout_with_max_norm(tmp_path, capsys):
     assert main(["train", "--data", "digits", "--epochs", "1", "--quiet", "--hidden", "20,20", "--dropout", "0.2,0.5",
                  "--input-dropout", "0.1", "--max-norm", "2", "--activation", "relu", "--out", str(tmp_path / "r")]) == 0
     assert "L2(5) + MaxNorm(2) · Dropout([0.1, 0.2, 0.5], seeds=[0])" in capsys.readouterr().out
+
+
+def test_max_norm_follows_a_lambda_schedule_and_dropout_trains_in_folds_on_both_steps(digits):
+    """Main's λ schedules and folds with this issue's options: warm-up leaves max-norm off for its epoch (the
+    radius is ∞, packed again into the kernel when it changes), then every row is on its ball; the compiled steps
+    train what the tensor steps train, with each fold's model dropping its own units."""
+    base = dict(data="digits", epochs=2, dtype="float64", hidden=(16,), activation="relu", monitor=("validation",),
+                lmbda=(0.0,), eta=(0.5,), max_norm=0.3, dropout=(0.5,), input_dropout=0.1)
+    runs = {}
+    for engine in ("compiled", "tensor"):
+        runs[engine] = train(TrainConfig(**base, engine=engine, lmbda_schedule="warmup:1", folds=2), digits).fit
+    a, b = runs["compiled"], runs["tensor"]
+    assert a.meta["engine"] == "CompiledSteps" and b.meta["engine"] == "TensorSteps" and a.model.M == 2
+    for W, V in zip((*a.model.weights, *a.model.biases), (*b.model.weights, *b.model.biases)):
+        np.testing.assert_allclose(W.numpy(), V.numpy(), rtol=1e-9, atol=1e-9)
+    for W in a.model.weights:
+        assert bool((torch.linalg.vector_norm(W, dim=2) <= 0.3 * (1 + 1e-9)).all())
+    first = train(TrainConfig(**{**base, "epochs": 1}, lmbda_schedule="warmup:1", folds=2), digits).fit
+    assert float(torch.linalg.vector_norm(first.model.weights[0], dim=2).max()) > 0.3  # off during the warm-up
+
+
+def test_expand_is_refused_with_folds():
+    with pytest.raises(ReglabError, match="--expand with --folds"):
+        train(TrainConfig(**FAST, expand=True, folds=2))
