@@ -80,7 +80,7 @@ def unsupported(model: MLP, regularizer: Regularizer, optimizer: Optimizer) -> s
     if form is None or form()[0] not in _kernel().OPTIMIZER_CODES:
         return f"optimizer {optimizer!r} has no compiled form"
     L = len(model.weights)
-    if any(regularizer.elementwise(Param(layer, kind, 1)) is None for layer in range(L) for kind in ("weight", "bias")):
+    if any(regularizer.compiled_form(Param(layer, kind, 1)) is None for layer in range(L) for kind in ("weight", "bias")):
         return f"regularizer {regularizer!r} has no elementwise form"
     return None
 
@@ -97,13 +97,12 @@ def check_shapes(model: MLP, X: Tensor, Y: Tensor, what: str) -> None:
 
 
 def _form(regularizer: Regularizer, p: Param, M: int) -> np.ndarray:
-    """``(M, 5)``: the elementwise form ``(λ₂, λ₁, d, t)`` of ``regularizer`` on ``p`` (:func:`unsupported` has
-    checked it exists) and the max-norm radius ``c`` (∞: none)."""
-    form = regularizer.elementwise(p)
+    """``(M, 5)``: the compiled form ``(λ₂, λ₁, d, t, c)`` of ``regularizer`` on ``p`` (:func:`unsupported` has
+    checked it exists): its elementwise form and the max-norm radius ``c`` (∞: none)."""
+    form = regularizer.compiled_form(p)
     if form is None:
         raise ReglabError(f"regularizer {regularizer!r} has no elementwise form")
-    radius = regularizer.max_norm(p)
-    return np.concatenate([np.broadcast_to(form, (M, 4)), np.broadcast_to(radius[:, None], (M, 1))], axis=1)
+    return np.broadcast_to(form, (M, 5))
 
 
 class KernelProgram:
