@@ -30,7 +30,7 @@ from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor
 from reglab.engine.nn import Cost
 from reglab.engine.optim import make_optimizer
-from reglab.engine.regularizers import MaxNorm, NoRegularizer, make_regularizer
+from reglab.engine.regularizers import MaxNorm, NoRegularizer, Regularizer, make_regularizer
 from reglab.engine.schedules import Constant, parse_schedule
 from reglab.errors import ReglabError
 from reglab.rng import seed_for
@@ -152,6 +152,17 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = (),
                        getattr(ds, "classes", None), getattr(ds, "standardization", None), noise)
 
 
+def regularization(config: TrainConfig, layers: int) -> tuple[Regularizer, Dropout]:
+    """The regularizer of ``--reg`` at each model's λ, with ``--max-norm`` after it (the kernel projects last), and
+    the dropout of ``--dropout`` and ``--input-dropout`` for a network of ``layers`` layers, with the models' seeds."""
+    models = config.models()
+    reg = make_regularizer(config.reg, [m["lmbda"] for m in models], config.to_dict())
+    if config.max_norm is not None:
+        reg = MaxNorm(config.max_norm) if isinstance(reg, NoRegularizer) else reg + MaxNorm(config.max_norm)
+    dropout = Dropout.per_layer(config.dropout, config.input_dropout, layers=layers, seeds=[int(m["seed"]) for m in models])
+    return reg, dropout
+
+
 def fit_config(config: TrainConfig, data: TensorData, sizes: Sequence[int], *, cost: Cost | None = None,
                monitor: Monitor | None = None, callbacks: Sequence[Callback] = ()) -> FitResult:
     """Initialize the models of ``config`` (``sizes``, on ``data``'s device and dtype) and :func:`fit` them on
@@ -167,12 +178,7 @@ def fit_config(config: TrainConfig, data: TensorData, sizes: Sequence[int], *, c
         device=data.train.X.device,
         dtype=data.train.X.dtype,
     )
-    lambdas = [m["lmbda"] for m in models]
-    reg = make_regularizer(config.reg, lambdas, config.to_dict())
-    if config.max_norm is not None:
-        reg = MaxNorm(config.max_norm) if isinstance(reg, NoRegularizer) else reg + MaxNorm(config.max_norm)
-    dropout = Dropout.per_layer(config.dropout, config.input_dropout, layers=len(sizes) - 1,
-                                seeds=[int(m["seed"]) for m in models])
+    reg, dropout = regularization(config, layers=len(sizes) - 1)
     lmbda_schedule = parse_schedule(config.lmbda_schedule, config.epochs)
     plateau: list[Callback] = []
     needs_validation = config.early_stop or config.schedule
