@@ -273,8 +273,9 @@ def findings_size(r: dict) -> list[str]:
         f"training images), {r['seeds']} seeds, network [{', '.join(map(str, r['network']))}].",
         "Test error without and with dropout: " + "; ".join(f"n = {n:,}: {num(a)}% and {num(b)}%"
                                                            for n, (a, b) in zip(r["sizes"], errors)) + ".",
-        f"Dropout's gain is {num(gains[0])} points at {r['sizes'][0]:,} images and largest, {num(gains[best])} points, "
-        f"at {r['sizes'][best]:,}" + (f"; at {r['sizes'][-1]:,} it is {num(gains[-1])}." if best != len(gains) - 1 else "."),
+        f"Dropout's gain is {num(gains[0])} points at {r['sizes'][0]:,} images"
+        + (", its largest" if best == 0 else f" and largest, {num(gains[best])} points, at {r['sizes'][best]:,}")
+        + (f"; at {r['sizes'][-1]:,} it is {num(gains[-1])}." if best != len(gains) - 1 else "."),
     ]
 
 
