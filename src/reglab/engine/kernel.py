@@ -714,6 +714,25 @@ def _train_model_wide(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w,
                            reg_b[l], opt, hyper, bc1, bc2, inv_m, grad[0], cvec)
 
 
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _step_buffers(X, Ws, batch_size):
+    """One trainer's work arrays: per layer its activations and errors ``(batch, n_out)``, the output layer's
+    ``z``, and per layer the dropout factors and the dropped input ``(batch, n_in)``."""
+    L = len(Ws)
+    acts = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
+    deltas = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
+    zlast = np.empty((batch_size, Ws[L - 1].shape[1]), X.dtype)
+    keeps = [np.empty((batch_size, Ws[l].shape[2]), X.dtype) for l in range(L)]
+    dropped = [np.empty((batch_size, Ws[l].shape[2]), X.dtype) for l in range(L)]
+    return acts, deltas, zlast, keeps, dropped
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _bias_corrections(X, hyper, t):
+    """Adam's ``(1 − β₁ᵗ, 1 − β₂ᵗ)`` at step ``t`` in ``X``'s dtype (unused by the other optimizers)."""
+    return X.dtype.type(1.0 - hyper[0] ** t), X.dtype.type(1.0 - hyper[1] ** t)
+
+
 @nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w, reg_b, opt, hyper, t0,
                 act, cost, group, seen, dkeys, dthr, dscale):
@@ -741,19 +760,14 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
     for gi in nb.prange(n_groups):
         first, last = gi * group, min(M, gi * group + group)
         x = np.empty((batch_size, X.shape[1]), X.dtype)
-        acts = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
-        deltas = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
-        zlast = np.empty((batch_size, Ws[L - 1].shape[1]), X.dtype)
+        acts, deltas, zlast, keeps, dropped = _step_buffers(X, Ws, batch_size)
         grad = np.empty((2, widest), X.dtype)
         cvec = np.empty(batch_size, X.dtype)
-        keeps = [np.empty((batch_size, Ws[l].shape[2]), X.dtype) for l in range(L)]  # dropout factors
-        dropped = [np.empty((batch_size, Ws[l].shape[2]), X.dtype) for l in range(L)]  # dropped inputs
         for s in range(steps):
             start = s * batch_size
             m = min(batch_size, N - start)
             t = t0 + s + 1
-            bc1 = X.dtype.type(1.0 - hyper[0] ** t)
-            bc2 = X.dtype.type(1.0 - hyper[1] ** t)
+            bc1, bc2 = _bias_corrections(X, hyper, t)
             for mi in range(first, last):
                 p = perms[0] if perms.shape[0] == 1 else perms[mi]
                 rows = p[start:start + m]
@@ -784,22 +798,17 @@ def train_epoch_wide(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, r
         blocks = max(blocks, (Ws[l].shape[1] // 2 + WIDE_UNITS // 2 - 1) // (WIDE_UNITS // 2))
     steps = (N + batch_size - 1) // batch_size
     x = np.empty((batch_size, X.shape[1]), X.dtype)
-    acts = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
-    deltas = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
-    zlast = np.empty((batch_size, Ws[L - 1].shape[1]), X.dtype)
+    acts, deltas, zlast, keeps, dropped = _step_buffers(X, Ws, batch_size)
     grad = np.empty((2, widest), X.dtype)
     gw = np.empty((blocks, 2, widest), X.dtype)
     cvec = np.empty(batch_size, X.dtype)
-    keeps = [np.empty((batch_size, Ws[l].shape[2]), X.dtype) for l in range(L)]
-    dropped = [np.empty((batch_size, Ws[l].shape[2]), X.dtype) for l in range(L)]
     for mi in range(M):
         p = perms[0] if perms.shape[0] == 1 else perms[mi]
         for s in range(steps):
             start = s * batch_size
             m = min(batch_size, N - start)
             t = t0 + s + 1
-            bc1 = X.dtype.type(1.0 - hyper[0] ** t)
-            bc2 = X.dtype.type(1.0 - hyper[1] ** t)
+            bc1, bc2 = _bias_corrections(X, hyper, t)
             rows = p[start:start + m]
             for i in range(m):
                 x[i] = X[rows[i]]
