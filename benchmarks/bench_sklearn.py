@@ -84,7 +84,8 @@ def main() -> None:
             times[name].append(time.perf_counter() - t0)
 
     fits = args.folds * args.lmbdas
-    print(f"choosing λ on the 8x8 digits ({len(y)} of {len(ds.train.y)} training images), {args.lmbdas} λ values x {args.folds} folds, "
+    print(f"choosing λ on the 8x8 digits ({len(y)} of {len(ds.train.y)} training images), "
+          f"{args.lmbdas} λ values x {args.folds} folds, "
           f"{args.epochs} epochs, hidden 30; {platform.node()}, reglab {reglab.__version__}; "
           f"median of {args.rounds} alternated rounds")
     print("| method | trainings | seconds | vs RegularizationPathCV | λ_best | best mean accuracy |")
