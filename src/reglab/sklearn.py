@@ -391,7 +391,9 @@ class RegularizationPathCV(BaseEstimator):
     Parameters
     ----------
     estimator : MLPClassifier or MLPRegressor, optional
-        The model whose λ is chosen (its other parameters are kept); default ``MLPClassifier()``.
+        The model whose λ is chosen (its other parameters are kept); default ``MLPClassifier()``. With
+        ``early_stop`` each model stops on its fold's held-out rows (as ``reglab sweep --folds --early-stop``),
+        the rows it is then scored on.
     lmbdas : int or sequence of float
         The λ grid in the book's units; an int ``J`` is ``J`` log-spaced values from ``1e-3`` to ``1e2``.
     cv : int, cross-validation generator or iterable

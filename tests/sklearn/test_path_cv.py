@@ -114,3 +114,12 @@ def test_cross_validated_lmbda_on_digits(digits):
     assert path.lmbda_1se_ < 100.0 and best > 0.9
     assert path.score(digits.test.X, digits.test.y) > 0.85
     assert path.scores_.shape == (3, 5)
+
+
+def test_early_stopping_inside_the_batch_stops_on_each_folds_held_out_rows(digits, monkeypatch):
+    X, y = digits.train.X[:300], digits.train.y[:300]
+    runs = batched_runs(monkeypatch)
+    rs.RegularizationPathCV(rs.MLPClassifier(epochs=40, eta=0.5, early_stop=1), lmbdas=[0.1, 1000.0], cv=3,
+                            refit=False).fit(X, y)
+    (run,) = runs
+    assert run.fit.history.has("validation_accuracy") and len(run.fit.history.epochs) < 41  # every model stopped
