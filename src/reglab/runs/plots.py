@@ -62,19 +62,43 @@ def layer_rms(history: History, models: list[dict], sizes: list[int]) -> Figure:
     return fig
 
 
+def histogram_bins(*samples: np.ndarray, per_sd: int = 5, most: int = 400) -> np.ndarray:
+    """Bin edges from the smallest to the largest value of all ``samples``, every value inside.
+
+    The bin width is a fifth (``1/per_sd``) of the smallest standard deviation among the samples, so that the
+    narrowest distribution still shows its shape, with at most ``most`` bins; empty input gives ``[−1, 1]``.
+    """
+    values = [s[np.isfinite(s)] for s in samples]
+    values = [v for v in values if v.size]
+    if not values:
+        return np.linspace(-1.0, 1.0, 41)
+    lo, hi = min(float(v.min()) for v in values), max(float(v.max()) for v in values)
+    if hi <= lo:
+        return np.linspace(lo - 0.5, lo + 0.5, 41)
+    spread = [float(v.std()) for v in values if v.std() > 0]
+    width = min(spread) / per_sd if spread else (hi - lo) / 40
+    bins = int(np.clip(np.ceil((hi - lo) / width), 40, most))
+    return np.linspace(lo, hi, bins + 1)
+
+
 def weight_histograms(initial: dict[str, np.ndarray], final: dict[str, np.ndarray], model: int = 0) -> Figure:
-    """Histograms of each layer's weights, initial versus final, for one model."""
+    """Histograms of each layer's weights, initial versus final, for one model: every weight is counted.
+
+    The bins run from the smallest to the largest weight of either (see :func:`histogram_bins`); the y axis
+    is the number of weights per bin, on a log scale so that the few largest weights stay visible.
+    """
     keys = sorted((k for k in final if k.startswith("W")), key=lambda k: int(k[1:]))
-    fig = Figure(figsize=(4.5 * len(keys), 3.6))
+    fig = Figure(figsize=(4.5 * len(keys), 3.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(keys)))
     for ax, k in zip(axes, keys):
         w0, w1 = initial[k][model].ravel(), final[k][model].ravel()
-        both = np.concatenate([w0, w1])
-        both = both[np.isfinite(both)]
-        lo, hi = (np.percentile(both, [0.5, 99.5]) if both.size else (-1, 1))
-        bins = np.linspace(lo, hi if hi > lo else lo + 1, 60)
-        ax.hist(w0[np.isfinite(w0)], bins=bins, alpha=0.5, label="initial")
-        ax.hist(w1[np.isfinite(w1)], bins=bins, alpha=0.5, label="final")
-        ax.set(title=f"layer {k[1:]} weights", xlabel="w", yscale="log")
+        bins = histogram_bins(w0, w1)
+        for w, label in ((w0, "initial"), (w1, "final")):
+            ok = w[np.isfinite(w)]
+            extent = f", |w| ≤ {np.abs(ok).max():.3g}" if ok.size else ""
+            ax.hist(ok, bins=bins, alpha=0.5, label=f"{label}{extent}")
+        ax.set(title=f"layer {k[1:]}: all {w0.size:,} weights", xlabel="w", ylabel="number of weights (log scale)",
+               yscale="log")
         ax.legend(fontsize=8)
+    fig.suptitle("Weights before and after training (every weight in range; bins span min to max)")
     return fig

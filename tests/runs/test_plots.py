@@ -1,0 +1,49 @@
+"""The run folder's plots: every weight is drawn, the axes say what they count."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reglab.runs.plots import histogram_bins, weight_histograms
+
+
+def weights(seed: int = 0) -> tuple[dict, dict]:
+    """The main job's shapes: N(0, 1) before; after, a narrow first layer and an output layer with a far outlier."""
+    rng = np.random.default_rng(seed)
+    initial = {"W0": rng.standard_normal((1, 30, 784)), "W1": rng.standard_normal((1, 10, 30))}
+    final = {"W0": 0.28 * rng.standard_normal((1, 30, 784)), "W1": 1.9 * rng.standard_normal((1, 10, 30))}
+    final["W1"][0, 0, 0] = 9.25  # an outlier far beyond a percentile range
+    return initial, final
+
+
+def test_every_weight_is_counted_in_the_histograms():
+    initial, final = weights()
+    fig = weight_histograms(initial, final)
+    axes = fig.axes
+    assert len(axes) == 2
+    for ax, key in zip(axes, ("W0", "W1")):
+        counted = [sum(p.get_height() for p in bars.patches) for bars in ax.containers]
+        assert counted == [initial[key].size, final[key].size]  # nothing falls outside the bins
+        assert ax.get_ylabel() and ax.get_xlabel() == "w"
+        assert ax.get_yscale() == "log"
+        first, last = ax.containers[0].patches[0], ax.containers[0].patches[-1]
+        assert first.get_x() == pytest.approx(min(initial[key].min(), final[key].min()))
+        assert last.get_x() + last.get_width() == pytest.approx(max(initial[key].max(), final[key].max()))
+    assert "9.25" in axes[1].get_legend().get_texts()[1].get_text()  # the largest |w| is named
+
+
+def test_bins_resolve_the_narrowest_distribution():
+    rng = np.random.default_rng(1)
+    wide, narrow = rng.standard_normal(20_000), 0.05 * rng.standard_normal(20_000)
+    edges = histogram_bins(wide, narrow)
+    assert edges[0] == wide.min() or edges[0] == narrow.min()
+    assert edges[-1] == pytest.approx(max(wide.max(), narrow.max()))
+    width = edges[1] - edges[0]
+    assert width <= narrow.std() / 5 or len(edges) == 401  # five bins per sd of the narrow one, or the cap
+
+
+def test_bins_of_degenerate_input():
+    assert len(histogram_bins(np.array([np.nan]))) == 41
+    edges = histogram_bins(np.zeros(10))
+    assert edges[0] < 0 < edges[-1]
