@@ -108,6 +108,51 @@ def test_prox_selects_what_sklearn_selects_at_lambda_equal_one_over_c(measured):
         assert max(ds["max_abs_difference"]) < 1e-6
 
 
+def test_l2_pruned_to_l1s_count_is_measured_against_l1(measured):
+    r = measured["feature-selection"]["synthetic"]
+    k = r["k"]
+    for ds in r["sets"]:
+        for j, cut in enumerate(ds["l2_pruned"]):
+            w2, w1 = np.array(ds["kinds"]["L2"]["w"][j]), np.array(ds["kinds"]["L1 (prox)"]["w"][j])
+            assert cut["count"] == np.count_nonzero(w1)
+            top = np.argsort(-np.abs(w2), kind="stable")[: cut["count"]]  # the reference: numpy's own ranking
+            assert cut["selected"] == sorted(top.tolist())
+            assert cut["informative"] == sum(i < k for i in top)
+            assert cut["overlap"] == len(set(top.tolist()) & set(np.flatnonzero(w1).tolist()))
+        # the report's reading at the headline λ: L2's largest weights hold about as many informative features
+        j = feature_selection._headline(ds, k)
+        kept = k - ds["kinds"]["L1 (prox)"]["stats"][j]["zeros_informative"]
+        assert abs(ds["l2_pruned"][j]["informative"] - kept) <= 1
+
+
+def test_held_out_accuracy_is_recomputed_from_the_weights(measured):
+    r = measured["feature-selection"]["synthetic"]
+    for ds in r["sets"]:
+        for kind in ("L2", "L1 (prox)"):
+            acc = ds["kinds"][kind]["test_accuracy"]
+            assert all(0.5 < a <= 1 for a in acc[:2])  # the weaker λ beat chance on held-out data
+        assert len(ds["l2_pruned"]) == len(ds["lambdas"])
+
+
+def test_l1_receptive_fields_are_sparser_and_more_concentrated_than_l2s(measured):
+    r = measured["feature-selection"]["mnist"]
+    l2, prox = r["models"]
+    d = r["pixels"]
+    assert l2["unit_nonzero"] == [d] * r["sizes"][1]
+    assert max(prox["unit_nonzero"]) < d
+    fields = np.array(prox["fields"])
+    assert (fields != 0).sum(axis=1).tolist() == prox["unit_nonzero"]  # the figure shows exactly these zeros
+    assert sum(prox["unit_nonzero"]) == d * r["sizes"][1] - prox["zero_weights"]
+    assert np.median(prox["unit_top_share"]) > np.median(l2["unit_top_share"]) > r["top"]
+
+
+def test_top_share_against_hand_computed_values():
+    W = np.array([[4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],  # all weight on one pixel
+                  [1.0] * 10,  # spread evenly
+                  [0.0] * 10])  # no weight at all
+    np.testing.assert_allclose(feature_selection.top_share(W, 0.1), [1.0, 0.1, 0.0])
+
+
 def test_prox_drops_blank_border_pixels_l2_drops_none(measured):
     r = measured["feature-selection"]["mnist"]
     l2, prox = r["models"]
