@@ -187,6 +187,34 @@ def test_scaling_saturates_sigmoid_and_tanh(measured, act):
     assert rel[-1] < rel[i1] / 10
 
 
+@pytest.mark.parametrize("act", ["sigmoid", "tanh"])
+def test_absolute_gradient_grows_above_c_1_relative_gradient_shrinks(measured, act):
+    r = measured["magnitude-saturation"]["scaling"]
+    e, i1 = r[act], r["c"].index(1.0)
+    first, norm = np.array(e["grad_norm_layers"][0]), np.array(e["weight_norm_layers"][0])
+    assert np.all(np.diff(first[i1:]) > 0)  # absolute: grows with every doubling of c above 1
+    rel = first / norm
+    assert np.all(np.diff(rel[i1:]) < 0)  # relative to ‖W₀‖: shrinks with every doubling
+    assert any("absolute gradient ‖∂C₀/∂W₀‖ grows" in s for s in magnitude_saturation.findings_scaling(r))
+
+
+def test_scaled_up_sigmoid_network_keeps_most_of_its_accuracy(measured):
+    r = measured["magnitude-saturation"]["scaling"]
+    acc = r["sigmoid"]["accuracy"]
+    assert r["sigmoid"]["saturated"][-1] > 0.9
+    assert acc[r["c"].index(1.0)] - acc[-1] < 0.05  # c = 128: most units saturated, most predictions kept
+
+
+def test_fastest_scales_are_reported_with_their_ties():
+    r = {"c": [0.1, 1.0, 3.0, 10.0], "epochs_to_target": [2, 2, 3, None], "accuracy": [[0.5, 0.9]] * 4,
+         "epochs": 5, "target": 0.85, "eta": 0.5, "validation": 100, "data": {"n_train": 100},
+         "saturation": [[0.0, 0.0]] * 4}
+    last = magnitude_saturation.findings_training(r)[-1]
+    assert last.startswith("Fastest: a 2-way tie, c = 0.1, 1 (2 epochs each); 1 of 4 scales did not reach 85%")
+    r["epochs_to_target"] = [3, 2, 3, None]
+    assert magnitude_saturation.findings_training(r)[-1].startswith("Fastest: c = 1 (2 epochs); 1 of 4")
+
+
 def test_one_neuron_same_boundary_different_saturation(measured):
     r = measured["magnitude-saturation"]["neuron"]
     assert r["same_side"] == r["points"] - r["on_boundary"]
