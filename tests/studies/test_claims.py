@@ -276,6 +276,26 @@ def test_goldilocks_curve_best_one_se_and_collapse(measured):
     assert r["rms"][0][-1] < 1e-2 * r["rms"][0][0] and r["rms"][1][-1] < 1e-1 * r["rms"][1][0]
 
 
+def test_small_weights_make_the_outputs_insensitive_to_the_input(measured):
+    r = measured["goldilocks"]["mnist"]
+    lams = r["lambdas"]
+    j = lams.index(r["best_lambda"])
+    sens = np.mean(r["sensitivity"], axis=1)
+    assert sens[j] < 0.5 * sens[0] and sens[-1] < 1e-2 * sens[0]
+    clean, noisy = np.array(r["validation_mean"]), np.mean(r["noisy_accuracy"], axis=1)
+    assert clean[0] - noisy[0] > 2 * (clean[j] - noisy[j]) > 0  # noise costs the small-λ networks far more
+
+
+def test_best_and_one_se_lines_are_both_drawn(measured):
+    r = measured["goldilocks"]["mnist"]
+    ax = goldilocks_mnist.figures_mnist(r)["mnist_validation_curve"].axes[0]
+    labels = ax.get_legend_handles_labels()[1]
+    assert any(t.startswith("best λ =") for t in labels) and any(t.startswith("1-SE λ =") for t in labels)
+    vertical = [line for line in ax.get_lines() if len(set(line.get_xdata())) == 1]
+    widths = sorted(line.get_linewidth() for line in vertical)
+    assert len(vertical) == 2 and widths[0] < widths[1]  # a thin dashed line over a wide one: both visible
+
+
 # ---------------------------------------------------------------------------- adam-vs-adamw
 
 

@@ -210,6 +210,36 @@ def test_ridge_shrinks_each_singular_direction_by_d2_over_d2_plus_lambda(measure
         assert np.all(np.diff(kept) > 0)  # the smaller d, the more shrinkage
 
 
+def test_goldilocks_linear_orthonormal_takes_most_from_the_largest_weight(measured):
+    r = measured["goldilocks"]["linear"]
+    orth = r["orthonormal"][0]
+    for fit in orth["fits"]:
+        lost = np.abs(orth["w_ols"]) - np.abs(fit["w"])
+        assert np.argmax(lost) == np.argmax(np.abs(orth["w_ols"]))  # the same fraction: most from the largest
+    corr = r["correlated"][0]
+    shown = corr["fits"][len(r["lambdas"]) // 2]  # the λ the findings quote
+    grew = int((np.abs(shown["w"]) > np.abs(corr["w_ols"])).sum())
+    text = " ".join(load("goldilocks").findings_linear(r))
+    assert f"{grew} of {r['p']} coefficients grew in magnitude" in text
+    assert ("L2 can even grow a near-useless weight" in text) == (grew > 0)
+
+
+def test_input_sensitivity_is_the_jacobian_norm_by_autograd():
+    import torch
+
+    from reglab.engine.model import MLP
+    from reglab.studies.goldilocks_mnist import input_sensitivity
+
+    model = MLP.initialize([6, 5, 4, 3], seeds=[0, 1], init="large", dtype=torch.float64)
+    X = torch.rand(7, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    for m in range(2):
+        def output(x, m=m):
+            return model.forward(x[None])[1][-1][m, 0]
+
+        norms = [torch.autograd.functional.jacobian(output, x).norm() for x in X]
+        assert input_sensitivity(model, X, chunk=3)[m] == pytest.approx(float(sum(norms) / len(norms)), rel=1e-12)
+
+
 # ---------------------------------------------------------------------------- the CLI
 
 
