@@ -168,6 +168,23 @@ def test_decay_points_to_zero_data_either_way(measured):
     assert lo == pytest.approx(r["eta"] * r["lambda"] / r["n"]) and hi == pytest.approx(lo)
 
 
+def test_decay_towards_zero_is_called_what_it_is(measured):
+    text = " ".join(load("update-rule").findings_directions(measured["update-rule"]["directions"]))
+    assert "by construction" in text and "What is measured is the data term" in text
+
+
+def test_every_lambda_has_its_own_colour_in_the_paths():
+    from reglab.studies.update_rule import paths_figure
+
+    runs = [{"lambda": float(lm), "path_steps": [0, 1], "path": [[0.0, 0.0], [-1.0, 1.0]]} for lm in range(11)]
+    ax = paths_figure({"runs": runs, "steps": 1}, (0, 1), "w", "t").axes[0]
+    solid = [line for line in ax.get_lines() if line.get_label().startswith("λ =")]  # w₁'s paths, labelled by λ
+    colours = [tuple(line.get_color()) for line in solid]
+    assert len(colours) == 11 == len(set(colours))  # eleven λ, eleven colours (a 10-colour cycle repeats one)
+    brightness = [sum(c[:3]) for c in colours]
+    assert brightness == sorted(brightness)  # a sequential map: ordered λ, ordered lightness
+
+
 def test_negative_slope_stays_negative_and_shrinks(measured):
     runs = measured["update-rule"]["correct"]["runs"]
     assert all(run["diverged_at"] is None and run["w1_first_nonnegative_step"] is None for run in runs)
