@@ -137,6 +137,40 @@ def test_l2_reduces_capacity(measured):
     assert 0 < r["best_index"] < len(r["lambdas"]) - 1  # the test error is U-shaped
 
 
+def test_capacity_sentences_are_whole_and_meet_the_prior(measured):
+    r = measured["prior-capacity"]["capacity"]
+    findings = load("prior-capacity").findings_capacity(r)
+    assert all(f.endswith(".") for f in findings)
+    train = next(f for f in findings if f.startswith("Training error"))
+    assert f"{r['repeats']} data sets (mean" in train  # the numbers, in either branch
+    assert r["oracle"] == r["sigma"] ** 2 / r["tau"] ** 2
+    assert abs(math.log10(r["lambdas"][r["best_index"]] / r["oracle"])) <= 0.5  # within half a decade of σ²/τ²
+
+
+def test_l2_on_a_network_is_the_gaussian_map(measured):
+    r = measured["prior-capacity"]["network"]
+    for f in r["fits"]:
+        assert f["offset_spread"] < 1e-9  # n·C and −log p(w|D) differ by a constant…
+        assert f["offset"] == pytest.approx(f["offset_predicted"], abs=1e-9)  # …the prior's normalizer
+        assert f["gradient_max_difference"] < 1e-10
+        if f["map_distance"] is not None:
+            assert f["grad_posterior"] < 0.01 * f["grad_likelihood"]
+            assert f["grad_at_map"] < 1e-4 and f["map_distance"] < 0.05
+
+
+def test_l2_equalizes_the_weights_on_duplicated_inputs_l1_does_not(measured):
+    r = measured["prior-capacity"]["network"]
+    n, eta, steps = r["n"], r["eta"], r["steps"]
+    *l2, prox = r["gaps"]
+    for g, lm in zip(l2, r["lambdas"]):
+        predicted = g["initial"] * (1 - eta * lm / n) ** steps
+        if predicted > 1e-10:
+            assert g["final"] == pytest.approx(predicted, rel=1e-6)  # only the decay acts on the difference
+        else:
+            assert g["final"] < 1e-12
+    assert prox["final"] > 0.1 * prox["initial"]
+
+
 def test_centred_prior_same_capacity_different_generalization(measured):
     r = measured["prior-capacity"]["centred"]
     assert r["df_max_difference"] < 1e-8
