@@ -308,6 +308,27 @@ def test_adam_l2_rates_spread_adamw_rate_is_one_value(measured):
     assert (r["decoupled_max"] - r["decoupled_min"]) / dec < 1e-9
 
 
+def test_headline_spread_leaves_out_the_epsilon_floor(measured):
+    r = measured["adam-vs-adamw"]["adam"]
+    assert r["live_weights"] == r["weights"] - r["sizes"][1] * r["dead_pixels"]  # blank pixels' weights left out
+    assert r["floor"] == pytest.approx(r["eta"] * r["weight_decay"] / r["eps"])
+    assert r["blank_at_floor"] <= r["at_floor"]
+    assert r["live_percentiles"][-1] <= r["coupled_percentiles"][-1]  # the floor only adds at the top
+    assert r["live_percentiles"][-1] / r["live_percentiles"][0] > 100  # still orders of magnitude among live weights
+    text = " ".join(adam_vs_adamw.findings_adam(r))
+    assert "weights the data pull on" in text and "The ε floor, separately" in text
+
+
+def test_each_method_at_its_own_best_lambda(measured):
+    r = measured["adam-vs-adamw"]["tuned"]
+    for name, m in r["methods"].items():
+        val = np.array(m["validation"])
+        assert m["best"] == r["grid"][int(np.argmax(val))] and m["best_validation"] == val.max()
+        assert m["best_test"] == m["test"][r["grid"].index(m["best"])]
+    # the same λ/n is a different strength in the two places: at the top of the grid L2 through Adam collapses
+    assert r["methods"]["Adam + L2"]["validation"][-1] < 0.3 < 0.8 < r["methods"]["AdamW"]["validation"][-1]
+
+
 def test_weights_without_data_gradient(measured):
     r = measured["adam-vs-adamw"]["adam"]
     adam, coupled, decoupled = r["blank_rms_final"]
