@@ -262,6 +262,62 @@ def test_total_sum_of_squares_falls_while_the_output_layer_grows(measured):
     assert decay_equilibrium._sum_sq(r, i5, -1) < decay_equilibrium._sum_sq(r, i5, 0)
 
 
+def test_a_layer_that_grows_gets_no_fitted_slope(measured):
+    r = measured["decay-equilibrium"]["equilibrium"]
+    for f in r["fits"]:
+        rms = r["layers"][f["layer"]]["rms"][r["lambdas"].index(f["lambda"])]
+        assert f["grew"] == (rms[-1] > rms[0])
+        assert (f["fitted"] is None) == f["grew"] and (f["window"] is None) == f["grew"]
+    rows = decay_equilibrium.tables_equilibrium(r)[0].rows
+    assert all(row[2] == "n/a: the layer grew" for row, f in zip(rows, r["fits"]) if f["grew"])
+    assert any(f["grew"] for f in r["fits"])  # the output layer grows at λ = 5
+
+
+def test_a_layer_grows_exactly_while_its_data_push_exceeds_its_decay(measured):
+    r = measured["decay-equilibrium"]["equilibrium"]
+    i5 = r["lambdas"].index(r["main_lambda"])
+    out0 = decay_equilibrium.balance(r, i5, 0)
+    assert np.all(out0["push"] < out0["pull"])  # the first layer: decay wins every epoch, and it shrinks
+    assert r["layers"][0]["l2"][i5][-1] < r["layers"][0]["l2"][i5][0]
+    out1 = decay_equilibrium.balance(r, i5, 1)
+    assert np.mean(out1["push"] > out1["pull"]) > 0.5  # the output layer: the data push wins most epochs…
+    assert r["layers"][1]["l2"][i5][-1] > r["layers"][1]["l2"][i5][0]  # …and it grows
+    # both layers' data gradients are larger than their decay per weight at the start: size alone does not decide
+    assert out0["grad"][0] > out0["decay"][0] and out1["grad"][0] > out1["decay"][0]
+
+
+def test_the_level_is_no_saturation_threshold(measured):
+    r = measured["decay-equilibrium"]["equilibrium"]
+    sat = [s[-1] for s in r["layers"][0]["saturation"][: len(r["lambdas"])]]
+    assert sat == sorted(sat, reverse=True) and sat[-1] < 0.1 * sat[1]  # larger λ, fewer saturated units at the end
+    sd = r["layers"][0]["z_sd"][r["lambdas"].index(r["main_lambda"])]
+    assert sd[-1] < sd[0] and sd[-1] > 1  # the weighted inputs still spread far beyond a unit scale
+    assert 8 < r["input_norm"] < 11  # MNIST's mean ‖x‖, far from √784 = 28
+
+
+def test_blank_pixel_weights_decay_as_the_rule_says(measured):
+    bl = measured["decay-equilibrium"]["equilibrium"]["blank"]
+    assert bl["pixels"] > 0 and bl["weights"] == 30 * bl["pixels"]
+    assert bl["rms"][1] == pytest.approx(bl["rms"][0] * bl["predicted_factor"], rel=1e-3)
+
+
+def test_decaying_the_biases_shrinks_them_and_leaves_the_weights(measured):
+    bd = measured["decay-equilibrium"]["equilibrium"]["biases_decayed"]
+    undecayed, decayed = bd["bias_rms"]
+    assert all(a < b for a, b in zip(decayed, undecayed))
+    for a, b in zip(*bd["weight_rms"]):
+        assert a == pytest.approx(b, rel=0.1)
+
+
+def test_larger_mini_batches_decay_less_per_epoch(measured):
+    r = measured["decay-equilibrium"]["batch"]
+    for run in r["runs"]:
+        assert run["fitted"] == pytest.approx(run["predicted"], rel=0.03)  # exp(−ηλ/m) per epoch, for every m
+        assert run["blank_slope"] == pytest.approx(run["exact"], rel=1e-3)  # exactly so without a data gradient
+    fitted = [run["fitted"] for run in r["runs"]]
+    assert fitted == sorted(fitted)  # larger m, slower decay per epoch
+
+
 # ---------------------------------------------------------------------------- goldilocks (MNIST)
 
 
