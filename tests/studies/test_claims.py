@@ -377,7 +377,7 @@ def test_headline_spread_leaves_out_the_epsilon_floor(measured):
 
 def test_each_method_at_its_own_best_lambda(measured):
     r = measured["adam-vs-adamw"]["tuned"]
-    for name, m in r["methods"].items():
+    for m in r["methods"].values():
         val = np.array(m["validation"])
         assert m["best"] == r["grid"][int(np.argmax(val))] and m["best_validation"] == val.max()
         assert m["best_test"] == m["test"][r["grid"].index(m["best"])]

@@ -334,3 +334,17 @@ def test_run_all_writes_an_index(tmp_path):
     index = run_all(tmp_path, quick=True, seed=0, names=["goldilocks"])
     html = index.read_text()
     assert 'href="goldilocks/report.html"' in html and (tmp_path / "goldilocks" / "report.html").exists()
+    assert "headline finding" in html
+
+
+@pytest.mark.parametrize("name", list(STUDIES))
+def test_the_index_shows_a_headline_not_the_data_sentence(name, measured):
+    from reglab.studies import data as study_data
+    from reglab.studies import headline
+
+    results = measured[name]
+    line = headline(name, results)
+    assert re.search(r"\d", line)
+    described = {study_data.describe(r["data"]) for r in results.values() if isinstance(r, dict) and "data" in r}
+    assert line not in described and not line.startswith(("Data:", "MNIST was not used", "Synthetic data:"))
+    assert any(line in f for s in sections(name, results) for f in s.findings)  # a finding of the report itself

@@ -159,8 +159,24 @@ def _orders(p: list[float]) -> float:
     return float(np.log10(p[-1] / p[0]))
 
 
+def spread_sentence(r: dict) -> str:
+    """The headline: how far Adam + L2's decay rates spread over the weights the data pull on."""
+    lp = r["live_percentiles"]
+    return (
+        f"Adam + L2's effective rate η(λ/n)/(√v̂ + ε), from Adam's second-moment state after epoch {r['epochs']}, "
+        f"over the {r['live_weights']:,} weights the data pull on (all but those on blank pixels): it spreads over "
+        f"{num(_orders(lp), 2)} orders of magnitude between its 1st and 99th percentile ({num(lp[0])} to "
+        f"{num(lp[-1])}, median {num(lp[2])}), where AdamW's is ηλ/n = {num(r['decoupled_rate'])} for every weight; "
+        f"{num(100 * r['coupled_above_decoupled'])}% of all weights decay faster than under AdamW at the same λ.")
+
+
+def headline(results: dict) -> str:
+    """The finding ``index.html`` shows for this study."""
+    return spread_sentence(results["adam"])
+
+
 def findings_adam(r: dict) -> list[str]:
-    p, lp = r["coupled_percentiles"], r["live_percentiles"]
+    p = r["coupled_percentiles"]
     dec = r["decoupled_rate"]
     acc = [a[-1] for a in r["accuracy"]]
     E = r["epochs"]
@@ -173,11 +189,7 @@ def findings_adam(r: dict) -> list[str]:
         f"AdamW's decay rate per step is ηλ/n = {num(dec)} for every one of the {r['weights']:,} weights: measured "
         f"from its decay step on the final weights, all lie within a relative "
         f"{num((r['decoupled_max'] - r['decoupled_min']) / dec, 2)} of that one value.",
-        f"Adam + L2's effective rate η(λ/n)/(√v̂ + ε), from Adam's second-moment state after epoch {E}, over the "
-        f"{r['live_weights']:,} weights the data pull on (all but those on blank pixels): it spreads over "
-        f"{num(_orders(lp), 2)} orders of magnitude between its 1st and 99th percentile ({num(lp[0])} to "
-        f"{num(lp[-1])}, median {num(lp[2])}); {num(100 * r['coupled_above_decoupled'])}% of all weights decay "
-        f"faster than under AdamW at the same λ.",
+        spread_sentence(r),
         f"The ε floor, separately: where √v̂ ≪ ε the rate is η(λ/n)/ε = {num(r['floor'])}, whatever the weight; "
         f"{r['at_floor']:,} weights are there (√v̂ < ε), {r['blank_at_floor']:,} of them on the blank pixels, whose "
         f"only gradient is the penalty's own. Over all {r['weights']:,} weights, blank pixels included, the 1st to "

@@ -212,6 +212,23 @@ def balance(r: dict, model: int, l: int) -> dict[str, np.ndarray]:
     }
 
 
+def slope_sentence(r: dict) -> str:
+    """The headline: the first layer's fitted decay per epoch against exp(−ηλ/m)."""
+    f0 = _fit(r, r["main_lambda"], 0)
+    pred = f0["predicted"]
+    return (
+        f"From the large initialization with λ = {num(r['main_lambda'])}, the RMS of {_layer_name(r, 0)} fell by "
+        f"a fitted {num(math.exp(f0['fitted']), 4)} per epoch over epochs 0–{f0['window']}, while it was at "
+        f"least {num(FAR)}× its final size (slope of ln RMS "
+        f"{num(f0['fitted'], 4)}); predicted exp(−ηλ/m) = {num(math.exp(pred), 4)} (slope {num(pred, 4)}, exactly "
+        f"(1 − ηλ/n)^⌈n/m⌉ gives {num(f0['exact'], 4)}): {num(100 * abs(f0['fitted'] / pred - 1), 2)}% apart.")
+
+
+def headline(results: dict) -> str:
+    """The finding ``index.html`` shows for this study."""
+    return slope_sentence(results["equilibrium"])
+
+
 def findings_equilibrium(r: dict) -> list[str]:
     lams, E, n = r["lambdas"], r["epochs"], r["n"]
     i5, i0 = lams.index(r["main_lambda"]), lams.index(0.0)
@@ -236,14 +253,7 @@ def findings_equilibrium(r: dict) -> list[str]:
         f"measured Σw² is {num(total)}. Which magnitude is then compared with 1/√N = {num(inv_N)} changes the "
         f"factor: the whole network's RMS √(Σw²/N) = {num(whole)} ({num(whole / inv_N)}×), {_layer_name(r, 0)}'s "
         f"RMS {num(rms0)} ({num(rms0 / inv_N)}×), its mean |w| {num(mean0)} ({num(mean0 / inv_N)}×).")
-    f0 = _fit(r, r["main_lambda"], 0)
-    pred = f0["predicted"]
-    out.append(
-        f"From the large initialization with λ = {lm5}, the RMS of {_layer_name(r, 0)} fell by "
-        f"a fitted {num(math.exp(f0['fitted']), 4)} per epoch over epochs 0–{f0['window']}, while it was at "
-        f"least {num(FAR)}× its final size (slope of ln RMS "
-        f"{num(f0['fitted'], 4)}); predicted exp(−ηλ/m) = {num(math.exp(pred), 4)} (slope {num(pred, 4)}, exactly "
-        f"(1 − ηλ/n)^⌈n/m⌉ gives {num(f0['exact'], 4)}): {num(100 * abs(f0['fitted'] / pred - 1), 2)}% apart.")
+    out.append(slope_sentence(r))
     others = [_fit(r, lm, 0) for lm in lams if lm not in (0.0, r["main_lambda"])]
     if others:
         out.append("For the other λ, the first layer's fitted slope against −ηλ/m: " + "; ".join(

@@ -191,6 +191,23 @@ def _headline(ds: dict, k: int) -> int:
     return next((j for j, s in enumerate(stats) if s["zeros_useless"] == useless), len(stats) - 1)
 
 
+def zeros_sentence(r: dict) -> str:
+    """The headline: which weights each kind set exactly to 0, at the smallest λ where prox dropped every useless one."""
+    d, k = r["d"], r["k"]
+    ds = r["sets"][0]
+    j = _headline(ds, k)
+    l2, sub, prox = (ds["kinds"][kind]["stats"][j] for kind in KINDS)
+    return (f"At λ = {num(ds['lambdas'][j])}: L1 by prox set {prox['zeros_useless']} of the {d - k} useless weights "
+            f"exactly to 0 and kept {k - prox['zeros_informative']} of the {k} informative ones; L1 by subgradient set "
+            f"{sub['zeros']} weights exactly to 0 ({sub['small']} below {SMALL:g}); L2 left {d - l2['zeros']} of {d} "
+            f"non-zero, the smallest useless |w| being {num(l2['min_useless'])}.")
+
+
+def headline(results: dict) -> str:
+    """The finding ``index.html`` shows for this study."""
+    return zeros_sentence(results["synthetic"])
+
+
 def findings_synthetic(r: dict) -> list[str]:
     n, d, k = r["n"], r["d"], r["k"]
     ds = r["sets"][0]
@@ -204,10 +221,7 @@ def findings_synthetic(r: dict) -> list[str]:
         f"output, cross-entropy, no hidden layer), {r['steps']} full-batch steps of η = 1/L = {num(ds['eta'])}; "
         f"λ from {num(ds['lambdas'][0])} to {num(ds['lambdas'][-1])} ({num(r['fractions'][0])} to "
         f"{num(r['fractions'][-1])} of λ_max = {num(ds['lambda_max'])}, where every weight is 0).",
-        f"At λ = {num(lm)}: L1 by prox set {prox['zeros_useless']} of the {d - k} useless weights exactly to 0 and "
-        f"kept {k - prox['zeros_informative']} of the {k} informative ones; L1 by subgradient set "
-        f"{sub['zeros']} weights exactly to 0 ({sub['small']} below {SMALL:g}); L2 left "
-        f"{d - l2['zeros']} of {d} non-zero, the smallest useless |w| being {num(l2['min_useless'])}.",
+        zeros_sentence(r),
         f"The subgradient run takes a fixed step, w ← w − η(∂C₀/∂w + (λ/n) sgn w): a weight near 0 jumps over it "
         f"by up to ηλ/n = {num(step)} every step, so its useless weights hover at a median |w| of "
         f"{num(sub['median_useless'])} instead of settling. That is a property of the fixed-step subgradient "

@@ -122,6 +122,30 @@ def _at(r: dict, name: str, key: str, c: float) -> float:
     return r[name][key][r["c"].index(c)]
 
 
+def gradient_sentence(r: dict, name: str) -> str:
+    """Absolute against relative: the first layer's gradient of the ``name`` network as its parameters scale by c."""
+    cs, e = r["c"], r[name]
+    lo, hi, i1 = cs[0], cs[-1], cs.index(1.0)
+    first, last = e["grad_norm_layers"][0], e["grad_norm_layers"][-1]
+    rel = [np.array(g) / np.array(w) for g, w in zip(e["grad_norm_layers"], e["weight_norm_layers"])]
+    grows = first[-1] > first[i1]
+    return (
+        f"{name.capitalize()}, gradients on the same images: the first layer's absolute gradient ‖∂C₀/∂W₀‖ "
+        f"{'grows' if grows else 'falls'} with c above 1, from {num(first[i1])} (c = 1) to {num(first[-1])} "
+        f"(c = {num(hi)}; {num(first[0])} at c = {num(lo)}), the output layer's goes from {num(last[i1])} to "
+        f"{num(last[-1])}; the gradient relative to the weights, ‖∂C₀/∂W₀‖/‖W₀‖, shrinks from "
+        f"{num(rel[0][i1])} to {num(rel[0][-1])} ({num(rel[0][0])} at c = {num(lo)}): a step of the same η moves "
+        f"the first layer of the c = {num(hi)} network by a {num(rel[0][i1] / rel[0][-1])}× smaller fraction of "
+        f"its size than at c = 1"
+        + (" — in the absolute gradient the factor c of the layer above outgrows the saturation's f'; divided "
+           "by ‖W₀‖, itself ×c, it shrinks." if grows else "."))
+
+
+def headline(results: dict) -> str:
+    """The finding ``index.html`` shows for this study."""
+    return gradient_sentence(results["scaling"], "sigmoid")
+
+
 def findings_scaling(r: dict) -> list[str]:
     cs = r["c"]
     lo, hi = cs[0], cs[-1]
@@ -142,7 +166,6 @@ def findings_scaling(r: dict) -> list[str]:
     ]
     for name in ("sigmoid", "tanh"):
         e = r[name]
-        first, last = e["grad_norm_layers"][0], e["grad_norm_layers"][-1]
         out.append(
             f"{name.capitalize()}: accuracy {num(100 * _at(r, name, 'accuracy', 1.0))}% at c = 1, "
             f"{num(100 * e['accuracy'][0])}% at c = {num(lo)} and {num(100 * e['accuracy'][-1])}% at c = {num(hi)}; "
@@ -150,19 +173,7 @@ def findings_scaling(r: dict) -> list[str]:
             f"{num(100 * _at(r, name, 'saturated', 1.0))}% (c = 1) to {num(100 * e['saturated'][-1])}%, mean f'(z) "
             f"fell from {num(e['mean_fprime'][0])} to {num(e['mean_fprime'][-1])}, and the confidence rose from "
             f"{num(e['confidence'][0])} to {num(e['confidence'][-1])}.")
-        rel = [np.array(g) / np.array(w) for g, w in zip(e["grad_norm_layers"], e["weight_norm_layers"])]
-        i1 = cs.index(1.0)
-        grows = first[-1] > first[i1]
-        out.append(
-            f"{name.capitalize()}, gradients on the same images: the first layer's absolute gradient ‖∂C₀/∂W₀‖ "
-            f"{'grows' if grows else 'falls'} with c above 1, from {num(first[i1])} (c = 1) to {num(first[-1])} "
-            f"(c = {num(hi)}; {num(first[0])} at c = {num(lo)}), the output layer's goes from {num(last[i1])} to "
-            f"{num(last[-1])}; the gradient relative to the weights, ‖∂C₀/∂W₀‖/‖W₀‖, shrinks from "
-            f"{num(rel[0][i1])} to {num(rel[0][-1])} ({num(rel[0][0])} at c = {num(lo)}): a step of the same η moves "
-            f"the first layer of the c = {num(hi)} network by a {num(rel[0][i1] / rel[0][-1])}× smaller fraction of "
-            f"its size than at c = 1"
-            + (" — in the absolute gradient the factor c of the layer above outgrows the saturation's f'; divided "
-               "by ‖W₀‖, itself ×c, it shrinks." if grows else "."))
+        out.append(gradient_sentence(r, name))
     sig = r["sigmoid"]
     kept, base = _at(r, "sigmoid", "accuracy", hi), _at(r, "sigmoid", "accuracy", 1.0)
     out.append(
