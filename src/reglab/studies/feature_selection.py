@@ -377,7 +377,7 @@ def measure_mnist(quick: bool, seed: int) -> dict:
             "min_dead_norm": float(norms[m][dead].min()) if dead.any() else None,
             "unit_nonzero": (W[m] != 0).sum(axis=1).tolist(),  # (30,): input weights of each hidden unit not 0
             "unit_top_share": top_share(W[m], TOP).tolist(),  # (30,)
-            "fields": np.round(W[m], 4).tolist(),  # (30, d): the receptive fields, for the figure
+            "fields": [[float(f"{w:.3g}") for w in unit] for unit in W[m]],  # (30, d): 3 digits, zeros kept exact
         })
     return {
         "data": info, "sizes": [d, HIDDEN, 10], "eta": ETA, "batch": BATCH, "epochs": epochs,
