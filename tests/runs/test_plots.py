@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reglab.runs.plots import histogram_bins, weight_histograms
+from reglab.runs.plots import histogram_bins, model_colors, weight_histograms
 
 
 def weights(seed: int = 0) -> tuple[dict, dict]:
@@ -47,3 +47,12 @@ def test_bins_of_degenerate_input():
     assert len(histogram_bins(np.array([np.nan]))) == 41
     edges = histogram_bins(np.zeros(10))
     assert edges[0] < 0 < edges[-1]
+
+
+def test_models_that_differ_in_lambda_alone_are_coloured_in_its_order():
+    models = [{"lmbda": lm, "eta": 0.1, "seed": 0} for lm in (5.0, 0.1, 50.0, 1.0)]
+    colors = model_colors(models)
+    by_lambda = [tuple(colors[i]) for i in np.argsort([m["lmbda"] for m in models])]
+    assert len(set(by_lambda)) == 4 and [sum(c[:3]) for c in by_lambda] == sorted(sum(c[:3]) for c in by_lambda)
+    mixed = [{"lmbda": 5.0, "eta": eta, "seed": 0} for eta in (0.1, 0.5)]
+    assert model_colors(mixed) == ["C0", "C1"]  # not ordered by one λ: the categorical cycle

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from reglab.engine.monitors import History
@@ -18,6 +19,17 @@ def _label(models: list[dict], m: int) -> str:
     return f"λ={s['lmbda']:g}, η={s['eta']:g}, seed {s['seed']}"
 
 
+def model_colors(models: list[dict]) -> list:
+    """One colour per model: where the models differ in λ alone (one η), a sequential map in the order of λ
+    (λ is ordered); otherwise matplotlib's categorical cycle."""
+    lambdas = [m["lmbda"] for m in models]
+    if len(models) > 1 and len({m["eta"] for m in models}) == 1 and len(set(lambdas)) == len(models):
+        shades = colormaps["viridis"](np.linspace(0, 0.85, len(models)))
+        rank = np.argsort(np.argsort(lambdas))
+        return [shades[r] for r in rank]
+    return [f"C{m % 10}" for m in range(len(models))]
+
+
 def accuracy_and_cost(history: History, models: list[dict], train_measure: str = "exact") -> Figure:
     """Accuracy and cost (data cost and data + penalty) per epoch, per model and split; the training
     split's label says how it was measured (``running`` or ``exact``, see :class:`~reglab.engine.monitors.Monitor`)."""
@@ -25,8 +37,7 @@ def accuracy_and_cost(history: History, models: list[dict], train_measure: str =
     ax_acc, ax_cost = fig.subplots(1, 2)
     epochs = np.array(history.epochs)
     styles = {"train": ":", "validation": "-", "test": "--"}
-    for m in range(len(models)):
-        color = f"C{m % 10}"
+    for m, color in enumerate(model_colors(models)):
         for split, ls in styles.items():
             if history.has(f"{split}_accuracy"):
                 name = f"train ({train_measure})" if split == "train" else split
