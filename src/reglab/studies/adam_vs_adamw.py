@@ -286,8 +286,7 @@ def measure_tuned(quick: bool, seed: int) -> dict:
     h = result.history
     val, test = h.get("validation_accuracy")[-1], h.get("test_accuracy")[-1]  # (2J+1,) after the last epoch
     methods = {}
-    for name, cols in (("Adam + L2", range(1, J + 1)), ("AdamW", range(J + 1, 2 * J + 1))):
-        cols = list(cols)
+    for name, cols in (("Adam + L2", list(range(1, J + 1))), ("AdamW", list(range(J + 1, 2 * J + 1)))):
         best = cols[int(np.argmax(val[cols]))]  # the smallest λ among equals
         methods[name] = {"validation": val[cols].tolist(), "test": test[cols].tolist(),
                          "best": grid[cols.index(best)], "best_validation": float(val[best]),

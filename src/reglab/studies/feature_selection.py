@@ -449,8 +449,9 @@ def receptive_fields_figure(r: dict) -> Figure:
     cols = 6
     rows = -(-units // cols)
     fig = Figure(figsize=(12, 1.0 * rows + 1.0), layout="constrained")
-    halves = fig.subfigures(1, 2, wspace=0.04)
-    for half, m in zip(halves, r["models"]):
+    grid = fig.add_gridspec(1, len(r["models"]), wspace=0.04)
+    for i, m in enumerate(r["models"]):
+        half = fig.add_subfigure(grid[0, i])
         W = np.array(m["fields"])  # (units, d)
         top = float(np.abs(W).max()) or 1.0
         axes = half.subplots(rows, cols)
