@@ -110,6 +110,6 @@ def weight_histograms(initial: dict[str, np.ndarray], final: dict[str, np.ndarra
             ax.hist(ok, bins=bins, alpha=0.5, label=f"{label}{extent}")
         ax.set(title=f"layer {k[1:]}: all {w0.size:,} weights", xlabel="w", ylabel="number of weights (log scale)",
                yscale="log")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper right")  # a fixed place: "best" searches every bar
     fig.suptitle("Weights before and after training (every weight in range; bins span min to max)")
     return fig
