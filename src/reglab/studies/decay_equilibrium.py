@@ -112,6 +112,42 @@ def tail_off(values: np.ndarray, predicted: float) -> int | None:
     return int(slow[0]) + 1 if len(slow) else None
 
 
+@torch.no_grad()
+def norm_drift(model: MLP, X: torch.Tensor, Y: torch.Tensor, m: int, eta: float, decay: np.ndarray) -> list[dict]:
+    r"""Per layer, the expected change of ``‖W‖²`` in one SGD step, to second order in η, per model.
+
+    A step is ``W ← W − η(g_b + cW)`` with ``g_b`` the mean data gradient of a mini-batch ``b`` and ``c = λ/n``
+    (``decay``, per model), so ``‖W‖²`` changes by ``−2η⟨W, g_b + cW⟩ + η²‖g_b + cW‖²``. Averaged over the
+    mini-batches of ``m`` consecutive examples of ``X`` (B, d): the first-order *drift*
+    ``−2η(⟨W, ∇C₀⟩ + c‖W‖²)`` (∇C₀ the mean over the batches) and the second-order *noise*
+    ``η² mean_b ‖g_b + cW‖²``. ``‖g_b‖² = (1/m²) Σ_{x,x'∈b} (δ_x·δ_x')(a_x·a_x')`` from per-example errors δ and
+    inputs a of the layer, without forming any per-batch gradient.  → ``[{"drift": (M,), "noise": (M,)}, …]``.
+    """
+    nb = X.shape[0] // m
+    X, Y = X[: nb * m], Y[: nb * m]
+    zs, acts = model.forward(X)
+    delta = model.cost.delta(zs[-1], acts[-1], Y)  # (M, B, n_L)
+    c = torch.as_tensor(decay, dtype=torch.float64)  # (M,)
+    out: list[dict] = []
+    for l in range(len(model.weights) - 1, -1, -1):
+        W = model.weights[l].double()  # (M, n_out, n_in)
+        a = acts[l].double()
+        a = a.expand(model.M, *a.shape) if a.dim() == 2 else a  # (M, B, n_in)
+        d = delta.double()
+        Wa = torch.bmm(a, W.transpose(1, 2))  # (M, B, n_out): W a_x
+        dot = (d * Wa).sum(dim=2).reshape(model.M, nb, m).mean(dim=2)  # ⟨g_b, W⟩ (M, nb)
+        D = torch.einsum("Mbio,Mbjo->Mbij", d.reshape(model.M, nb, m, -1), d.reshape(model.M, nb, m, -1))
+        A = torch.einsum("Mbid,Mbjd->Mbij", a.reshape(model.M, nb, m, -1), a.reshape(model.M, nb, m, -1))
+        g2 = (D * A).sum(dim=(2, 3)) / m**2  # ‖g_b‖² (M, nb)
+        w2 = W.square().sum(dim=(1, 2))  # (M,)
+        step2 = g2 + 2 * c[:, None] * dot + (c**2 * w2)[:, None]  # ‖g_b + cW‖²
+        out.insert(0, {"drift": (-2 * eta * (dot.mean(dim=1) + c * w2)).tolist(),
+                       "noise": (eta**2 * step2.mean(dim=1)).tolist()})
+        if l > 0:
+            delta = model.activation.backward(torch.bmm(delta, model.weights[l]), zs[l - 1], acts[l])
+    return out
+
+
 def blank_pixels(data: TensorData) -> np.ndarray:
     """``True`` for the input pixels that are 0 in every training image (no data gradient on their weights).  → (d,)"""
     return ~(data.train.X.numpy() != 0).any(axis=0)
@@ -135,12 +171,15 @@ def measure_equilibrium(quick: bool, seed: int) -> dict:
                      monitor=GradientMonitor(splits=(), weights=True, saturation_examples=1000, probe=probe))
         v = data.require("validation")
         _, accuracy = evaluate(result.model, v.X, v.y, v.Y)  # (M,)
+        decay = np.array(lambdas + [MAIN_LAMBDA]) / n
+        drift = norm_drift(result.model, data.train.X[:probe], data.train.Y[:probe], BATCH, ETA, decay)
     h = result.history
     L = len(sizes) - 1
     layers = []
     for l in range(L):
         stats = {s: h.get(s, l).T.tolist() for s in (*STATS, *PROBES)}  # each (M, E+1)
-        layers.append({"n_in": sizes[l], "n_out": sizes[l + 1], "weights": sizes[l] * sizes[l + 1], **stats})
+        layers.append({"n_in": sizes[l], "n_out": sizes[l + 1], "weights": sizes[l] * sizes[l + 1], **stats,
+                       "end_drift": drift[l]["drift"], "end_noise": drift[l]["noise"]})
     steps = math.ceil(n / BATCH)
     fits = []
     for i, lm in enumerate(lambdas):
@@ -168,6 +207,7 @@ def measure_equilibrium(quick: bool, seed: int) -> dict:
     return {
         "data": info, "sizes": sizes, "eta": ETA, "batch": BATCH, "epochs": epochs, "n": n, "lambdas": lambdas,
         "main_lambda": MAIN_LAMBDA, "seed": seed, "N": N, "layers": layers, "fits": fits, "probe": min(probe, n),
+        "steps": steps,
         "saturation_probe": min(1000, info["n_validation"]),
         "validation_accuracy": accuracy.tolist()[: len(lambdas)],
         "input_norm": float(data.train.X.double().norm(dim=1).mean()),
@@ -309,6 +349,18 @@ def findings_equilibrium(r: dict) -> list[str]:
         "The sizes alone do not say which way a layer goes; the data gradient's component along W does: to first "
         "order in η a step changes ‖W‖² by −2η(⟨W, ∇C₀⟩ + (λ/n)‖W‖²), so a layer grows while the data push "
         "−⟨W, ∇C₀⟩ exceeds the decay (λ/n)‖W‖². It did " + "; ".join(parts) + ".")
+    terms = []
+    for l, layer in enumerate(r["layers"]):
+        l2 = layer["l2"][i5]
+        measured = (l2[-1] ** 2 - l2[-2] ** 2) / r["steps"]
+        terms.append(f"{_layer_name(r, l)}: {num(layer['end_drift'][i5])} + {num(layer['end_noise'][i5])} = "
+                     f"{num(layer['end_drift'][i5] + layer['end_noise'][i5])}, measured {num(measured)}")
+    out.append(
+        f"What holds a layer up once the full-batch push has fallen below the decay is the mini-batch noise: to second "
+        f"order a step of SGD changes ‖W‖² by −2η(⟨W, g_b⟩ + (λ/n)‖W‖²) + η²‖g_b + (λ/n)W‖², g_b the gradient of "
+        f"a mini-batch of {r['batch']}, and the second term is always positive. After epoch {E}, per step, first "
+        f"order + second order (over the mini-batches of the probe) against the change per step over the last "
+        f"epoch: " + "; ".join(terms) + ". The decay stops where these balance.")
     if growing:
         before, after = _sum_sq(r, i5, 0), _sum_sq(r, i5, -1)
         out.append(
