@@ -292,6 +292,30 @@ def test_input_sensitivity_is_the_jacobian_norm_by_autograd():
         assert input_sensitivity(model, X, chunk=3)[m] == pytest.approx(float(sum(norms) / len(norms)), rel=1e-12)
 
 
+def test_norm_drift_is_the_expected_change_of_the_norm_in_one_step():
+    import torch
+
+    from reglab.engine.model import MLP
+    from reglab.studies.decay_equilibrium import norm_drift
+
+    gen = torch.Generator().manual_seed(0)
+    model = MLP.initialize([6, 5, 3], seeds=[0, 1], init="large", dtype=torch.float64)
+    X = torch.rand(20, 6, generator=gen, dtype=torch.float64)
+    Y = torch.nn.functional.one_hot(torch.randint(3, (20,), generator=gen), 3).double()
+    eta, m, decay = 0.3, 5, np.array([0.0, 0.2])
+    got = norm_drift(model, X, Y, m, eta, decay)
+    for l, W in enumerate(model.weights):
+        after = []  # ‖W‖² after one step on each mini-batch, by the update itself
+        for b in range(0, 20, m):
+            zs, acts = model.forward(X[b:b + m])
+            gw, _ = model.backward(Y[b:b + m], zs, acts)
+            step = W - eta * (gw[l] + torch.tensor(decay)[:, None, None] * W)
+            after.append(step.square().sum(dim=(1, 2)) - W.square().sum(dim=(1, 2)))
+        expected = torch.stack(after).mean(dim=0)
+        assert np.allclose(np.add(got[l]["drift"], got[l]["noise"]), expected.numpy(), rtol=1e-10, atol=1e-14)
+        assert all(v > 0 for v in got[l]["noise"])
+
+
 # ---------------------------------------------------------------------------- the CLI
 
 
