@@ -286,6 +286,19 @@ def test_a_layer_grows_exactly_while_its_data_push_exceeds_its_decay(measured):
     assert out0["grad"][0] > out0["decay"][0] and out1["grad"][0] > out1["decay"][0]
 
 
+def test_the_first_layer_shrinks_as_first_and_second_order_terms_say(measured):
+    r = measured["decay-equilibrium"]["equilibrium"]
+    i5 = r["lambdas"].index(r["main_lambda"])
+    layer = r["layers"][0]
+    assert all(x > 0 for layer_ in r["layers"] for row in layer_["noise"] for x in row)  # η²‖·‖² ≥ 0
+    K = max(2, r["epochs"] // 4)
+    first, second = np.mean(layer["drift"][i5][-K:]), np.mean(layer["noise"][i5][-K:])
+    l2 = np.array(layer["l2"][i5])
+    measured = (l2[-1] ** 2 - l2[-1 - K] ** 2) / (K * r["steps"])
+    assert first < 0 < second < -first  # the decay dominates the quick run's first layer…
+    assert first + second == pytest.approx(measured, rel=0.25)  # …and the expected change is what happened
+
+
 def test_the_level_is_no_saturation_threshold(measured):
     r = measured["decay-equilibrium"]["equilibrium"]
     sat = [s[-1] for s in r["layers"][0]["saturation"][: len(r["lambdas"])]]

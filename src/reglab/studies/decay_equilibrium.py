@@ -48,7 +48,7 @@ from reglab.engine.data import TensorData
 from reglab.engine.loop import fit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor, Record, evaluate
-from reglab.engine.regularizers import L2, Regularizer, all_parameters
+from reglab.engine.regularizers import L2, Param, Regularizer, all_parameters
 from reglab.engine.threads import torch_threads
 from reglab.experiments import Part, Table, num
 from reglab.studies import data as study_data
@@ -59,21 +59,26 @@ QUESTION = "How fast does L2 shrink large weights, where does the shrinking stop
 HIDDEN, ETA, BATCH, MAIN_LAMBDA = 30, 0.1, 10, 5.0
 LAMBDAS = (0.0, 5.0, 25.0, 100.0)
 STATS = ("rms", "l2", "sum", "l1", "var")
-PROBES = ("saturation", "z_sd", "grad_abs", "grad_dot")
+PROBES = ("saturation", "z_sd", "grad_abs", "grad_dot", "drift", "noise")
 FAR = 3.0  # the decay dominates while a layer's RMS is at least this many times its final value
 PROBE = 10_000  # training images of the full-batch data gradient (the quick run: 2,000)
 
 
 @dataclass(frozen=True)
 class GradientMonitor(Monitor):
-    """The usual record, plus per layer on a fixed probe: the full-batch data gradient and the weighted inputs.
+    """The usual record, plus per layer on a fixed probe: the full-batch data gradient, the change of ‖W‖² that
+    one SGD step is expected to make, and the weighted inputs.
 
     ``("grad_abs", l)``: mean ``|∂C₀/∂w|`` over the layer's weights, ``C₀`` the mean cost over the first ``probe``
-    training images; ``("grad_dot", l)``: ``⟨W, ∇C₀⟩``; ``("z_sd", l)``: the mean over the layer's units of the
-    standard deviation of its weighted input ``z`` over the saturation probe (validation images).
+    training images; ``("grad_dot", l)``: ``⟨W, ∇C₀⟩``; ``("drift", l)`` and ``("noise", l)``: the first- and
+    second-order terms of :func:`norm_drift` for SGD with step ``eta`` on mini-batches of ``batch`` probe images;
+    ``("z_sd", l)``: the mean over the layer's units of the standard deviation of its weighted input ``z`` over
+    the saturation probe (validation images).
     """
 
     probe: int = PROBE
+    eta: float = ETA
+    batch: int = BATCH
 
     @torch.no_grad()
     def __call__(self, model: MLP, data: TensorData, regularizer: Regularizer, n: int, seen=None,
@@ -82,14 +87,19 @@ class GradientMonitor(Monitor):
         X, Y = data.train.X[: self.probe], data.train.Y[: self.probe]
         zs, acts = model.forward(X)
         gw, _ = model.backward(Y, zs, acts)
+        decay = []
         for l, (W, g) in enumerate(zip(model.weights, gw)):
             record[("grad_abs", l)] = g.abs().double().mean(dim=(1, 2))
             record[("grad_dot", l)] = (g.double() * W.double()).sum(dim=(1, 2))
+            form = regularizer.elementwise(Param(l, "weight", n))
+            decay.append(np.zeros(model.M) if form is None else form[:, 0])  # λ₂ = λ/n of the gradient λ₂w
+        for l, terms in enumerate(norm_drift(model, X, Y, self.batch, self.eta, decay)):
+            record[("drift", l)] = torch.tensor(terms["drift"], dtype=torch.float64)
+            record[("noise", l)] = torch.tensor(terms["noise"], dtype=torch.float64)
         sat = data.validation if data.validation is not None else data.train
         for l, z in enumerate(model.forward(sat.X[: self.saturation_examples])[0]):
             record[("z_sd", l)] = z.double().std(dim=1).mean(dim=1)
         return record
-
 
 def fit_window(eta: float, lmbda: float, m: int, rms: np.ndarray) -> int:
     """Last epoch of the decay-dominated phase of one layer's ``rms`` (E+1,): at most the prediction's first
@@ -113,23 +123,25 @@ def tail_off(values: np.ndarray, predicted: float) -> int | None:
 
 
 @torch.no_grad()
-def norm_drift(model: MLP, X: torch.Tensor, Y: torch.Tensor, m: int, eta: float, decay: np.ndarray) -> list[dict]:
-    r"""Per layer, the expected change of ``‖W‖²`` in one SGD step, to second order in η, per model.
+def norm_drift(model: MLP, X: torch.Tensor, Y: torch.Tensor, m: int, eta: float, decay) -> list[dict]:
+    r"""Per layer, the expected change of ``‖W‖²`` in one SGD step (exact: the norm is quadratic), per model.
 
     A step is ``W ← W − η(g_b + cW)`` with ``g_b`` the mean data gradient of a mini-batch ``b`` and ``c = λ/n``
-    (``decay``, per model), so ``‖W‖²`` changes by ``−2η⟨W, g_b + cW⟩ + η²‖g_b + cW‖²``. Averaged over the
-    mini-batches of ``m`` consecutive examples of ``X`` (B, d): the first-order *drift*
-    ``−2η(⟨W, ∇C₀⟩ + c‖W‖²)`` (∇C₀ the mean over the batches) and the second-order *noise*
-    ``η² mean_b ‖g_b + cW‖²``. ``‖g_b‖² = (1/m²) Σ_{x,x'∈b} (δ_x·δ_x')(a_x·a_x')`` from per-example errors δ and
-    inputs a of the layer, without forming any per-batch gradient.  → ``[{"drift": (M,), "noise": (M,)}, …]``.
+    (``decay``: per model (M,), or a list of those per layer), so ``‖W‖²`` changes by
+    ``−2η⟨W, g_b + cW⟩ + η²‖g_b + cW‖²``. Averaged over the mini-batches of ``m`` consecutive examples of
+    ``X`` (B, d): the first-order *drift* ``−2η(⟨W, ∇C₀⟩ + c‖W‖²)`` (∇C₀ the mean over the batches) and the
+    second-order *noise* ``η² mean_b ‖g_b + cW‖²``. ``‖g_b‖² = (1/m²) Σ_{x,x'∈b} (δ_x·δ_x')(a_x·a_x')`` from
+    per-example errors δ and inputs a of the layer, without forming any per-batch gradient.
+    → ``[{"drift": (M,), "noise": (M,)}, …]`` per layer.
     """
     nb = X.shape[0] // m
     X, Y = X[: nb * m], Y[: nb * m]
     zs, acts = model.forward(X)
     delta = model.cost.delta(zs[-1], acts[-1], Y)  # (M, B, n_L)
-    c = torch.as_tensor(decay, dtype=torch.float64)  # (M,)
+    per_layer = decay if isinstance(decay, list) else [decay] * len(model.weights)
     out: list[dict] = []
     for l in range(len(model.weights) - 1, -1, -1):
+        c = torch.as_tensor(np.asarray(per_layer[l], dtype=float), dtype=torch.float64)  # (M,)
         W = model.weights[l].double()  # (M, n_out, n_in)
         a = acts[l].double()
         a = a.expand(model.M, *a.shape) if a.dim() == 2 else a  # (M, B, n_in)
@@ -167,19 +179,16 @@ def measure_equilibrium(quick: bool, seed: int) -> dict:
     with torch_threads(1):
         model = MLP.initialize(sizes, seeds=[seed] * M, init="large")  # the same weights for every model
         result = fit(model, data, epochs=epochs, batch_size=BATCH, eta=ETA, regularizer=regularizer,
-                     order_seeds=[seed],
-                     monitor=GradientMonitor(splits=(), weights=True, saturation_examples=1000, probe=probe))
+                     order_seeds=[seed], monitor=GradientMonitor(splits=(), weights=True, saturation_examples=1000,
+                                                                 probe=probe, eta=ETA, batch=BATCH))
         v = data.require("validation")
         _, accuracy = evaluate(result.model, v.X, v.y, v.Y)  # (M,)
-        decay = np.array(lambdas + [MAIN_LAMBDA]) / n
-        drift = norm_drift(result.model, data.train.X[:probe], data.train.Y[:probe], BATCH, ETA, decay)
     h = result.history
     L = len(sizes) - 1
     layers = []
     for l in range(L):
         stats = {s: h.get(s, l).T.tolist() for s in (*STATS, *PROBES)}  # each (M, E+1)
-        layers.append({"n_in": sizes[l], "n_out": sizes[l + 1], "weights": sizes[l] * sizes[l + 1], **stats,
-                       "end_drift": drift[l]["drift"], "end_noise": drift[l]["noise"]})
+        layers.append({"n_in": sizes[l], "n_out": sizes[l + 1], "weights": sizes[l] * sizes[l + 1], **stats})
     steps = math.ceil(n / BATCH)
     fits = []
     for i, lm in enumerate(lambdas):
@@ -349,18 +358,24 @@ def findings_equilibrium(r: dict) -> list[str]:
         "The sizes alone do not say which way a layer goes; the data gradient's component along W does: to first "
         "order in η a step changes ‖W‖² by −2η(⟨W, ∇C₀⟩ + (λ/n)‖W‖²), so a layer grows while the data push "
         "−⟨W, ∇C₀⟩ exceeds the decay (λ/n)‖W‖². It did " + "; ".join(parts) + ".")
-    terms = []
+    K = max(2, E // 4)  # the last quarter of the epochs: near the end, averaged over K measurements
+    terms, closes = [], True
     for l, layer in enumerate(r["layers"]):
-        l2 = layer["l2"][i5]
-        measured = (l2[-1] ** 2 - l2[-2] ** 2) / r["steps"]
-        terms.append(f"{_layer_name(r, l)}: {num(layer['end_drift'][i5])} + {num(layer['end_noise'][i5])} = "
-                     f"{num(layer['end_drift'][i5] + layer['end_noise'][i5])}, measured {num(measured)}")
+        first, second = (float(np.mean(layer[key][i5][-K:])) for key in ("drift", "noise"))
+        l2 = np.array(layer["l2"][i5])
+        measured = (l2[-1] ** 2 - l2[-1 - K] ** 2) / (K * r["steps"])
+        closes &= abs(first + second - measured) <= 0.1 * abs(first)
+        terms.append(f"{_layer_name(r, l)}: {num(first)} + {num(second)} = {num(first + second)} (the second "
+                     f"{num(100 * second / abs(first))}% of the first's size), measured {num(measured)}")
     out.append(
-        f"What holds a layer up once the full-batch push has fallen below the decay is the mini-batch noise: to second "
-        f"order a step of SGD changes ‖W‖² by −2η(⟨W, g_b⟩ + (λ/n)‖W‖²) + η²‖g_b + (λ/n)W‖², g_b the gradient of "
-        f"a mini-batch of {r['batch']}, and the second term is always positive. After epoch {E}, per step, first "
-        f"order + second order (over the mini-batches of the probe) against the change per step over the last "
-        f"epoch: " + "; ".join(terms) + ". The decay stops where these balance.")
+        "The full-batch push leaves out the mini-batch noise: a step of SGD changes ‖W‖² by "
+        "−2η(⟨W, g_b⟩ + (λ/n)‖W‖²) + η²‖g_b + (λ/n)W‖², g_b the gradient of a mini-batch of "
+        f"{r['batch']}, and the second term is always positive. Per step, averaged over the last {K} epochs "
+        f"(mini-batches of the {r['probe']:,} probe images), first-order plus second-order term against the change "
+        f"measured over those epochs: " + "; ".join(terms) + ". The data gradient that balances the decay is the "
+        "mini-batch one, noise included"
+        + ("." if closes else "; these estimates, taken at the ends of epochs on the probe's mini-batches, do not "
+           "close exactly to the measured change."))
     if growing:
         before, after = _sum_sq(r, i5, 0), _sum_sq(r, i5, -1)
         out.append(
