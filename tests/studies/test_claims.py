@@ -266,11 +266,14 @@ def test_a_layer_that_grows_gets_no_fitted_slope(measured):
     r = measured["decay-equilibrium"]["equilibrium"]
     for f in r["fits"]:
         rms = r["layers"][f["layer"]]["rms"][r["lambdas"].index(f["lambda"])]
-        assert f["grew"] == (rms[-1] > rms[0])
-        assert (f["fitted"] is None) == f["grew"] and (f["window"] is None) == f["grew"]
+        assert f["grew"] == (rms[-1] > rms[0]) and (f["status"] == "grew") == f["grew"]
+        assert (f["fitted"] is None) == (f["window"] is None) == (f["status"] != "decay")
+        if f["status"] == "decay":
+            assert f["fitted"] < f["predicted"] / 2  # a fitted row: at least half the predicted decay
     rows = decay_equilibrium.tables_equilibrium(r)[0].rows
-    assert all(row[2] == "n/a: the layer grew" for row, f in zip(rows, r["fits"]) if f["grew"])
+    assert all(row[2].startswith("n/a") for row, f in zip(rows, r["fits"]) if f["status"] != "decay")
     assert any(f["grew"] for f in r["fits"])  # the output layer grows at λ = 5
+    assert all(f["status"] == "decay" for f in r["fits"] if f["layer"] == 0)  # the first layer is fitted at every λ
 
 
 def test_a_layer_grows_exactly_while_its_data_push_exceeds_its_decay(measured):

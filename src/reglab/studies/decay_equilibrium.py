@@ -199,12 +199,16 @@ def measure_equilibrium(quick: bool, seed: int) -> dict:
             rms = np.array(layer["rms"][i])
             grew = bool(rms[-1] > rms[0])
             last = fit_window(ETA, lm, BATCH, rms)
+            slope = log_slope(rms, last)
+            # no decay-dominated phase: the layer grew, or it shrank at under half the predicted rate from the start
+            status = "grew" if grew else "data" if slope > predicted / 2 else "decay"
+            ok = status == "decay"
             tail = tail_off(rms, predicted)
             fits.append({
-                "lambda": lm, "layer": l, "grew": grew, "window": None if grew else last,
-                "fitted": None if grew else log_slope(rms, last), "predicted": predicted,
+                "lambda": lm, "layer": l, "status": status, "grew": grew, "window": last if ok else None,
+                "fitted": slope if ok else None, "predicted": predicted,
                 "exact": steps * math.log1p(-ETA * lm / n),
-                "tail_epoch": None if grew else tail, "tail_rms": None if grew or tail is None else float(rms[tail]),
+                "tail_epoch": tail if ok else None, "tail_rms": float(rms[tail]) if ok and tail is not None else None,
                 "final_rms": float(rms[-1]),
             })
     i5 = lambdas.index(MAIN_LAMBDA)
@@ -265,6 +269,10 @@ def slope_sentence(r: dict) -> str:
     """The headline: the first layer's fitted decay per epoch against exp(−ηλ/m)."""
     f0 = _fit(r, r["main_lambda"], 0)
     pred = f0["predicted"]
+    if f0["fitted"] is None:
+        return (f"From the large initialization with λ = {num(r['main_lambda'])}, {_layer_name(r, 0)} had no "
+                f"decay-dominated phase ({NOT_APPLICABLE[f0['status']]}); predicted exp(−ηλ/m) = "
+                f"{num(math.exp(pred), 4)} per epoch.")
     return (
         f"From the large initialization with λ = {num(r['main_lambda'])}, the RMS of {_layer_name(r, 0)} fell by "
         f"a fitted {num(math.exp(f0['fitted']), 4)} per epoch over epochs 0–{f0['window']}, while it was at "
@@ -303,14 +311,14 @@ def findings_equilibrium(r: dict) -> list[str]:
         f"factor: the whole network's RMS √(Σw²/N) = {num(whole)} ({num(whole / inv_N)}×), {_layer_name(r, 0)}'s "
         f"RMS {num(rms0)} ({num(rms0 / inv_N)}×), its mean |w| {num(mean0)} ({num(mean0 / inv_N)}×).")
     out.append(slope_sentence(r))
-    others = [_fit(r, lm, 0) for lm in lams if lm not in (0.0, r["main_lambda"])]
+    others = [f for f in (_fit(r, lm, 0) for lm in lams if lm not in (0.0, r["main_lambda"])) if f["fitted"] is not None]
     if others:
         out.append("For the other λ, the first layer's fitted slope against −ηλ/m: " + "; ".join(
             f"λ = {num(f['lambda'])}: {num(f['fitted'], 4)} vs {num(f['predicted'], 4)} (epochs 0–{f['window']}"
             + (", two points only: the prediction's first factor e takes one epoch" if f["window"] == 1 else "")
             + ")" for f in others) + ".")
     inv_in = 1 / math.sqrt(r["layers"][0]["n_in"])
-    tails = [_fit(r, lm, 0) for lm in lams if lm > 0]
+    tails = [f for f in (_fit(r, lm, 0) for lm in lams if lm > 0) if f["status"] == "decay"]
     reached = [f for f in tails if f["tail_epoch"] is not None]
     missed = [f for f in tails if f["tail_epoch"] is None]
     if reached:
@@ -415,11 +423,14 @@ def findings_equilibrium(r: dict) -> list[str]:
     return out
 
 
+NOT_APPLICABLE = {"grew": "n/a: the layer grew",
+                  "data": "n/a: shrank at under half the predicted rate (the data gradient matters from the start)"}
+
+
 def tables_equilibrium(r: dict) -> list[Table]:
-    not_applicable = "n/a: the layer grew"
     fits = tuple(
         (num(f["lambda"]), _layer_name(r, f["layer"]),
-         *((not_applicable, "—", f["predicted"], f["exact"], "—") if f["grew"] else
+         *((NOT_APPLICABLE[f["status"]], "—", f["predicted"], f["exact"], "—") if f["status"] != "decay" else
            (f"0–{f['window']}" + (" (2 points)" if f["window"] == 1 else ""), f["fitted"], f["predicted"], f["exact"],
             "—" if f["tail_epoch"] is None else f["tail_epoch"])),
          f["final_rms"])
@@ -441,8 +452,9 @@ def tables_equilibrium(r: dict) -> list[Table]:
     return [
         Table("Slope of ln RMS per epoch: fitted over the decay-dominated phase vs predicted",
               ("λ", "layer", "epochs fitted", "fitted", "−ηλ/m", "⌈n/m⌉·ln(1 − ηλ/n)", "tail-off epoch", "final RMS"),
-              fits, note="tail-off: the first epoch whose decay is less than half the predicted rate; a layer that "
-                         "grew has no decay-dominated phase to fit."),
+              fits, note="tail-off: the first epoch whose decay is less than half the predicted rate. A layer that "
+                         "grew, or shrank from the start at under half the predicted rate, has no decay-dominated "
+                         "phase to fit: its row is marked n/a."),
         Table(f"Data gradient against decay, by layer and epoch (λ = {num(r['main_lambda'])})",
               ("layer", "epoch", "mean |∂C₀/∂w|", "(λ/n)·mean |w|", "−⟨W, ∇C₀⟩ / ((λ/n)‖W‖²)", "RMS", "sd of z",
                "saturated %"), tuple(rows),
