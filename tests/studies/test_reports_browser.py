@@ -1,42 +1,20 @@
-"""Every report of ``reglab study all --quick`` opens in headless Chromium: images load, no console errors.
-
-Needs Debian's ``chromium`` and ``chromium-driver`` packages (``/usr/bin/chromium``,
-``/usr/bin/chromedriver``) and the ``selenium`` Python package. Nothing is downloaded: the
-driver is given explicitly, so Selenium Manager is never asked for one, and the browser runs
-with networking features off. A screenshot of each page is saved beside the reports.
+"""Every report of ``reglab study all --quick`` opens in headless Chromium (:mod:`tests.chromium`): images
+load, no console errors. A screenshot of each page is saved beside the reports.
 """
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import pytest
 
 from reglab.cli.main import main
 from reglab.studies import STUDIES
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
+from tests.chromium import CHROMIUM, IMAGES_JS, driver, screenshot
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (Debian package 'chromium'): reports not checked in a browser"
 )
-
-FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--window-size=1200,900",
-)
-
-#: For each <img>: whether it loaded, its natural size and its size on the page.
-IMAGES_JS = """
-return Array.from(document.images).map(img => {
-  const box = img.getBoundingClientRect();
-  return {alt: img.alt, complete: img.complete, naturalWidth: img.naturalWidth,
-          naturalHeight: img.naturalHeight, width: box.width, height: box.height};
-});
-"""
 
 
 @pytest.fixture(scope="module")
@@ -49,18 +27,9 @@ def reports(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    yield driver
-    driver.quit()
+    browser = driver(tmp_path_factory.mktemp("chromium-profile"))
+    yield browser
+    browser.quit()
 
 
 def open_page(browser, path: Path) -> list[dict]:
@@ -69,17 +38,6 @@ def open_page(browser, path: Path) -> list[dict]:
     browser.get(path.resolve().as_uri())
     assert browser.execute_script("return document.readyState") == "complete"
     return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-
-
-def screenshot(browser, path: Path) -> None:
-    """The whole page, beyond the window, by the DevTools protocol's Page.captureScreenshot."""
-    width, height = browser.execute_script(
-        "const e = document.documentElement; return [e.scrollWidth, e.scrollHeight];")
-    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
-    })
-    path.write_bytes(base64.b64decode(shot["data"]))
 
 
 @pytest.mark.parametrize("name", list(STUDIES))

@@ -5,7 +5,9 @@ Each subcommand lives in its own module of this package and exposes
 Only the command being run is imported (so ``reglab --help`` and a light command
 like ``convert`` do not load torch); the one-line help of every command lives in
 :data:`COMMANDS`. Errors: a :class:`reglab.errors.ReglabError` (or a bad
-argument) prints one line and exits 2; ``--debug`` shows the traceback.
+argument) prints one line and exits 2, a :class:`reglab.errors.RunFailure` (or an
+unexpected error) one line and 1; ``--debug`` shows the traceback (the exit
+codes: :mod:`reglab.errors`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ COMMANDS = {
     "study": "run a study and write its HTML report",
     "sweep": "sweep λ (and more) in chunks of models; validation curves, λ_best and λ_1se; resumable",
     "reproduce": "run the book's chapter-3 experiments again and compare with its numbers",
+    "export": "a trained model as a PyTorch, safetensors or ONNX file, checked by running it",
+    "explore": "a live playground in the browser: several λ side by side on real data (needs reglab[explore])",
 }
 
 
@@ -68,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"reglab: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         print("reglab: interrupted", file=sys.stderr)
         return 130

@@ -39,16 +39,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=0, metavar="N",
                         help="CPU threads of the training steps (default: 0, the engine's choice: "
                              "groups of models on every core)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="train every run again (by default the finished runs DIR/runs holds are kept: an "
+                             "interrupted reproduction resumes with the same command)")
+    parser.add_argument("--json", action="store_true", help="print reproduce.json's content instead of the table")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from reglab import reproduce as rp
+    from reglab.cli.console import print_json
+    from reglab.cli.interrupt import interrupted, sigterm_as_interrupt
     from reglab.cli.progress import Progress
     from reglab.data import load_mnist
     from reglab.errors import ReglabError
     from reglab.experiments import markdown_table, tally
     from reglab.reproduce import report as report_io
+    from reglab.reproduce.store import RunStore
 
     seeds = args.seeds
     if seeds is not None and seeds < 1:
@@ -60,12 +69,25 @@ def run(args: argparse.Namespace) -> int:
     only = args.only.split(",") if args.only else (rp.QUICK if args.quick else None)
     experiments = rp.select(rp.nielsen_ch3(), only)
     dataset = load_mnist(args.data_dir)
-    with Progress("epochs") as progress:
-        report = rp.reproduce(dataset, experiments, seeds, max_epochs=args.max_epochs,
-                              progress=lambda task, done, total: progress(f"training {task}", done, total),
-                              threads=args.threads)
     out = Path(args.out)
+    store = RunStore(out, dataset)
+    if args.fresh and store.folder.is_dir():
+        for old in store.folder.glob("*.json"):
+            old.unlink()  # the records mark runs finished: without them every run trains again
+    groups = rp.plan(rp.cap_epochs(experiments, args.max_epochs), seeds)
+    try:
+        with sigterm_as_interrupt(), Progress("epochs", show=not args.json) as progress:
+            report = rp.reproduce(dataset, experiments, seeds, max_epochs=args.max_epochs,
+                                  progress=lambda task, done, total: progress(f"training {task}", done, total),
+                                  threads=args.threads, store=store)
+    except KeyboardInterrupt as exc:
+        done = sum(store.has(g, range(g.seeds), torch.float32) for g in groups)  # reproduce()'s default dtype
+        return interrupted(exc, f"{done} of {len(groups)} batched runs finished and kept in {store.folder}; "
+                                "run the same command to train the rest")
     written = report_io.write(report, out, command=_command(args), quick_note=QUICK_NOTE if args.quick else "")
+    if args.json:
+        print_json(report_io.to_json(report))
+        return 0
     print(markdown_table(report_io.table(report.rows)))
     within, judged = tally(report.rows)
     print(f"\n{within} of {judged} judged rows within tolerance; "

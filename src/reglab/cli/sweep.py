@@ -9,15 +9,14 @@ every setting with the best λ and the largest λ within one standard error.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.table import Table
 
-from reglab.cli.console import note, pct, print_json, stderr, stdout, table
+from reglab.cli.console import note, pct, print_json, stdout, table
+from reglab.cli.interrupt import interrupted, sigterm_as_interrupt
 from reglab.cli.progress import Progress, accuracy_note
 from reglab.cli.training import load_config
 from reglab.config import TrainConfig, add_arguments
@@ -33,7 +32,7 @@ DEFAULT_LMBDA = "1e-2:1e2:9"
 
 def _values(flag: str, words: list[str], kind=float) -> tuple:
     """Values of a grid flag; a bad one is a one-line error naming the flag."""
-    from reglab.sweep.grid import parse_values
+    from reglab.config import parse_values
 
     try:
         return tuple(v for word in words for v in parse_values(word, kind))
@@ -44,16 +43,18 @@ def _values(flag: str, words: list[str], kind=float) -> tuple:
 def configure(p: argparse.ArgumentParser) -> None:
     p.description = __doc__.split("\n\n")[1]
     add_arguments(p, TrainConfig, skip=GRID_FIELDS)
-    g = p.add_argument_group("grid (lists separated by commas; A:B:N is N log-spaced values from A to B)")
+    g = p.add_argument_group("grid (values as words or separated by commas; A:B:N is N log-spaced values from A to B)")
     g.add_argument("--lmbda", "--lambda", dest="grid_lmbda", nargs="+", metavar="VALUES",
                    help=f"λ values in the book's units, C = C0 + (λ/2n)Σw² (default: {DEFAULT_LMBDA})")
     g.add_argument("--eta", dest="grid_eta", nargs="+", metavar="VALUES", help="learning rates η (default: 0.1)")
-    g.add_argument("--reg", dest="grid_reg", metavar="KINDS", help="regularizers, e.g. l2,l1-prox,decay (default: l2)")
-    g.add_argument("--init", dest="grid_init", metavar="NAMES", help="initializers, e.g. large,default (default: large)")
+    g.add_argument("--reg", dest="grid_reg", nargs="+", metavar="KINDS",
+                   help="regularizers, e.g. l2 l1-prox decay (default: l2)")
+    g.add_argument("--init", dest="grid_init", nargs="+", metavar="NAMES", help="initializers, e.g. large default "
+                   "(default: large)")
     g.add_argument("--hidden", dest="grid_hidden", nargs="+", metavar="WIDTHS",
                    help="hidden layers, one architecture per word: '30 100' two, '30 100,30' a one- and a two-layer one")
-    g.add_argument("--train-size", dest="grid_train_size", metavar="SIZES",
-                   help="training-set sizes, e.g. 1000,5000 (default: all)")
+    g.add_argument("--train-size", dest="grid_train_size", nargs="+", metavar="SIZES",
+                   help="training-set sizes, e.g. 1000 5000 (default: all)")
     s = p.add_argument_group("sweep")
     s.add_argument("--config", metavar="FILE", help="start from a config.json (flags override it)")
     s.add_argument("--out", metavar="DIR", help="output folder; an existing one is resumed (default: sweeps/<timestamp>-<data>)")
@@ -78,9 +79,9 @@ def grid_from_args(args) -> tuple[TrainConfig, dict]:
     grid: dict[str, list] = {}
     for name in ("reg", "init"):
         if getattr(args, f"grid_{name}"):
-            grid[name] = getattr(args, f"grid_{name}").replace(",", " ").split()
+            grid[name] = list(_values(f"--{name}", getattr(args, f"grid_{name}"), str))
     if args.grid_train_size:
-        grid["train_size"] = list(_values("--train-size", [args.grid_train_size], int))
+        grid["train_size"] = list(_values("--train-size", args.grid_train_size, int))
     if args.grid_hidden:
         grid["hidden"] = [_values("--hidden", [word], int) for word in args.grid_hidden]
     if args.max_models is not None and args.max_models < 1:
@@ -88,22 +89,6 @@ def grid_from_args(args) -> tuple[TrainConfig, dict]:
     if args.backend != "ray" and args.address:
         raise ReglabError("--address names a Ray cluster: use it with --backend ray")
     return base, grid
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, turned into an interruption so that a sweep stops as cleanly as on Ctrl-C."""
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt():
-    def handler(signum, frame):
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class SweepBars(SweepProgress):
@@ -200,10 +185,8 @@ def run(args) -> int:
             result = sweep(base, grid, out=out, max_models=args.max_models, backend=backend,
                            progress=SweepBars(out, progress), dataset=ds, plot=not args.no_plots)
     except SweepInterrupted as exc:
-        name = "SIGTERM" if isinstance(exc.cause, Terminated) else "Ctrl-C"
-        stderr.print(f"reglab: interrupted by {name}: {exc.done} of {exc.total} cells done in {exc.out}; "
-                     f"run the same command with --out {exc.out} to train the rest", soft_wrap=True, markup=False)
-        return 143 if name == "SIGTERM" else 130
+        return interrupted(exc.cause, f"{exc.done} of {exc.total} cells done in {exc.out}; "
+                                      f"run the same command with --out {exc.out} to train the rest")
     if args.json:
         print_json(result.summary)
         return 0

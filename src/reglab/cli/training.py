@@ -35,25 +35,29 @@ def add_output_flags(p) -> None:
     p.add_argument("--config", metavar="FILE", help="start from a config.json (flags override it)")
     p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<timestamp>-<name>)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout (no tables)")
+    p.add_argument("--no-plots", action="store_true", help="write no PNG plots into the run folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def execute(config: TrainConfig, args, epoch_callbacks=()):
     """Train, write the run folder, return (result, summary, folder)."""
     from reglab.runs.assemble import check, load_data, train
+    from reglab.runs.drawing import Drawer
     from reglab.runs.folder import default_run_dir, write_run
     from reglab.runs.summary import summarize
 
-    ds = load_data(config)
-    check(config, ds)  # bad settings fail here, before the progress bar starts
-    if ds.note and not args.json:
-        note(ds.note)
-    with Progress(show=not (args.quiet or args.json)) as progress:
-        bar = progress.epochs(f"training {len(config.models())} model(s) on {ds.name}", config.epochs)
-        result = train(config, ds, callbacks=[*epoch_callbacks, bar])
-    summary = summarize(result)
-    out = Path(args.out) if args.out else default_run_dir(result)
-    write_run(result, out, summary)
+    figures = not args.no_plots
+    with (Drawer().start() if figures else Drawer()) as drawer:  # matplotlib loads in another process meanwhile
+        ds = load_data(config)
+        check(config, ds)  # bad settings fail here, before the progress bar starts
+        if ds.note and not args.json:
+            note(ds.note)
+        with Progress(show=not (args.quiet or args.json)) as progress:
+            bar = progress.epochs(f"training {len(config.models())} model(s) on {ds.name}", config.epochs)
+            result = train(config, ds, callbacks=[*epoch_callbacks, bar])
+        summary = summarize(result)
+        out = Path(args.out) if args.out else default_run_dir(result)
+        write_run(result, out, summary, drawer, figures=figures)
     return result, summary, out
 
 

@@ -10,6 +10,7 @@ import torch
 
 from reglab.engine.monitors import WEIGHT_STATS, Monitor, weight_stats
 from reglab.io import nan_to_none
+from reglab.provenance import provenance
 from reglab.runs.assemble import TrainResult
 
 
@@ -59,7 +60,9 @@ def decay_alone(result: TrainResult, m: int) -> float | None:
 
 
 def summarize(result: TrainResult) -> dict[str, Any]:
-    """The run's summary: ``train_seconds`` and per model its settings, accuracies (fractions) and layer statistics."""
+    """The run's summary: ``train_seconds`` and per model its settings, accuracies (fractions) and layer statistics;
+    the classes' original labels (``None``: ``0..K-1``), whether the inputs were standardized, and what produced
+    it (``versions`` of reglab, Python, torch, numpy, …, and the ``machine``: :func:`reglab.provenance.provenance`)."""
     h, state = result.fit.history, result.fit.state
     final = result.fit.model.numpy_params()
     out_models = []
@@ -101,5 +104,8 @@ def summarize(result: TrainResult) -> dict[str, Any]:
         "weight_stats": list(WEIGHT_STATS),
         "batch_size": result.config.batch_size,
         "saturation_examples": Monitor.saturation_examples,  # the probe of the per-layer "saturation"
+        "classes": None if result.classes is None else list(result.classes),
+        "standardized": result.standardization is not None,
         "models": out_models,
+        **provenance(),
     }
