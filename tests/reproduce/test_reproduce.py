@@ -177,12 +177,12 @@ def test_an_interrupted_reproduction_resumes_where_it_stopped(tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        rp.reproduce(data, experiments, seeds=(0,), max_epochs=2, progress=stop_in_the_second_run, store=store)
-    groups = rp.plan(rp.cap_epochs(experiments, 2))
+        rp.reproduce(data, experiments, seeds=1, max_epochs=2, progress=stop_in_the_second_run, store=store)
+    groups = rp.plan(rp.cap_epochs(experiments, 2), 1)
     assert sum(store.has(g, (0,), torch.float32) for g in groups) == 1
     tasks = []
-    resumed = rp.reproduce(data, experiments, seeds=(0,), max_epochs=2, store=store,
+    resumed = rp.reproduce(data, experiments, seeds=1, max_epochs=2, store=store,
                            progress=lambda task, done, total: tasks.append(task))
     assert sum("kept from an earlier run" in t for t in set(tasks)) == 1
-    fresh = rp.reproduce(data, experiments, seeds=(0,), max_epochs=2)
+    fresh = rp.reproduce(data, experiments, seeds=1, max_epochs=2)
     assert [r.values for r in resumed.rows] == [r.values for r in fresh.rows]
