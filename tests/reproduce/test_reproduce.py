@@ -64,6 +64,8 @@ def test_seeds_by_default_are_each_experiments_own_and_shared_arms_take_the_most
     c = next(g for g in groups if g.train_size == 1000 and g.epochs == 400)
     assert c.seeds == 3
     assert {g.seeds for g in rp.plan(experiments, seeds=2)} == {2}  # --seeds N overrides every experiment
+    k = {g.train_size: g.seeds for g in groups if g.hidden == 30 and g.train_size not in (None, 1000)}
+    assert k[10_000] == 5 and k[2_000] == k[20_000] == 3  # K's 10,000-image point alone needs 5
 
 
 def test_book_values_of_i_are_the_books_own_per_arm():

@@ -69,14 +69,14 @@ def plan(experiments: Sequence[Experiment], seeds: int | None = None) -> list[Gr
 
     A split is evaluated every epoch only where some claim (or figure) needs a curve of it. ``seeds``: every
     group trains over that many seeds; ``None``: over the most that any experiment of its arms asks for
-    (:attr:`Experiment.seeds`), so that an arm two experiments share, or arms that train together, never
+    (:meth:`Experiment.seeds_for`), so that an arm two experiments share, or arms that train together, never
     have fewer seeds than an experiment needs.
     """
     curve_splits: dict[Arm, set[str]] = {}
     wanted: dict[Arm, int] = {}
     for e in experiments:
         for label, arm in e.arms:
-            wanted[arm] = max(wanted.get(arm, 0), e.seeds if seeds is None else seeds)
+            wanted[arm] = max(wanted.get(arm, 0), e.seeds_for(label) if seeds is None else seeds)
             need = curve_splits.setdefault(arm, set())
             for c in e.claims:
                 for stat in (c.reading, c.context):
@@ -186,7 +186,7 @@ class Reproduction:
     experiments: tuple[Experiment, ...]  # as they ran (epochs capped by max_epochs)
     book: tuple[Experiment, ...]  # as the book ran them
     results: dict[str, dict[str, ArmResult]]  # experiment id → arm label → results
-    seeds: dict[str, int]  # experiment id → the seeds its rows are measured over (0 … n−1)
+    seeds: dict[str, dict[str, int]]  # experiment id → arm label → the seeds its rows are measured over (0 … n−1)
     seconds: float
     group_seconds: list[tuple[str, float]]
     settings: dict = field(default_factory=dict)
@@ -266,7 +266,7 @@ def reproduce(
     for e_book, e in zip(book, runs):
         results[e.id] = {label: by_arm[arm] for label, arm in e.arms}
         rows += rows_for(e, results[e.id], {label: arm.epochs for label, arm in e_book.arms})
-    counts = {e.id: min(len(r.seeds) for r in results[e.id].values()) for e in runs}
+    counts = {e.id: {label: len(r.seeds) for label, r in results[e.id].items()} for e in runs}
     settings = {"seeds": seeds, "seeds_by_experiment": counts, "max_epochs": max_epochs,
                 "dtype": str(dtype).replace("torch.", ""), "mini_batch": MINI_BATCH, "threads": threads}
     return Reproduction(rows, runs, book, results, counts, time.perf_counter() - t0, group_seconds, settings)

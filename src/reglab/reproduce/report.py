@@ -118,7 +118,7 @@ def figure_overfitting(rep: Reproduction) -> Figure | None:
             ax.axhline(peak, color=color, ls=":", lw=1, label=f"book: {eid}'s test peak {peak}%")
     ax.set(xlabel="epoch", ylabel="accuracy (%)", ylim=(60, 101))
     ax.legend(loc="lower right", fontsize=8)
-    seeds = " and ".join(sorted({str(rep.seeds[eid]) for eid in have}))
+    seeds = " and ".join(sorted({str(n) for eid in have for n in rep.seeds[eid].values()}))
     fig.suptitle(f"Overfitting on 1,000 images, and L2 (mean of {seeds} seeds, their range shaded)")
     fig.tight_layout()
     return fig
@@ -138,7 +138,8 @@ def figure_init(rep: Reproduction) -> Figure | None:
         ax.plot(*zip(*points), ls="none", marker=marker, ms=9, color=color, label=f"book, {label} init")
     ax.set(xlabel="epoch", ylabel="validation accuracy (%)")
     ax.legend(loc="lower right", fontsize=8)
-    fig.suptitle(f"I: large vs default initialization, H=30, η=0.1, λ=5 (mean of {rep.seeds['I']} seeds, range shaded)")
+    seeds = max(rep.seeds["I"].values())
+    fig.suptitle(f"I: large vs default initialization, H=30, η=0.1, λ=5 (mean of {seeds} seeds, range shaded)")
     fig.tight_layout()
     return fig
 
@@ -157,10 +158,15 @@ def figures(rep: Reproduction) -> dict[str, Figure]:
 
 
 def _seeds_text(rep: Reproduction) -> str:
-    """``5 seeds (0–4) for A, F, G; 3 seeds (0–2) for C, E, I``: how many seeds each experiment's rows average."""
+    """``5 seeds (0–4) for A, F, G, K 10,000; 3 seeds (0–2) for C, E, I, K 100, …``: how many seeds each
+    experiment's rows average (an arm named where its experiment's arms differ)."""
     by_count: dict[int, list[str]] = {}
-    for eid, count in rep.seeds.items():
-        by_count.setdefault(count, []).append(eid)
+    for eid, arms in rep.seeds.items():
+        mixed = len(set(arms.values())) > 1
+        for label, count in arms.items():
+            name = f"{eid} {label}" if mixed else eid
+            if name not in by_count.setdefault(count, []):
+                by_count[count].append(name)
     return "; ".join(f"{count} seed{'s' if count > 1 else ''} ({'0' if count == 1 else f'0–{count - 1}'}) for "
                      f"{', '.join(ids)}" for count, ids in sorted(by_count.items(), reverse=True))
 
