@@ -6,6 +6,7 @@ that fails here on some seed is a finding to fix in the study, not a tolerance t
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 
@@ -309,6 +310,24 @@ def test_the_level_is_no_saturation_threshold(measured):
     sd = r["layers"][0]["z_sd"][r["lambdas"].index(r["main_lambda"])]
     assert sd[-1] < sd[0] and sd[-1] > 1  # the weighted inputs still spread far beyond a unit scale
     assert 8 < r["input_norm"] < 11  # MNIST's mean ‖x‖, far from √784 = 28
+    # the report reads the shares where each λ's decay stopped as they are
+    stopped = [f for f in r["fits"] if f["layer"] == 0 and f["tail_epoch"] is not None]
+    shares = [100 * r["layers"][0]["saturation"][r["lambdas"].index(f["lambda"])][-1] for f in stopped]
+    text = " ".join(decay_equilibrium.findings_equilibrium(r))
+    assert ("no common threshold" in text) == (max(shares) - min(shares) >= 2)
+    assert ("hardly any unit was saturated" in text) == (max(shares) - min(shares) < 2 and max(shares) < 2)
+
+
+@pytest.mark.parametrize(("shares", "says"), [
+    ((31.5, 18.6, 6.4), "no common threshold: 31.5% at λ = 5, 18.6% at λ = 25, 6.4% at λ = 100."),
+    ((0.9, 0.01, 0.0), "hardly any unit was saturated (0.9% at λ = 5, 0.01% at λ = 25, 0% at λ = 100)"),
+    ((30.0, 31.0, 30.5), "about the same at every λ (30% at λ = 5, 31% at λ = 25, 30.5% at λ = 100)"),
+])
+def test_the_saturated_share_where_the_decay_stopped_is_read_as_measured(shares, says):
+    r = {"lambdas": [0.0, 5.0, 25.0, 100.0],
+         "layers": [{"saturation": [[0.5, 0.6]] + [[0.5, s / 100] for s in shares]}]}
+    reached = [{"lambda": lm} for lm in (5.0, 25.0, 100.0)]
+    assert says in decay_equilibrium.saturation_at_stop(r, reached)
 
 
 def test_blank_pixel_weights_decay_as_the_rule_says(measured):
@@ -399,6 +418,16 @@ def test_each_method_at_its_own_best_lambda(measured):
         assert m["best_test"] == m["test"][r["grid"].index(m["best"])]
     # the same λ/n is a different strength in the two places: at the top of the grid L2 through Adam collapses
     assert r["methods"]["Adam + L2"]["validation"][-1] < 0.3 < 0.8 < r["methods"]["AdamW"]["validation"][-1]
+
+
+def test_equal_test_accuracies_are_said_equal(measured):
+    r = copy.deepcopy(measured["adam-vs-adamw"]["tuned"])
+    w, c = r["methods"]["AdamW"], r["methods"]["Adam + L2"]
+    w["best_test"] = c["best_test"]
+    text = " ".join(adam_vs_adamw.findings_tuned(r))
+    assert "AdamW's test accuracy is equal to Adam + L2's" in text and " 0 points" not in text
+    w["best_test"] = c["best_test"] + 0.001  # two images of 2,000
+    assert "AdamW's test accuracy is 0.1 points above Adam + L2's" in " ".join(adam_vs_adamw.findings_tuned(r))
 
 
 def test_weights_without_data_gradient(measured):

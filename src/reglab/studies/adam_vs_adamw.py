@@ -319,8 +319,9 @@ def findings_tuned(r: dict) -> list[str]:
         f"{num(100 * r['adam_validation'])}% on validation, {num(100 * r['adam_test'])}% on test."
         + (f" Their best λ differ by a factor of {num(w['best'] / c['best'])}: the same number is a different "
            "strength in the two places." if w["best"] != c["best"] and not (w["tied"] or c["tied"]) else ""),
-        f"At each method's own best λ, AdamW's test accuracy is {num(abs(diff), 2)} points "
-        f"{'above' if diff > 0 else 'below' if diff < 0 else 'equal to'} Adam + L2's; one standard error of an "
+        "At each method's own best λ, AdamW's test accuracy is "
+        + (f"{num(abs(diff), 2)} points {'above' if diff > 0 else 'below'}" if diff else "equal to")
+        + " Adam + L2's; one standard error of an "
         f"accuracy near {num(100 * c['best_test'])}% on {r['evaluated']:,} images is {num(se, 2)} points"
         + (f" (the best λ of {' and '.join(edge)} lies at the end of the grid: a wider grid could move it)."
            if edge else "."),

@@ -275,10 +275,26 @@ def slope_sentence(r: dict) -> str:
                 f"{num(math.exp(pred), 4)} per epoch.")
     return (
         f"From the large initialization with λ = {num(r['main_lambda'])}, the RMS of {_layer_name(r, 0)} fell by "
-        f"a fitted {num(math.exp(f0['fitted']), 4)} per epoch over epochs 0–{f0['window']}, while it was at "
+        f"a fitted {num(math.exp(f0['fitted']), 4)} per epoch over epochs 0–{f0['window']}"
+        f"{' (two points only)' if f0['window'] == 1 else ''}, while it was at "
         f"least {num(FAR)}× its final size (slope of ln RMS "
         f"{num(f0['fitted'], 4)}); predicted exp(−ηλ/m) = {num(math.exp(pred), 4)} (slope {num(pred, 4)}, exactly "
         f"(1 − ηλ/n)^⌈n/m⌉ gives {num(f0['exact'], 4)}): {num(100 * abs(f0['fitted'] / pred - 1), 2)}% apart.")
+
+
+def saturation_at_stop(r: dict, reached: list[dict]) -> str:
+    """The end of the 'level moves with λ' sentence: the first layer's saturated share where each λ's decay
+    stopped: no common threshold where the shares differ by 2 points or more; else said as they are."""
+    sat = r["layers"][0]["saturation"]
+    shares = [100 * sat[r["lambdas"].index(f["lambda"])][-1] for f in reached]
+    each = ", ".join(f"{num(s)}% at λ = {num(f['lambda'])}" for s, f in zip(shares, reached))
+    if max(shares) - min(shares) >= 2:
+        return f"and the saturated share where it stopped is no common threshold: {each}."
+    if max(shares) < 2:
+        return (f"and where it stopped hardly any unit was saturated ({each}): the decay went on well past the "
+                "point where saturation ended, to a level set by λ.")
+    return (f"while the saturated share where it stopped was about the same at every λ ({each}): in this run the "
+            "saturation alone does not tell the two readings apart; the level's dependence on λ does.")
 
 
 def headline(results: dict) -> str:
@@ -344,9 +360,7 @@ def findings_equilibrium(r: dict) -> list[str]:
         out.append(f"So the decay does not stop at a saturation threshold: it stops where the data gradient balances "
                    f"it, at a level that moves with λ — from λ = {num(lo['lambda'])} to {num(hi['lambda'])} the first "
                    f"layer's final RMS went from {num(lo['final_rms'])} to {num(hi['final_rms'])}, as "
-                   f"λ^{num(power, 2)}, and the saturated share where it stopped is no common threshold: "
-                   + ", ".join(f"{num(100 * sat[lams.index(f['lambda'])][-1])}% at λ = {num(f['lambda'])}"
-                               for f in reached) + ".")
+                   f"λ^{num(power, 2)}, " + saturation_at_stop(r, reached))
     growing = [l for l, layer in enumerate(r["layers"]) if layer["l2"][i5][-1] > layer["l2"][i5][0]]
     bal = [balance(r, i5, l) for l in range(len(r["layers"]))]
     out.append(
@@ -358,14 +372,15 @@ def findings_equilibrium(r: dict) -> list[str]:
     parts = []
     for l, b in enumerate(bal):
         up = np.flatnonzero(b["push"] > b["pull"])
-        parts.append(f"in {_layer_name(r, l)} after {len(up)} of the {E + 1} epochs measured"
-                     + (f" (epochs {up[0]}–{up[-1]})" if len(up) else "")
+        parts.append(f"in {_layer_name(r, l)} at {len(up)} of the {E + 1} epochs measured"
+                     + (f" (the first epoch {up[0]}, the last {up[-1]})" if len(up) > 1
+                        else f" (epoch {up[0]})" if len(up) else "")
                      + f", and it {'grew' if l in growing else 'shrank'} (‖W‖ {num(r['layers'][l]['l2'][i5][0])} → "
                      f"{num(r['layers'][l]['l2'][i5][-1])})")
     out.append(
         "The sizes alone do not say which way a layer goes; the data gradient's component along W does: to first "
         "order in η a step changes ‖W‖² by −2η(⟨W, ∇C₀⟩ + (λ/n)‖W‖²), so a layer grows while the data push "
-        "−⟨W, ∇C₀⟩ exceeds the decay (λ/n)‖W‖². It did " + "; ".join(parts) + ".")
+        "−⟨W, ∇C₀⟩ exceeds the decay (λ/n)‖W‖². The push exceeded the decay " + "; ".join(parts) + ".")
     K = max(2, E // 4)  # the last quarter of the epochs: near the end, averaged over K measurements
     terms, closes = [], True
     for l, layer in enumerate(r["layers"]):

@@ -169,10 +169,11 @@ def findings_scaling(r: dict) -> list[str]:
         out.append(
             f"{name.capitalize()}: accuracy {num(100 * _at(r, name, 'accuracy', 1.0))}% at c = 1, "
             f"{num(100 * e['accuracy'][0])}% at c = {num(lo)} and {num(100 * e['accuracy'][-1])}% at c = {num(hi)}; "
-            f"the saturated fraction of hidden units rose from {num(100 * e['saturated'][0])}% to "
-            f"{num(100 * _at(r, name, 'saturated', 1.0))}% (c = 1) to {num(100 * e['saturated'][-1])}%, mean f'(z) "
-            f"fell from {num(e['mean_fprime'][0])} to {num(e['mean_fprime'][-1])}, and the confidence rose from "
-            f"{num(e['confidence'][0])} to {num(e['confidence'][-1])}.")
+            f"the saturated fraction of hidden units was {num(100 * e['saturated'][0])}% at c = {num(lo)}, "
+            f"{num(100 * _at(r, name, 'saturated', 1.0))}% at c = 1 and {num(100 * e['saturated'][-1])}% at "
+            f"c = {num(hi)}; from c = {num(lo)} to {num(hi)} the mean f'(z) fell from {num(e['mean_fprime'][0])} to "
+            f"{num(e['mean_fprime'][-1])} and the confidence rose from {num(e['confidence'][0])} to "
+            f"{num(e['confidence'][-1])}.")
         out.append(gradient_sentence(r, name))
     sig = r["sigmoid"]
     kept, base = _at(r, "sigmoid", "accuracy", hi), _at(r, "sigmoid", "accuracy", 1.0)
