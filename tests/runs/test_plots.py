@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reglab.runs.plots import histogram_bins, model_colors, weight_histograms
+from reglab.runs.plots import histogram_bins, model_colors, ordered_colors, weight_histograms
 
 
 def weights(seed: int = 0) -> tuple[dict, dict]:
@@ -60,3 +60,13 @@ def test_models_that_differ_in_lambda_alone_are_coloured_in_its_order():
     assert len(set(by_lambda)) == 4 and [sum(c[:3]) for c in by_lambda] == sorted(sum(c[:3]) for c in by_lambda)
     mixed = [{"lmbda": 5.0, "eta": eta, "seed": 0} for eta in (0.1, 0.5)]
     assert model_colors(mixed) == ["C0", "C1"]  # not ordered by one λ: the categorical cycle
+
+
+def test_ordered_values_follow_viridis_in_their_order_and_repeats_fall_back_to_the_cycle():
+    from matplotlib import colormaps
+
+    values = [1.0, 0.0, 100.0, 10.0]
+    shades = colormaps["viridis"](np.linspace(0, 0.85, 4))
+    assert [tuple(c) for c in ordered_colors(values)] == [tuple(shades[i]) for i in (1, 0, 3, 2)]
+    assert ordered_colors([5.0, 5.0]) == ["C0", "C1"]  # equal values: nothing to order
+    assert ordered_colors([3.0]) == ["C0"]

@@ -24,12 +24,18 @@ def _label(models: list[dict], m: int) -> str:
 def model_colors(models: list[dict]) -> list:
     """One colour per model: where the models differ in λ alone (one η), a sequential map in the order of λ
     (λ is ordered); otherwise matplotlib's categorical cycle."""
-    lambdas = [m["lmbda"] for m in models]
-    if len(models) > 1 and len({m["eta"] for m in models}) == 1 and len(set(lambdas)) == len(models):
-        shades = colormaps["viridis"](np.linspace(0, 0.85, len(models)))
-        rank = np.argsort(np.argsort(lambdas))
-        return [shades[r] for r in rank]
+    if len({m["eta"] for m in models}) == 1:
+        return ordered_colors([m["lmbda"] for m in models])
     return [f"C{m % 10}" for m in range(len(models))]
+
+
+def ordered_colors(values: Sequence[float]) -> list:
+    """One colour per value: a sequential map (viridis) in the order of the values where they are distinct
+    (an ordered setting such as λ), otherwise matplotlib's categorical cycle."""
+    if len(values) > 1 and len(set(values)) == len(values):
+        shades = colormaps["viridis"](np.linspace(0, 0.85, len(values)))
+        return [shades[r] for r in np.argsort(np.argsort(values))]
+    return [f"C{m % 10}" for m in range(len(values))]
 
 
 def accuracy_and_cost(history: History, models: list[dict], train_measure: str = "exact") -> Figure:
