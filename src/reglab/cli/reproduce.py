@@ -26,7 +26,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = __doc__.split("\n\n")[1]
     parser.add_argument("study", choices=["nielsen-ch3"], help="what to reproduce")
     parser.add_argument("--only", metavar="IDS", help="comma-separated experiments, e.g. C,E,F (default: A–K)")
-    parser.add_argument("--seeds", type=int, default=3, metavar="N", help="seeds per experiment, 0..N-1 (default: 3)")
+    parser.add_argument("--seeds", type=int, default=None, metavar="N",
+                        help="seeds 0..N-1 for every experiment (default: each experiment's own: 3, or 5 where its "
+                             "rows' seed-to-seed spread needs them)")
     parser.add_argument("--quick", action="store_true",
                         help="only C, E, F and I, in full: under 5 minutes on 2 CPU cores")
     parser.add_argument("--max-epochs", type=int, default=None, metavar="N",
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from reglab.reproduce.store import RunStore
 
     seeds = args.seeds
-    if seeds < 1:
+    if seeds is not None and seeds < 1:
         raise ReglabError(f"--seeds must be at least 1, got {seeds}")
     if args.threads < 0:
         raise ReglabError(f"--threads must be 0 (automatic) or more, got {args.threads}")
@@ -72,14 +74,14 @@ def run(args: argparse.Namespace) -> int:
     if args.fresh and store.folder.is_dir():
         for old in store.folder.glob("*.json"):
             old.unlink()  # the records mark runs finished: without them every run trains again
-    groups = rp.plan(rp.cap_epochs(experiments, args.max_epochs))
+    groups = rp.plan(rp.cap_epochs(experiments, args.max_epochs), seeds)
     try:
         with sigterm_as_interrupt(), Progress("epochs", show=not args.json) as progress:
-            report = rp.reproduce(dataset, experiments, tuple(range(seeds)), max_epochs=args.max_epochs,
+            report = rp.reproduce(dataset, experiments, seeds, max_epochs=args.max_epochs,
                                   progress=lambda task, done, total: progress(f"training {task}", done, total),
                                   threads=args.threads, store=store)
     except KeyboardInterrupt as exc:
-        done = sum(store.has(g, range(seeds), torch.float32) for g in groups)  # reproduce()'s default dtype
+        done = sum(store.has(g, range(g.seeds), torch.float32) for g in groups)  # reproduce()'s default dtype
         return interrupted(exc, f"{done} of {len(groups)} batched runs finished and kept in {store.folder}; "
                                 "run the same command to train the rest")
     written = report_io.write(report, out, command=_command(args), quick_note=QUICK_NOTE if args.quick else "")
@@ -100,7 +102,7 @@ def _command(args: argparse.Namespace) -> str:
         words.append("--quick")
     if args.only:
         words += ["--only", args.only]
-    for flag, value, default in (("--seeds", args.seeds, 3), ("--max-epochs", args.max_epochs, None),
+    for flag, value, default in (("--seeds", args.seeds, None), ("--max-epochs", args.max_epochs, None),
                                  ("--threads", args.threads, 0)):
         if value != default:
             words += [flag, str(value)]
