@@ -101,3 +101,23 @@ def test_random_labels_are_fitted_test_is_chance_and_regularization_is_not_neces
     assert last["changed"] == round(0.9 * r["data"]["n_train"])
     assert np.mean(last["train"]["dropout"]) < np.mean(last["train"]["none"])  # dropout makes memorizing harder
     assert np.mean(first["test"]["none"]) > np.mean(last["test"]["none"]) + 0.5  # true labels generalize
+
+
+def _size_results(gains):
+    """Results of the size part whose dropout gains are ``gains`` (sizes × seeds): no-dropout error 20 everywhere."""
+    return {"sizes": [100, 500, 1000, 5000, 10_000][: len(gains)],
+            "runs": [{"test_error": [[20.0] * len(g), [20.0 - x for x in g]]} for g in gains]}
+
+
+def test_fig10s_rise_and_fall_is_judged_at_the_peak_against_both_ends():
+    """The full run's gains (1.77, 2.59, 3.17, 1.17, 0.595 points) rise, then fall: the peak claim holds, the one
+    at the smallest size (no gain there) does not; a gain that only grows has no interior peak."""
+    full = _size_results([[1.7, 1.84], [2.5, 2.68], [3.1, 3.24], [1.1, 1.24], [0.5, 0.69]])
+    rows = {row.what: row for row in dropout_vs_l2.claims_size(full)}
+    peak = rows["its gain minus the larger of the gains at the smallest and largest sizes"]
+    assert peak.on.startswith("n = 1,000") and peak.verdict == YES
+    assert rows["dropout's gain in test error at the smallest size"].verdict != YES
+    growing = {row.what: row for row in dropout_vs_l2.claims_size(_size_results([[0.1, 0.2], [0.5, 0.6], [1.0, 1.1]]))}
+    assert growing["its gain minus the larger of the gains at the smallest and largest sizes"].verdict != YES
+    assert growing["dropout's gain at the largest size minus at the smallest"].verdict == YES
+    assert len(dropout_vs_l2.claims_size(_size_results([[0.1, 0.2], [0.5, 0.6]]))) == 2  # two sizes: no peak to judge
