@@ -12,7 +12,9 @@ import numpy as np
 from reglab.data.book_pickle import load_book_pickle
 from reglab.data.checks import check_arrays, check_split, count_classes, split_arrays
 from reglab.data.dataset import Dataset
+from reglab.data.limits import check_npz_member
 from reglab.errors import ReglabError
+from reglab.rng import check_seed
 
 SUFFIXES = (".npz", ".csv", ".pkl.gz", ".pkl")
 
@@ -57,6 +59,7 @@ def load_file(
     if suffix == ".csv" and target is None:
         raise ReglabError(f"{what}: a .csv file needs target=COLUMN naming its label column (--target)")
     split = check_split(split, what)
+    seed = check_seed(seed)
     if not path.is_file():
         raise ReglabError(f"{what}: no such file")
     if suffix in (".pkl.gz", ".pkl"):
@@ -65,7 +68,8 @@ def load_file(
         X, y = check_arrays(*_read_npz(path), what)
     else:
         assert target is not None  # checked above: a .csv names its label column
-        X, y = check_arrays(*_read_csv(path, target), what, first_line=2)
+        X, y, columns = _read_csv(path, target)
+        X, y = check_arrays(X, y, what, first_line=2, columns=columns)
     n_classes = count_classes(y, what)
     train, validation, test = split_arrays(X, y, split, seed, what)
     return Dataset(path.name, train, validation, test, n_classes=n_classes, source=what)
@@ -82,12 +86,15 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
                 held = ", ".join(archive.files) or "nothing"
                 raise ReglabError(f"{path}: no array named {' or '.join(missing)} (it holds {held}); "
                                   "an .npz needs arrays X and y")
+            names = archive.zip.namelist()
+            for key in ("X", "y"):  # sizes checked before numpy allocates the arrays
+                check_npz_member(archive.zip, f"{key}.npy" if f"{key}.npy" in names else key, str(path))
             return archive["X"], archive["y"]
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ReglabError(f"{path}: not a readable .npz file ({exc})") from None
 
 
-def _read_csv(path: Path, target: str) -> tuple[np.ndarray, np.ndarray]:
+def _read_csv(path: Path, target: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     header = _read_header(path)
     if target not in header:
         if all(_is_number(field) for field in header):
@@ -108,7 +115,7 @@ def _read_csv(path: Path, target: str) -> tuple[np.ndarray, np.ndarray]:
     if values.shape[1] != len(header):
         raise ReglabError(f"{path}: the rows have {values.shape[1]} fields but the header names {len(header)} columns")
     column = header.index(target)
-    return np.delete(values, column, axis=1), values[:, column]
+    return np.delete(values, column, axis=1), values[:, column], [h for k, h in enumerate(header) if k != column]
 
 
 def _read_header(path: Path) -> list[str]:
