@@ -9,6 +9,7 @@ JSON-ready summary, :mod:`reglab.runs.folder` writes the run folder.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -23,6 +24,7 @@ from reglab.engine.monitors import Monitor
 from reglab.engine.optim import make_optimizer
 from reglab.engine.regularizers import make_regularizer
 from reglab.errors import ReglabError
+from reglab.runs.budget import check_memory
 
 
 def resolve_device(name: str) -> torch.device:
@@ -81,9 +83,24 @@ class TrainResult:
 
 
 def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ()) -> TrainResult:
-    """Train the models of ``config`` together; ``dataset`` defaults to the one it names."""
+    """Train the models of ``config`` together; ``dataset`` defaults to the one it names.
+
+    Sizes whose weights would not fit in memory are refused before anything is allocated
+    (:func:`reglab.runs.budget.check_memory`). Warnings raised while training (numpy's "overflow
+    encountered", say, from a λ beyond float32's range) are not printed: they are recorded, once each, in
+    ``result.fit.meta["warnings"]`` and the summary, beside the models they made diverge.
+    """
     ds = dataset if dataset is not None else load_data(config)
     sizes = check(config, ds)
+    check_memory(config, sizes, config.n_models)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _train(config, ds, sizes, callbacks)
+    result.fit.meta["warnings"] = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    return result
+
+
+def _train(config: TrainConfig, ds, sizes: list[int], callbacks: Sequence[Callback]) -> TrainResult:
     device = resolve_device(config.device)
     dtype = torch.float64 if config.dtype == "float64" else torch.float32
     data = TensorData.from_dataset(ds, device, dtype, config.train_size)

@@ -69,4 +69,5 @@ def summarize(result: TrainResult) -> dict[str, Any]:
         "epochs": result.fit.history.epochs[-1],
         "weight_stats": list(WEIGHT_STATS),
         "models": out_models,
+        "warnings": list(result.fit.meta.get("warnings", [])),
     }
