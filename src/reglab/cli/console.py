@@ -45,6 +45,16 @@ def note(text: str) -> None:
     stderr.print(f"[yellow]note:[/] {escape(text)}")
 
 
+def say(text: str) -> None:
+    """A line on stderr as it is (never read as markup): plans and messages that carry the user's text."""
+    stderr.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def line(text: str) -> None:
+    """A line on stdout as it is (never read as markup), e.g. ``run folder: PATH``."""
+    stdout.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def print_json(obj) -> None:
     """``obj`` as JSON on stdout (non-finite numbers as ``null``)."""
     sys.stdout.write(dumps(obj) + "\n")

@@ -13,7 +13,7 @@ import argparse
 
 from rich.table import Table
 
-from reglab.cli.console import pct, print_json, stdout, table
+from reglab.cli.console import line, pct, print_json, stdout, table
 from reglab.cli.training import add_output_flags, execute, load_config, models_table
 from reglab.config import add_arguments
 
@@ -60,5 +60,5 @@ def run(args) -> int:
     stdout.print(models_table(summary))
     for m in range(len(summary["models"])):
         stdout.print(before_after_table(summary, m))
-    stdout.print(f"run folder: {out}")
+    line(f"run folder: {out}")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from reglab.cli.console import print_json, stdout
+from reglab.cli.console import line, print_json, stdout
 from reglab.cli.training import add_output_flags, execute, load_config, models_table
 from reglab.config import add_arguments
 
@@ -24,5 +24,5 @@ def run(args) -> int:
         print_json(summary)
     else:
         stdout.print(models_table(summary))
-        stdout.print(f"run folder: {out}")
+        line(f"run folder: {out}")
     return 0
