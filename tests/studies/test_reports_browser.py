@@ -1,14 +1,17 @@
 """Every report of ``reglab study all --quick`` opens in headless Chromium: images load, no console errors.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` packages (``/usr/bin/chromium``,
-``/usr/bin/chromedriver``) and the ``selenium`` Python package. Nothing is downloaded: the
-driver is given explicitly, so Selenium Manager is never asked for one, and the browser runs
-with networking features off. A screenshot of each page is saved beside the reports.
+``/usr/bin/chromedriver``, or either on ``PATH``) and the ``selenium`` Python package; where one
+is missing, or the driver cannot start the browser, the tests skip and say which. Nothing is
+downloaded: the driver is given explicitly, so Selenium Manager is never asked for one, and the
+browser runs with networking features off. A screenshot of each page is saved beside the reports.
 """
 
 from __future__ import annotations
 
 import base64
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,12 +19,32 @@ import pytest
 from reglab.cli.main import main
 from reglab.studies import STUDIES
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (Debian package 'chromium'): reports not checked in a browser"
-)
+def executable(name: str) -> Path | None:
+    """``/usr/bin/NAME`` or ``NAME`` on ``PATH``, if it is a file that can be run (a dangling link is not)."""
+    for candidate in (Path("/usr/bin") / name, shutil.which(name)):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    return None
+
+
+def missing_browser(chromium: Path | None, driver: Path | None) -> str | None:
+    """Why the browser test cannot run here, or ``None``."""
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "the selenium package is not installed (pip install -e '.[test]'): reports not checked in a browser"
+    if chromium is None:
+        return "chromium not found (Debian package 'chromium'): reports not checked in a browser"
+    if driver is None:
+        return ("chromedriver not found (Debian package 'chromium-driver', /usr/bin/chromedriver): reports not "
+                "checked in a browser")
+    return None
+
+
+CHROMIUM, CHROMEDRIVER = executable("chromium"), executable("chromedriver")
+pytestmark = pytest.mark.skipif(missing_browser(CHROMIUM, CHROMEDRIVER) is not None,
+                                reason=str(missing_browser(CHROMIUM, CHROMEDRIVER)))
 
 FLAGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -50,6 +73,7 @@ def reports(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
@@ -58,7 +82,10 @@ def browser(tmp_path_factory):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    except (WebDriverException, OSError) as exc:  # a driver of another version than the browser, say
+        pytest.skip(f"{CHROMEDRIVER} could not start {CHROMIUM}: {str(exc).splitlines()[0]}")
     yield driver
     driver.quit()
 
@@ -83,7 +110,7 @@ def screenshot(browser, path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", list(STUDIES))
-def test_report_opens_with_every_image(name, reports, browser):
+def test_report_opens_with_every_image(name, browser, reports):  # the browser first: it may skip
     errors = open_page(browser, reports / name / "report.html")
     images = browser.execute_script(IMAGES_JS)
     png_files = sorted((reports / name).glob("*.png"))
@@ -98,7 +125,7 @@ def test_report_opens_with_every_image(name, reports, browser):
     assert shot.stat().st_size > 10_000
 
 
-def test_index_links_every_report(reports, browser):
+def test_index_links_every_report(browser, reports):
     errors = open_page(browser, reports / "index.html")
     links = browser.execute_script("return Array.from(document.links).map(a => a.href)")
     assert errors == []
