@@ -96,18 +96,17 @@ class Claim:
         if self._depth > 0:
             return
         _held.pop(_key(self.path), None)
-        try:
-            if failed and self.previous is None and _only_ours(self.path):
-                with contextlib.suppress(OSError):
-                    (self.path / MARKER).unlink()
-                if self.created is not None:
-                    _remove_created(self.path, self.created)
-        finally:
-            if self._fd is not None:
-                with contextlib.suppress(OSError):
-                    (self.path / LOCK).unlink()
-                os.close(self._fd)
-                self._fd = None
+        undo = failed and self.previous is None and _only_ours(self.path)
+        if undo:
+            with contextlib.suppress(OSError):
+                (self.path / MARKER).unlink()
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                (self.path / LOCK).unlink()
+            os.close(self._fd)
+            self._fd = None
+        if undo and self.created is not None:
+            _remove_created(self.path, self.created)
 
 
 def claim(path: str | Path, command: str, config: str = "", *, flag: str = "--out") -> Claim:

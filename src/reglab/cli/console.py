@@ -46,13 +46,14 @@ def note(text: str) -> None:
 
 
 def say(text: str) -> None:
-    """A line on stderr as it is (never read as markup): plans and messages that carry the user's text."""
-    stderr.print(text, markup=False, highlight=False, soft_wrap=True)
+    """A line on stderr exactly as it is (not markup, tabs not expanded): plans and notes with the user's text."""
+    stderr.file.write(text + "\n")
+    stderr.file.flush()
 
 
 def line(text: str) -> None:
-    """A line on stdout as it is (never read as markup), e.g. ``run folder: PATH``."""
-    stdout.print(text, markup=False, highlight=False, soft_wrap=True)
+    """A line on stdout exactly as it is (not markup, tabs not expanded), e.g. ``run folder: PATH``."""
+    stdout.file.write(text + "\n")
 
 
 def print_json(obj) -> None:

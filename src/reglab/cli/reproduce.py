@@ -74,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
     groups = rp.plan(rp.cap_epochs(experiments, args.max_epochs))
     check_count(sum(len(g.arms) for g in groups) * seeds, "models", args.limit,
                 f"{sum(len(g.arms) for g in groups)} arms × {seeds} seeds")
-    dataset = load_mnist(args.data_dir)
     out = Path(args.out)
     with claim(out, "reproduce", hashlib.sha256(_command(args).encode()).hexdigest()[:10]):
+        dataset = load_mnist(args.data_dir)
         say(plan_line(groups, seeds, dataset))
         with Progress("epochs") as progress:
             report = rp.reproduce(dataset, experiments, tuple(range(seeds)), max_epochs=args.max_epochs,

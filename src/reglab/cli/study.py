@@ -5,9 +5,8 @@
     reglab study all  [--quick] [--out DIR] [--seed S]
 
 A study is written to ``DIR/NAME/`` (``report.html``, ``results.json``, one PNG per figure);
-``all`` also writes ``DIR/index.html``. DIR defaults to ``./studies``. The folder written (``DIR/NAME``,
-or ``DIR`` for ``all``) is claimed before any study runs (:func:`reglab.outdir.claim`): new, empty, or
-one ``reglab study`` wrote.
+``all`` also writes ``DIR/index.html``. DIR defaults to ``./studies``. DIR (and ``DIR/NAME``) are
+claimed before any study runs (:func:`reglab.outdir.claim`): new, empty, or written by ``reglab study``.
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {index}")
         return 0
     studies.load(args.name)  # an unknown name fails here, before any work
-    with claim(args.out / args.name, "study", digest), Progress() as progress:
+    with claim(args.out, "study", digest), claim(args.out / args.name, "study", digest), Progress() as progress:
         progress.start(label(args.name))
         report = studies.run_study(args.name, args.out / args.name, quick=args.quick, seed=args.seed)
     print(f"wrote {report}")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rich.table import Table
 
-from reglab.cli.console import note, pct, print_json, stderr, stdout, table
+from reglab.cli.console import line, note, pct, print_json, stderr, stdout, table
 from reglab.cli.progress import Progress, accuracy_note
 from reglab.cli.training import load_config
 from reglab.config import TrainConfig, add_arguments
@@ -235,6 +235,6 @@ def run(args) -> int:
         sizes = next((r["sizes"] for r in result.rows if all(r.get(k) == v for k, v in curve.settings.items())), "")
         stdout.print(curve_table(curve, f"{curve.label()} · {ds.name} [{sizes}] · {base.epochs} epochs", base.monitor_train))
         stdout.print(choice_line(curve))
-    stdout.print(f"{result.trained} cells trained, {result.reused} reused · results: {result.out / 'results.csv'}"
-                 + ("" if args.no_plots else f" · plots: {result.out}/curve_*.png"), markup=False)
+    line(f"{result.trained} cells trained, {result.reused} reused · results: {result.out / 'results.csv'}"
+         + ("" if args.no_plots else f" · plots: {result.out}/curve_*.png"))
     return 0

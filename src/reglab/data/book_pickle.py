@@ -54,8 +54,15 @@ class _Pending:
         self.kind, self.value = kind, value
 
 
-#: What ``numpy.ndarray`` resolves to: only a marker for ``_reconstruct``, not callable.
-_NDARRAY = _Pending("ndarray class")
+class _NdarrayClass(_Pending):
+    """What ``numpy.ndarray`` resolves to: a marker for ``_reconstruct``. Called (``ndarray(shape)`` would
+    allocate any shape), it refuses."""
+
+    def __call__(self, *args: Any, **kw: Any) -> Any:
+        raise RefusedPickle("refusing to call numpy.ndarray: arrays are rebuilt from their bytes only")
+
+
+_NDARRAY = _NdarrayClass("ndarray class")
 
 
 def _latin1_encode(text: str, encoding: str = "utf-8") -> bytes:

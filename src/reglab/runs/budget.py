@@ -66,10 +66,21 @@ def bytes_needed(config: TrainConfig, sizes: Sequence[int], models: int) -> int:
     return models * per_model
 
 
+def record_bytes(config: TrainConfig, sizes: Sequence[int], models: int) -> int:
+    """The memory of the per-epoch records: ``12 + 10L`` metrics per epoch (``L`` layers), each an array of
+    ``models`` numbers (about 100 bytes of array and 8 per number)."""
+    return (config.epochs + 1) * (12 + 10 * (len(sizes) - 1)) * (100 + 8 * models)
+
+
 def check_memory(config: TrainConfig, sizes: Sequence[int], models: int, available: int | None = None) -> None:
-    """Refuse ``models`` models of ``sizes`` whose weights would not fit in the memory available."""
-    need = bytes_needed(config, sizes, models)
+    """Refuse ``models`` models of ``sizes`` whose weights, or whose per-epoch records over ``--epochs``, would not
+    fit in the memory available."""
     free = available_memory(config.device) if available is None else available
+    records = record_bytes(config, sizes, models)
+    if records > free:
+        raise ReglabError(f"--epochs {config.epochs:,}: the per-epoch records of {models:,} model(s) would need about "
+                          f"{_bytes(records)}, and {_bytes(free)} of memory are available")
+    need = bytes_needed(config, sizes, models)
     if need > free:
         what = f"{models:,} models of {weights(sizes):,} weights each" if models > 1 else \
             f"one model of {weights(sizes):,} weights"
