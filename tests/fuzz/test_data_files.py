@@ -3,8 +3,6 @@ them in one line naming the file; the book-pickle corpus that runs code is refus
 
 from __future__ import annotations
 
-import builtins
-import os
 import pickle
 
 import numpy as np
@@ -13,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reglab.data.mnist import MNIST_FILES
+from tests.data.test_book_pickle import Evaluates, RunsACommand  # the malicious-pickle corpus
 from tests.fuzz.harness import assert_clean_failure, assert_ok_or_clean_failure, cli, fuzz
 from tests.fuzz.strategies import csv_texts, data_files, idx_bytes, mutations
 
@@ -53,22 +52,6 @@ def test_any_idx_file_is_refused_in_one_line(images, labels, tmp_path_factory):
     assert_clean_failure(outcome)  # never the canonical files: always refused
 
 
-class RunsACommand:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
-
-
-class Evaluates:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (builtins.eval, (f"open({str(self.marker)!r}, 'w').close()",))
-
-
 @pytest.mark.parametrize("evil", [RunsACommand, Evaluates])
 @pytest.mark.parametrize("protocol", [0, 2, 4, 5])
 def test_the_malicious_pickle_corpus_is_refused_unrun_through_the_cli(tmp_path, evil, protocol):
@@ -86,6 +69,7 @@ def test_the_malicious_pickle_corpus_is_refused_unrun_through_the_cli(tmp_path, 
 def test_one_rule_for_seeds_for_every_data_set(tmp_path, seed):
     np.savez(tmp_path / "x.npz", X=np.zeros((20, 2)), y=np.arange(20) % 2)
     for argv in (["train", "--data", tmp_path / "x.npz", "--seed", seed], ["train", "--data", "digits", "--seed", seed],
-                 ["data", "show", tmp_path / "x.npz", "--seed", seed], ["study", "update-rule", "--seed", seed]):
+                 ["data", "show", tmp_path / "x.npz", "--seed", seed], ["data", "show", "digits", "--seed", seed],
+                 ["study", "update-rule", "--seed", seed]):
         error = assert_clean_failure(cli(argv, tmp_path))
         assert "--seed" in error

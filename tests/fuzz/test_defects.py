@@ -24,7 +24,7 @@ TINY = ["--data", "digits", "--epochs", "2", "--quiet"]
     (["sweep", "--lmbda", "1e-4:1e2:100000", "--data", "digits"], "100,000 values (--lmbda 1e-4:1e2:100000)"),
     (["sweep", "--lmbda", "1e-4:1e2:1000000000", "--data", "digits"], "1,000,000,000 values"),
     (["sweep", "--lmbda", "1e-4:1e2:100", "--seeds", "1000", "--data", "digits"], "100,000 cells (100 λ × 1 η × 1000 seeds)"),
-    (["reproduce", "nielsen-ch3", "--seeds", "1000000"], "19,000,000 models (19 arms × 1000000 seeds) is more than the limit"),
+    (["reproduce", "nielsen-ch3", "--seeds", "1000000"], "19,000,000 models (19 arms × 1000000 seeds) are more than the limit"),
     (["reproduce", "nielsen-ch3", "--only", ""], "--only needs experiment ids such as C,E,F (A–K), got ''"),
     (["reproduce", "nielsen-ch3", "--only", " , "], "--only needs experiment ids"),
     # seeds: one rule

@@ -40,7 +40,7 @@ def test_memory_is_at_least_the_parameters_and_refused_beyond_what_is_available(
 
 def test_counts_beyond_the_limit_are_refused_naming_the_flag_that_raises_it():
     check_count(DEFAULT_LIMIT, "models", None)
-    with pytest.raises(ReglabError, match=r"10,001 models \(a × b\) is more than the limit of 10,000; raise it with "
+    with pytest.raises(ReglabError, match=r"10,001 models \(a × b\) are more than the limit of 10,000; raise it with "
                                           r"--limit 10001"):
         check_count(DEFAULT_LIMIT + 1, "models", None, "a × b")
     check_count(10**6, "cells", 10**6)
@@ -52,7 +52,8 @@ def test_the_estimate_is_the_book_s_arithmetic_over_a_rate():
     assert epoch_flops([784, 30, 10], 50_000, 20_000) == 6 * W * 50_000 + 2 * W * 20_000
     e = estimate(config, [784, 30, 10], 50_000, 20_000)
     assert (e.count, e.model_epochs, e.flops) == (2, 60, 60 * epoch_flops([784, 30, 10], 50_000, 20_000))
-    assert e.line().startswith("plan: 2 models, 60 model-epochs, about 4.9e+11 floating-point operations: roughly ")
+    assert e.line() == ("plan: 2 models, 60 model-epochs, 4.9e+11 floating-point operations; at 30 GFLOP/s on "
+                        f"{e.cores} core(s): {duration(e.flops / (3e10 * e.cores))}")
     total = e + Estimate(1, "models", 5, 1e9, 1)
     assert (total.count, total.model_epochs) == (3, 65)
 

@@ -43,7 +43,7 @@ def check_count(count: int, what: str, limit: int | None, detail: str = "") -> N
     """Refuse ``count`` ``what`` (models, cells) above ``limit`` (default :data:`DEFAULT_LIMIT`)."""
     limit = DEFAULT_LIMIT if limit is None else limit
     if count > limit:
-        raise ReglabError(f"{count:,} {what}{f' ({detail})' if detail else ''} is more than the limit of {limit:,}; "
+        raise ReglabError(f"{count:,} {what}{f' ({detail})' if detail else ''} are more than the limit of {limit:,}; "
                           f"raise it with --limit {count} if you mean it")
 
 
@@ -112,8 +112,8 @@ class Estimate:
         return self.flops / (FLOPS_PER_CORE * max(1, self.cores))
 
     def line(self) -> str:
-        return (f"plan: {self.count:,} {self.what}, {self.model_epochs:,} model-epochs, about {self.flops:.2g} "
-                f"floating-point operations: roughly {duration(self.seconds)} on {self.cores} core(s)")
+        return (f"plan: {self.count:,} {self.what}, {self.model_epochs:,} model-epochs, {self.flops:.2g} floating-point "
+                f"operations; at {FLOPS_PER_CORE / 1e9:g} GFLOP/s on {self.cores} core(s): {duration(self.seconds)}")
 
     def __add__(self, other: Estimate) -> Estimate:
         return Estimate(self.count + other.count, self.what, self.model_epochs + other.model_epochs,
