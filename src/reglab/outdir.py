@@ -159,6 +159,7 @@ def claim(path: str | Path, command: str, config: str = "", *, flag: str = "--ou
     except BaseException:
         result.release(failed=True)
         raise
+    result.remove_orphans()
     _held[_key(path)] = result
     return result
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from reglab.data.digits import DIGITS_SOURCE
 from reglab.data.dirs import locate_data_dir
 from reglab.data.fetch import DEFAULT_MIRRORS, fetch_mnist
 from reglab.data.mnist import FETCH_HINT, mnist_dir, mnist_status
+from reglab.errors import ReglabError
 
 DESCRIPTION = "List the data present (info), download MNIST (fetch), or load a data set and summarize it (show)."
 
@@ -64,6 +66,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise ReglabError(f"--timeout must be a positive number of seconds, got {args.timeout}")
     # bars at a terminal only: the files are listed on stdout as soon as they are in place
     with Progress("bytes", show=not args.quiet, lines=False) as progress:
         results = fetch_mnist(args.data_dir, args.mirror, progress=progress, timeout=args.timeout)
