@@ -172,6 +172,10 @@ class NumpyOnlyUnpickler(pickle._Unpickler):  # type: ignore[name-defined]
     """
 
     dispatch = dict(pickle._Unpickler.dispatch)  # type: ignore[attr-defined]
+    # set by Python's unpickler as it loads (its stub does not declare them)
+    stack: list[Any]
+    read: Any
+    append: Any
 
     def __init__(self, file, **kw):
         super().__init__(file, **kw)

@@ -138,12 +138,11 @@ def _read(f: BoundedReader, spec: IdxSpec, what: str) -> np.ndarray:
                           f"({size_text(f.bound)})")
     data = np.empty(expected, np.uint8)
     got = 0
-    view = memoryview(data)
     while got < expected:
         chunk = f.read(min(_CHUNK, expected - got))
         if not chunk:
             break
-        view[got: got + len(chunk)] = chunk
+        data[got: got + len(chunk)] = np.frombuffer(chunk, np.uint8)
         digest.update(chunk)
         got += len(chunk)
     if got < expected:

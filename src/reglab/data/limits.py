@@ -22,7 +22,7 @@ import io
 import os
 import zipfile
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import numpy as np
 
@@ -110,7 +110,7 @@ def open_bounded(path: Path, cap: int, what: str | None = None, strict: bool = T
         bound = min(cap, holds)
         why = ("reglab reads from such a file" if cap <= holds else
                f"{size_text(size)} of {'gzip ' if compressed else ''}file can hold")
-        f: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+        f = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw)
         reader = BoundedReader(f, bound, what, why, strict)
         reader.exact = not compressed and size <= cap
         return raw, reader, bound
@@ -125,7 +125,7 @@ def bounded_bytes(data: bytes, cap: int, what: str, strict: bool = True) -> tupl
     holds = DEFLATE_RATIO * len(data) if compressed else len(data)
     bound = min(cap, holds)
     why = "reglab reads from such a file" if cap <= holds else f"{size_text(len(data))} of data can hold"
-    f: IO[bytes] = gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") if compressed else io.BytesIO(data)
+    f = cast(IO[bytes], gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") if compressed else io.BytesIO(data))
     reader = BoundedReader(f, bound, what, why, strict)
     reader.exact = not compressed and len(data) <= cap
     return reader, bound

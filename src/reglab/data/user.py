@@ -86,9 +86,11 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
                 held = ", ".join(archive.files) or "nothing"
                 raise ReglabError(f"{path}: no array named {' or '.join(missing)} (it holds {held}); "
                                   "an .npz needs arrays X and y")
-            names = archive.zip.namelist()
+            members = archive.zip
+            assert members is not None  # an NpzFile opened from a path holds its zip file
+            names = members.namelist()
             for key in ("X", "y"):  # sizes checked before numpy allocates the arrays
-                check_npz_member(archive.zip, f"{key}.npy" if f"{key}.npy" in names else key, str(path))
+                check_npz_member(members, f"{key}.npy" if f"{key}.npy" in names else key, str(path))
             return archive["X"], archive["y"]
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ReglabError(f"{path}: not a readable .npz file ({exc})") from None
