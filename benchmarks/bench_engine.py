@@ -36,6 +36,9 @@ import sys
 import time
 import warnings
 
+import reglab  # noqa: F401  (before torch: the peers then run under the OpenMP wait policy reglab sets)
+
+# isort: split
 import numpy as np
 import torch
 
@@ -47,6 +50,7 @@ from reglab.engine.monitors import Monitor
 from reglab.engine.regularizers import L2
 from reglab.engine.threads import torch_threads
 from reglab.runs.assemble import resolve_device
+from results import write_section
 
 SIZES = [784, 30, 10]
 ETA, LMBDA, BATCH = 0.1, 5.0, 10
@@ -59,21 +63,41 @@ def flops_per_example(sizes: list[int]) -> int:
     return 2 * sum(macs) + 2 * sum(macs) + 2 * sum(macs[1:])
 
 
-def train_models(data: TensorData, M: int, device, epochs: int = 1, **options):
+#: The shapes of the sweep-rate table: the book's network, and two ReLU networks with mini-batches of 100
+#: (sizes, activation, initialization, mini-batch).
+SHAPES = [(SIZES, "sigmoid", "large", BATCH), ([784, 100, 10], "relu", "he", 100), ([784, 800, 800, 10], "relu", "he", 100)]
+
+
+def train_models(data: TensorData, M: int, device, epochs: int = 1, sizes=SIZES, activation: str = "sigmoid",
+                 init: str = "large", batch: int = BATCH, **options):
     """``M`` models of the seed configuration (λ log-spaced over 0.01–100 when ``M > 1``) trained together;
     ``options`` go to :func:`reglab.engine.loop.fit`. Returns its :class:`~reglab.train.FitResult`."""
-    model = MLP.initialize(SIZES, seeds=list(range(M)), device=device)
+    model = MLP.initialize(sizes, seeds=list(range(M)), device=device, activation=activation, init=init)
     lambdas = list(np.logspace(-2, 2, M)) if M > 1 else [LMBDA]
-    return fit(model, data, epochs=epochs, batch_size=BATCH, eta=ETA, regularizer=L2(lambdas), **options)
+    return fit(model, data, epochs=epochs, batch_size=batch, eta=ETA, regularizer=L2(lambdas), **options)
 
 
-def reglab_epoch(data: TensorData, M: int, device, threads: int | None = 0, engine: str = "auto") -> float:
+def reglab_epoch(data: TensorData, M: int, device, threads: int | None = 0, engine: str = "auto", **shape) -> float:
     """Seconds of training (no monitoring) of one epoch of ``M`` models trained together.
 
     ``threads``: 0 is reglab's default (one thread on the CPU); ``engine``: reglab's ``auto`` (the
-    compiled steps on the CPU) or ``tensor`` (torch operations per mini-batch).
+    compiled steps on the CPU) or ``tensor`` (torch operations per mini-batch); ``shape``: ``sizes``,
+    ``activation``, ``init``, ``batch`` (default: the book's network).
     """
-    return train_models(data, M, device, monitor=NO_MONITOR, threads=threads, engine=engine).train_seconds
+    return train_models(data, M, device, monitor=NO_MONITOR, threads=threads, engine=engine, **shape).train_seconds
+
+
+def sweep_rate(data: TensorData, device, threads: int, full: int, rounds: int = 3, **shape) -> tuple[float, float, float]:
+    """A 32-model sweep's ``(seconds per full epoch, FLOP/s, a large float32 matmul's FLOP/s)`` on ``threads``:
+    the best of ``rounds`` rounds of epoch and matmul side by side, so that both see the machine in the same state."""
+    scale = full / len(data.train)
+    results = []
+    for _ in range(rounds):
+        epoch_seconds = reglab_epoch(data, 32, device, threads=threads, **shape) * scale
+        with torch_threads(threads):
+            results.append((epoch_seconds, matmul_rate(device)))
+    seconds, peak = min(r[0] for r in results), max(r[1] for r in results)
+    return seconds, 32 * full * flops_per_example(shape.get("sizes", SIZES)) / seconds, peak
 
 
 def monitored_epochs(data: TensorData, M: int, device, epochs: int, monitor: Monitor, beside: bool | None) -> tuple[float, bool]:
@@ -153,6 +177,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="time on 10,000 images and scale to 50,000")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--max-m", type=int, default=64)
+    ap.add_argument("--shape-size", type=int, default=5000, help="images the other shapes' epochs are timed on")
     ap.add_argument("--write", metavar="FILE", help="also write the figures as Markdown to FILE")
     args = ap.parse_args(argv)
 
@@ -202,21 +227,29 @@ def main(argv=None) -> int:
         "FLOP/s | large float32 matmul, same threads | fraction |")
     say("|---|---|---|---|---|---|---|---|")
     for label, threads in (("1", 1), (str(all_threads), all_threads)):
-        # three rounds of (epoch, matmul) side by side, so that both see the machine in the same state
-        rounds = []
-        for _ in range(3):
-            epoch_seconds = reglab_epoch(data, 32, device, threads=threads) * scale
-            with torch_threads(threads):
-                rounds.append((epoch_seconds, matmul_rate(device)))
-        t32, peak = min(r[0] for r in rounds), max(r[1] for r in rounds)
+        t32, rate, peak = sweep_rate(data, device, threads, full)
         if threads == 1:
             r32 = t32
         per = t32 / 32
-        rate = 32 * full * flops_per_example(SIZES) / t32
         say(f"| {label} | {t32:.2f} | {per:.3f} | {tt / per:.1f}× | {sk / per:.1f}× | {rate / 1e9:.1f} G | "
             f"{peak / 1e9:.1f} G | {rate / peak:.0%} |")
     per, rate = r32 / 32, 32 * full * flops_per_example(SIZES) / r32
     say()
+
+    if device.type == "cpu":
+        say("2b. the same 32-model sweep on other shapes (λ log-spaced over 0.01–100; epochs timed on "
+            f"{args.shape_size:,} images, scaled; the best of three rounds of epoch and matmul)")
+        say("| network | activation | mini-batch | threads | seconds per epoch (32 models) | FLOP/s | large float32 matmul "
+            "| fraction |")
+        say("|---|---|---|---|---|---|---|---|")
+        small = TensorData.from_dataset(ds, device, train_size=min(args.shape_size, full))
+        for sizes, activation, init, batch in SHAPES:
+            for threads in (1, all_threads):
+                t, r, peak = sweep_rate(small, device, threads, full, sizes=sizes, activation=activation, init=init,
+                                        batch=batch)
+                say(f"| {sizes} | {activation} | {batch} | {threads} | {t:.2f} | {r / 1e9:.1f} G | {peak / 1e9:.1f} G | "
+                    f"{r / peak:.0%} |")
+        say()
 
     say("3. time per model-epoch against the number of models trained together (reglab's default threads; the better "
         "of two epochs)")
@@ -266,10 +299,7 @@ def main(argv=None) -> int:
             say(f"| {M} | {label} | {how} | {seconds:.3f} | {'—' if i == 0 else f'{seconds / plain - 1:+.0%}'} |")
 
     if args.write:
-        header = "# Benchmark results\n\nWritten by `python benchmarks/bench_engine.py" + (" --quick" if args.quick else "") + \
-            f" --write {args.write}` on {time.strftime('%Y-%m-%d')}.\n\n"
-        with open(args.write, "w", encoding="utf-8") as f:
-            f.write(header + "\n".join(lines) + "\n")
+        write_section(args.write, "bench_engine", lines, "python benchmarks/bench_engine.py" + (" --quick" if args.quick else ""))
     print(json.dumps({"one_model": {"reglab": r1, "torch": tt, "sklearn": sk}, "sweep32_per_model": per,
                       "per_model_epoch": scaling}, indent=None))
     return 0

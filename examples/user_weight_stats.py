@@ -9,13 +9,15 @@ only the two imports changed:
     import network2       ->  from reglab.compat import network2
 
 MNIST is read from $REGLAB_DATA/mnist (else ~/.cache/reglab/mnist; get it with
-``reglab data fetch mnist``). Run: ``python examples/user_weight_stats.py``.
+``reglab data fetch mnist``); without it the script says so in one line and
+exits 1. Run: ``python examples/user_weight_stats.py``.
 """
 
 import random
 
 import numpy as np
 
+from reglab import ReglabError
 from reglab.compat import (
     mnist_loader,  # was: import mnist_loader
     network2,  # was: import network2
@@ -33,7 +35,10 @@ def weight_stats(net, title):
 random.seed(12345678)  # the seeds the book's own scripts use
 np.random.seed(12345678)
 
-training_data, validation_data, test_data = mnist_loader.load_data_wrapper()
+try:
+    training_data, validation_data, test_data = mnist_loader.load_data_wrapper()
+except ReglabError as exc:  # MNIST is not there: say where to get it, in one line (not a traceback)
+    raise SystemExit(f"user_weight_stats.py: {exc}") from None
 net = network2.Network([784, 30, 10], cost=CrossEntropyCost)
 net.large_weight_initializer()
 before = [w.copy() for w in net.weights]

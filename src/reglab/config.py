@@ -25,6 +25,7 @@ from reglab.engine.monitors import DEFAULT_TRAIN_MEASURE, TRAIN_MEASURES
 from reglab.engine.nn import ACTIVATIONS, COSTS
 from reglab.engine.optim import OPTIMIZERS
 from reglab.engine.regularizers import KINDS
+from reglab.engine.schedules import parse_schedule
 from reglab.engine.steps import ENGINES
 from reglab.errors import ReglabError
 from reglab.rng import check_seed
@@ -50,6 +51,8 @@ class TrainConfig:
     data_dir: str | None = _f(None, "data directory (default: $REGLAB_DATA, then ~/.cache/reglab)")
     target: str | None = _f(None, "target column of a .csv data file")
     split: tuple[float, ...] = _f((0.8, 0.1, 0.1), "train,validation,test fractions for a user's data file")
+    standardize: bool = _f(False, "standardize every feature to mean 0 and standard deviation 1, fitted on the training "
+                                  "split only (stored in the run folder, applied to validation, test and exported models)")
     train_size: int | None = _f(None, "use only the first N training examples (n in λ/2n is this size)")
     hidden: tuple[int, ...] = _f((30,), "hidden layer widths, e.g. 30 or 100,30")
     sizes: tuple[int, ...] | None = _f(None, "all layer sizes, e.g. 784,30,10 (overrides --hidden; must fit the data)")
@@ -63,6 +66,9 @@ class TrainConfig:
                                   "several values train several models at once", aliases=("--lambda",))
     reg: str = _f("l2", "regularizer", choices=KINDS)
     l1_ratio: float = _f(0.5, "L1 share of --reg elastic")
+    lmbda_schedule: str = _f("constant", "λ per epoch e: s(e−1)·λ with s = constant, warmup:K[:R] (off for K epochs, then "
+                                         "a ramp over R), follow-lr (η/η₀), step:K:GAMMA, cosine[:T[:FINAL]] (T: the "
+                                         "epochs)", aliases=("--lambda-schedule",))
     batch_size: int = _f(10, "mini-batch size m")
     epochs: int = _f(30, "number of epochs")
     seed: int = _f(0, "random seed (initial weights of the first seed, mini-batch order)")
@@ -134,6 +140,7 @@ class TrainConfig:
             raise ReglabError(f"--monitor accepts train, validation, test; got {', '.join(sorted(bad))}")
         if self.early_stop and self.schedule:
             raise ReglabError("--early-stop and --schedule both act on plateaus; choose one")
+        parse_schedule(self.lmbda_schedule, max(self.epochs, 1))
 
     # -- the models of the run -------------------------------------------------------------------
     @property
@@ -244,12 +251,51 @@ def _article(noun: str) -> str:
 
 
 # -- the CLI built from the fields ---------------------------------------------------------------
+#: Fields whose one value is itself a list (``--hidden 100,30`` is one network): one word, commas inside.
+#: Every other tuple field takes several values, as words or separated by commas (``--lmbda 0.1 5 50``).
+LIST_VALUED = ("hidden", "sizes", "split")
+
+
+def parse_values(text: str, kind: type = float) -> tuple:
+    """Values from ``"0.1,1,10"``, ``"1e-4:1e2:13"`` or a mix such as ``"0,1e-3:1:4"``: the one list syntax
+    of every flag that takes several values (``reglab train``, ``run`` and ``sweep`` alike).
+
+    Values are separated by commas or spaces. For numbers, ``A:B:N`` is ``N`` log-spaced values from ``A``
+    to ``B``, both included (``A, B > 0``): ``A·(B/A)^{k/(N−1)}``, ``k = 0 … N−1``, rounded to 12
+    significant digits so that ``1e-2:1e2:5`` gives ``0.01, 0.1, 1, 10, 100``.
+
+    Raises
+    ------
+    ValueError
+        On a malformed value or range (argparse turns it into one line).
+    """
+    import numpy as np
+
+    values: list = []
+    for token in text.replace(",", " ").split():
+        if ":" not in token or kind is str:
+            values.append(kind(token))
+            continue
+        parts = token.split(":")
+        if len(parts) != 3:
+            raise ValueError(f"a range is START:STOP:COUNT, got {token!r}")
+        a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
+        if not (a > 0 and b > 0 and n >= 1 and math.isfinite(a) and math.isfinite(b)):
+            raise ValueError(f"a log range needs START, STOP > 0 and COUNT ≥ 1, got {token!r}")
+        values.extend(kind(float(f"{v:.12g}")) for v in np.geomspace(a, b, n))
+    if not values:
+        raise ValueError("no values given")
+    return tuple(values)
+
+
 def _parse_list(kind):
     def parse(text: str):
         try:
-            return tuple(kind(v) for v in text.replace(",", " ").split())
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {kind.__name__} values separated by commas, got {text!r}") from None
+            return parse_values(text, kind)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"expected {kind.__name__} values separated by commas or spaces"
+                                             f"{' (or START:STOP:COUNT)' if kind is not str else ''}, got {text!r}"
+                                             f" ({exc})") from None
 
     return parse
 
@@ -274,8 +320,9 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type = TrainConfig, skip
             continue
         if "tuple" in hint:
             item = float if "float" in hint else int if "int" in hint else str
-            kw.update(type=_parse_list(item), nargs="+" if f.name in ("eta", "lmbda") else None)
-            if f.name in ("eta", "lmbda"):
+            several = f.name not in LIST_VALUED
+            kw.update(type=_parse_list(item), nargs="+" if several else None)
+            if several:
                 kw["metavar"] = "VALUE"
         elif "int" in hint:
             kw["type"] = int
@@ -292,7 +339,7 @@ def from_args(args: argparse.Namespace, cls=TrainConfig, defaults: dict | None =
     for f in dataclasses.fields(cls):
         if hasattr(args, f.name):
             v = getattr(args, f.name)
-            if f.name in ("eta", "lmbda") and isinstance(v, list):  # nargs="+" of tuples
+            if isinstance(v, list):  # nargs="+" of tuples
                 v = tuple(x for part in v for x in part)
             values[f.name] = v
     return cls(**values)

@@ -4,23 +4,32 @@
 exit code   meaning
 ==========  =========================================================================
 0           done
+1           the input was fine but the work could not be done (:class:`RunFailure`: no
+            mirror served MNIST, say); also an unexpected internal error
 2           bad input (a flag, a configuration file, a data file, an output folder),
-            found before any work is lost: :class:`ReglabError`
+            found before any work is lost: :class:`ReglabError`; argparse's own errors too
 74          the output could not be written while the command worked (a full disk,
             an I/O error; ``EX_IOERR`` of BSD's ``sysexits.h``): :class:`OutputError`.
             No file is left half-written under its final name.
-130, 143    interrupted by Ctrl-C (SIGINT) or SIGTERM (128 + the signal's number)
+130, 143    interrupted by Ctrl-C (SIGINT) or SIGTERM (128 + the signal's number);
+            ``sweep``, ``study all`` and ``reproduce`` keep what finished
 ==========  =========================================================================
 """
 
 #: Exit codes of the ``reglab`` command (see the module docstring).
-EXIT_USAGE, EXIT_IOERR, EXIT_SIGINT, EXIT_SIGTERM = 2, 74, 130, 143
+EXIT_FAILURE, EXIT_USAGE, EXIT_IOERR, EXIT_SIGINT, EXIT_SIGTERM = 1, 2, 74, 130, 143
 
 
 class ReglabError(Exception):
     """Bad input or an unusable file: the CLI prints ``reglab: error: <message>`` and exits 2."""
 
     exit_code = EXIT_USAGE
+
+
+class RunFailure(ReglabError):
+    """The input was fine but the work could not be done (a download failed, say): one line, exit code 1."""
+
+    exit_code = EXIT_FAILURE
 
 
 class OutputError(ReglabError):

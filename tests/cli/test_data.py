@@ -69,10 +69,10 @@ def test_show_a_csv_with_split_and_seed(tmp_path, capsys):
 
 def test_show_errors_are_one_line(tmp_path, capsys):
     path = tmp_path / "d.npz"
-    np.savez(path, X=np.zeros((4, 2)), y=np.array([0, 1, 2, 5]))
+    np.savez(path, X=np.zeros((4, 2)), y=np.array([0, 1, 2.5, 5]))
     assert main(["data", "show", str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"reglab: error: {path}: labels must be the integers 0..K-1") and err.count("\n") == 1
+    assert err.startswith(f"reglab: error: {path}: labels must be integers 0..K-1, found 2.5") and err.count("\n") == 1
     assert main(["data", "show", str(tmp_path / "x.csv"), "--target", "label"]) == 2
     assert capsys.readouterr().err == f"reglab: error: {tmp_path / 'x.csv'}: no such file\n"
     assert main(["data", "show", str(path), "--split", "0.5,0.5,0.5"]) == 2

@@ -147,6 +147,40 @@ def test_sgd_on_arrays_and_zip_equals_sgd_on_lists():
         assert_close(other, results[0], 1e-13)
 
 
+def test_reading_rows_finds_the_rows_the_pairs_are_views_of():
+    B = np.random.default_rng(0).random((12, 6)).astype(np.float32)
+    X, rows = network2.reading_rows([B[i].reshape(-1, 1) for i in range(3, 9)])
+    assert rows is None and X.base is B and np.shares_memory(X, B) and np.array_equal(X, B[3:9])  # a view, no copy
+    order = [5, 0, 11, 2, 7, 9, 1]
+    X, rows = network2.reading_rows([B[i][:, None] for i in order])  # columns made another way, in any order
+    assert X is B and rows.tolist() == order
+    assert network2.reading_rows([B[i][None, :] for i in order])[1].tolist() == order  # rows (1, d)
+    for xs in ([B[0].reshape(-1, 1), B[1].reshape(-1, 1).copy()],  # one copy among the views
+               [B[0, 1:], B[1, 1:]],  # parts of rows
+               [B[0, :3], B[0, 3:]],  # halves of one row, each d/2 long: not whole rows
+               [B[:, 0], B[:, 1]],  # columns of the array
+               [np.ascontiguousarray(B.T)[i] for i in range(2)],  # rows of another array
+               [B.view(np.int32)[0], B.view(np.int32)[1]]):  # not floats
+        assert network2.reading_rows(xs) is None
+
+
+def test_sgd_on_views_in_any_order_equals_sgd_on_copies():
+    """The pairs as views of one array (shuffled, repeated, or a few of many) train bit for bit as copies do."""
+    X, y = make_data(60)
+    for take in (np.random.default_rng(1).permutation(60), np.r_[np.arange(40), np.arange(5)], np.arange(0, 60, 3)):
+        views = [(X[i].reshape(-1, 1), one_hot(y[i])) for i in take]
+        copies = [(x.copy(), t) for x, t in views]
+        results = []
+        for data in (views, copies):
+            net = fresh_net()
+            random.seed(5)
+            net.SGD(data, 2, 8, 0.3, lmbda=1.0, evaluation_data=data, monitor_training_accuracy=True,
+                    monitor_evaluation_cost=True)
+            results.append((net.weights + net.biases, [int(np.argmax(t)) for _, t in data]))
+        (got, got_order), (want, want_order) = results
+        assert all(np.array_equal(g, w) for g, w in zip(got, want)) and got_order == want_order
+
+
 def test_initial_weights_are_the_books_draws():
     np.random.seed(7)
     net = Network([4, 3, 2])

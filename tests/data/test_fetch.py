@@ -171,9 +171,12 @@ def test_cli_fetch(tmp_path, good_mirror, capsys):
 
 
 def test_cli_fetch_from_a_corrupt_mirror(tmp_path, corrupt_mirror, capsys):
-    assert main(["data", "fetch", "mnist", "--mirror", corrupt_mirror, "--data-dir", str(tmp_path)]) == 2
+    """A failed download is a runtime failure (exit 1, not a usage error) whose one line says where to put the
+    files by hand."""
+    assert main(["data", "fetch", "mnist", "--mirror", corrupt_mirror, "--data-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("reglab: error: could not fetch train-images-idx3-ubyte.gz from any mirror") and err.count("\n") == 1
+    assert "Offline? Copy the four files (train-images-idx3-ubyte.gz, " in err and f"into {tmp_path / 'mnist'} by hand" in err
     assert list((tmp_path / "mnist").iterdir()) == []
 
 

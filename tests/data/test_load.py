@@ -36,6 +36,32 @@ def test_the_digits_parts_are_disjoint_and_complete():
     assert sorted(map(bytes, rows.astype(np.uint8))) == sorted(map(bytes, reference.astype(np.uint8)))
 
 
+def test_the_shipped_digits_are_scikit_learns_split_as_it_splits_them():
+    """The shipped file against its source: scikit-learn's load_digits split by train_test_split, bit for bit."""
+    from sklearn.datasets import load_digits as sklearn_digits
+    from sklearn.model_selection import train_test_split
+
+    from reglab.data.digits import DIGITS_SPLIT_SEED, DIGITS_TEST, DIGITS_VALIDATION
+
+    bunch = sklearn_digits()
+    X, y = (bunch.data / 16).astype(np.float32), bunch.target.astype(np.int64)
+    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=DIGITS_TEST, stratify=y, random_state=DIGITS_SPLIT_SEED)
+    X_train, X_val, y_train, y_val = train_test_split(X_rest, y_rest, test_size=DIGITS_VALIDATION, stratify=y_rest,
+                                                      random_state=DIGITS_SPLIT_SEED)
+    data = load_digits()
+    for split, (X_ref, y_ref) in zip((data.train, data.validation, data.test),
+                                     ((X_train, y_train), (X_val, y_val), (X_test, y_test))):
+        assert split.X.dtype == X_ref.dtype and np.array_equal(split.X, X_ref) and np.array_equal(split.y, y_ref)
+
+
+def test_reading_the_digits_imports_no_scikit_learn():
+    import subprocess
+    import sys
+
+    code = "import sys; from reglab.data import load_digits; load_digits(); print('sklearn' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
 def test_auto_falls_back_to_digits_with_a_note(tmp_path):
     data = load_dataset("auto", tmp_path)
     assert data.name == "digits"

@@ -175,3 +175,4 @@ def test_measuring_beside_training_gives_the_records_calls_and_weights_of_measur
         assert not b.state.active.any() and len(b.history.epochs) < 8
     if plateau == "diverging":
         assert b.state.diverged_epoch[1] == 1
+

@@ -2,9 +2,10 @@
 
 ``cli(argv)`` runs ``reglab`` in this process (``reglab.cli.main.main``) with stdout and stderr captured;
 ``real_cli(argv)`` runs it as a user does, in a fresh process. A failure must be *clean*
-(:func:`assert_clean_failure`): the documented exit code (2 for bad input, 74 for a failed write; see
-:mod:`reglab.errors`), exactly one line on stderr naming the problem, no traceback, no "internal error", and
-no file left half-written under a final name (:func:`assert_no_partial_files`).
+(:func:`assert_clean_failure`): the documented exit code (2 for bad input, 1 for work that could not be
+done with good input, 74 for a failed write; see :mod:`reglab.errors`), exactly one line on stderr naming
+the problem, no traceback, no "internal error", and no file left half-written under a final name
+(:func:`assert_no_partial_files`).
 
 Hypothesis runs :data:`EXAMPLES` examples per property (``REGLAB_FUZZ_EXAMPLES`` raises it for a longer
 hunt), derandomized so that CI is repeatable.

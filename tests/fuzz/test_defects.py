@@ -18,7 +18,7 @@ TINY = ["--data", "digits", "--epochs", "2", "--quiet"]
     # absurd sizes: refused at once, with the size named and the flag to raise the limit
     (["train", "--hidden", str(2**63), "--data", "digits"], "layer sizes [64, 9223372036854775808, 10]"),
     (["train", "--hidden", "10000000000", "--data", "digits"], "TB to train, and"),
-    (["train", "--seeds", "100000000", "--data", "digits"], "100,000,000 models (1 λ × 1 η × 100000000 seeds) is more "
+    (["train", "--seeds", "100000000", "--data", "digits"], "100,000,000 models (1 λ × 1 η × 100000000 seeds) are more "
                                                              "than the limit of 10,000; raise it with --limit 100000000"),
     (["train", "--epochs", str(10**12), "--data", "digits"], "--epochs 1,000,000,000,000: the per-epoch records"),
     (["sweep", "--lmbda", "1e-4:1e2:100000", "--data", "digits"], "100,000 values (--lmbda 1e-4:1e2:100000)"),

@@ -76,7 +76,7 @@ def test_any_flag_value_runs_or_fails_in_one_line(command, data, tmp_path_factor
 @pytest.mark.parametrize("argv,mentions", [
     (["train", "--hidden", "1e9"], "reglab train: error: argument --hidden"),
     (["train", "--bogus"], "reglab train: error: unrecognized arguments: --bogus"),
-    (["sweep", "--reg"], "reglab sweep: error: argument --reg: expected one argument"),
+    (["sweep", "--reg"], "reglab sweep: error: argument --reg: expected at least one argument"),
     (["data", "show", "--split", "x"], "reglab data show: error: argument --split"),
     (["reproduce", "nielsen-ch4"], "reglab reproduce: error: argument study: invalid choice"),
     (["frobnicate"], "reglab: error: argument COMMAND: invalid choice: 'frobnicate'"),

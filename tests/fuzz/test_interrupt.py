@@ -78,7 +78,7 @@ def test_two_sweeps_on_one_folder_the_second_is_refused_and_no_row_is_lost(tmp_p
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig,code,line", [(signal.SIGTERM, 143, "reglab: interrupted by SIGTERM"),
-                                           (signal.SIGINT, 130, "reglab: interrupted (Ctrl-C)")])
+                                           (signal.SIGINT, 130, "reglab: interrupted by Ctrl-C")])
 @pytest.mark.parametrize("argv", [["train", "--data", "digits", "--epochs", "100000", "--quiet"],
                                   ["study", "feature-selection", "--quick"]], ids=["train", "study"])
 def test_sigterm_and_ctrl_c_leave_no_partial_file(tmp_path, argv, sig, code, line):

@@ -70,6 +70,6 @@ def test_every_command_that_fails_names_user_text_as_itself_in_one_line(name, tm
     for argv, names_it in checks:
         outcome = cli(argv, tmp_path)
         assert "MarkupError" not in outcome.err + outcome.out
-        error = assert_clean_failure(outcome)
+        error = assert_clean_failure(outcome, codes=(1,) if argv[1] == "fetch" else (2,))  # a download failed: 1
         shown = name.replace("\n", "\\n").replace("\t", "\\t")
         assert not names_it or shown in error, (argv, error)

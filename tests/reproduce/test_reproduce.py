@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from reglab import reproduce as rp
 from reglab.cli.main import main
@@ -121,14 +122,48 @@ def test_cli_writes_the_files(shared_data_dir, tmp_path, capsys):
     code = main(["reproduce", "nielsen-ch3", "--only", "I", "--max-epochs", "1", "--seeds", "1",
                  "--out", str(out), "--data-dir", str(shared_data_dir)])
     assert code == 0
-    assert {p.name for p in out.iterdir()} == {"reproduce.md", "reproduce.json", "report.html", "i_init.png", ".reglab.json"}
+    assert {p.name for p in out.iterdir()} == {"reproduce.md", "reproduce.json", "report.html", "i_init.png", "runs",
+                                               ".reglab.json"}
     printed = capsys.readouterr().out
     assert "| I | large | validation accuracy after epoch 1, large init | 86.43% |" in printed
     rows = json.loads((out / "reproduce.json").read_text())["rows"]
     assert [r["verdict"] for r in rows][2:] == ["not comparable"] * 2
+    # the same command again keeps the finished run (resume); --json prints what reproduce.json holds
+    args = ["reproduce", "nielsen-ch3", "--only", "I", "--max-epochs", "1", "--seeds", "1", "--out", str(out),
+            "--data-dir", str(shared_data_dir)]
+    assert main(args) == 0
+    assert "kept from an earlier run" in capsys.readouterr().err
+    assert main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == rows == json.loads((out / "reproduce.json").read_text())["rows"]
 
 
 def test_cli_reports_bad_input_in_one_line(tmp_path, capsys):
     assert main(["reproduce", "nielsen-ch3", "--only", "Z", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("reglab: error: unknown experiment")
+
+
+def test_an_interrupted_reproduction_resumes_where_it_stopped(tmp_path):
+    """Runs finished before an interruption are kept in DIR/runs and read back, not trained again: the
+    resumed reproduction trains only the rest and judges exactly as an uninterrupted one."""
+    from reglab.reproduce.store import RunStore
+
+    data, experiments = synthetic(n_train=1200, n_eval=100), rp.select(rp.nielsen_ch3(), ["C", "I"])
+    store = RunStore(tmp_path, data)
+    trained = []
+
+    def stop_in_the_second_run(task, done, total):
+        trained.append(task)
+        if len(set(trained)) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rp.reproduce(data, experiments, seeds=(0,), max_epochs=2, progress=stop_in_the_second_run, store=store)
+    groups = rp.plan(rp.cap_epochs(experiments, 2))
+    assert sum(store.has(g, (0,), torch.float32) for g in groups) == 1
+    tasks = []
+    resumed = rp.reproduce(data, experiments, seeds=(0,), max_epochs=2, store=store,
+                           progress=lambda task, done, total: tasks.append(task))
+    assert sum("kept from an earlier run" in t for t in set(tasks)) == 1
+    fresh = rp.reproduce(data, experiments, seeds=(0,), max_epochs=2)
+    assert [r.values for r in resumed.rows] == [r.values for r in fresh.rows]

@@ -8,7 +8,7 @@ import numpy as np
 import reglab
 from reglab.runs.folder import write_run
 
-FILES = {"config.json", "metrics.csv", "summary.json", "weights_initial.npz", "weights_final.npz",
+FILES = {"config.json", "data.json", "metrics.csv", "summary.json", "weights_initial.npz", "weights_final.npz",
          "accuracy_cost.png", "layer_rms.png", "weight_histograms.png", ".reglab.json"}
 
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tests.studies.test_reports_browser import executable, missing_browser
+from tests.chromium import executable, missing_browser
 
 
 def test_chromium_without_its_driver_skips_naming_the_driver(tmp_path):

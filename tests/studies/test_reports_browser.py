@@ -1,65 +1,18 @@
-"""Every report of ``reglab study all --quick`` opens in headless Chromium: images load, no console errors.
-
-Needs Debian's ``chromium`` and ``chromium-driver`` packages (``/usr/bin/chromium``,
-``/usr/bin/chromedriver``, or either on ``PATH``) and the ``selenium`` Python package; where one
-is missing, or the driver cannot start the browser, the tests skip and say which. Nothing is
-downloaded: the driver is given explicitly, so Selenium Manager is never asked for one, and the
-browser runs with networking features off. A screenshot of each page is saved beside the reports.
+"""Every report of ``reglab study all --quick`` opens in headless Chromium (:mod:`tests.chromium`): images
+load, no console errors. A screenshot of each page is saved beside the reports.
 """
 
 from __future__ import annotations
 
-import base64
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from reglab.cli.main import main
 from reglab.studies import STUDIES
+from tests.chromium import IMAGES_JS, driver, requires_browser, screenshot
 
-
-def executable(name: str) -> Path | None:
-    """``/usr/bin/NAME`` or ``NAME`` on ``PATH``, if it is a file that can be run (a dangling link is not)."""
-    for candidate in (Path("/usr/bin") / name, shutil.which(name)):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return Path(candidate)
-    return None
-
-
-def missing_browser(chromium: Path | None, driver: Path | None) -> str | None:
-    """Why the browser test cannot run here, or ``None``."""
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "the selenium package is not installed (pip install -e '.[test]'): reports not checked in a browser"
-    if chromium is None:
-        return "chromium not found (Debian package 'chromium'): reports not checked in a browser"
-    if driver is None:
-        return ("chromedriver not found (Debian package 'chromium-driver', /usr/bin/chromedriver): reports not "
-                "checked in a browser")
-    return None
-
-
-CHROMIUM, CHROMEDRIVER = executable("chromium"), executable("chromedriver")
-pytestmark = pytest.mark.skipif(missing_browser(CHROMIUM, CHROMEDRIVER) is not None,
-                                reason=str(missing_browser(CHROMIUM, CHROMEDRIVER)))
-
-FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--window-size=1200,900",
-)
-
-#: For each <img>: whether it loaded, its natural size and its size on the page.
-IMAGES_JS = """
-return Array.from(document.images).map(img => {
-  const box = img.getBoundingClientRect();
-  return {alt: img.alt, complete: img.complete, naturalWidth: img.naturalWidth,
-          naturalHeight: img.naturalHeight, width: box.width, height: box.height};
-});
-"""
+pytestmark = requires_browser
 
 
 @pytest.fixture(scope="module")
@@ -72,22 +25,9 @@ def reports(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    try:
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    except (WebDriverException, OSError) as exc:  # a driver of another version than the browser, say
-        pytest.skip(f"{CHROMEDRIVER} could not start {CHROMIUM}: {str(exc).splitlines()[0]}")
-    yield driver
-    driver.quit()
+    browser = driver(tmp_path_factory.mktemp("chromium-profile"))
+    yield browser
+    browser.quit()
 
 
 def open_page(browser, path: Path) -> list[dict]:
@@ -96,17 +36,6 @@ def open_page(browser, path: Path) -> list[dict]:
     browser.get(path.resolve().as_uri())
     assert browser.execute_script("return document.readyState") == "complete"
     return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-
-
-def screenshot(browser, path: Path) -> None:
-    """The whole page, beyond the window, by the DevTools protocol's Page.captureScreenshot."""
-    width, height = browser.execute_script(
-        "const e = document.documentElement; return [e.scrollWidth, e.scrollHeight];")
-    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
-    })
-    path.write_bytes(base64.b64decode(shot["data"]))
 
 
 @pytest.mark.parametrize("name", list(STUDIES))

@@ -197,6 +197,13 @@ def test_cli_json(tmp_path, capsys):
     assert main([*SWEEP, "--lmbda", "0.1,1", "--seeds", "2", "--no-plots", "--json", "--out", str(tmp_path / "s")]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["grid"]["lmbda"] == [0.1, 1.0] and summary["curves"][0]["selection"]["se_defined"] is True
+    chunks = summary["chunk_times"]  # the training time, in all and per chunk, as `reglab train --json` has it
+    assert sum(c["models"] for c in chunks) == 4 and not any(c["reused"] for c in chunks)
+    assert summary["train_seconds"] == sum(c["train_seconds"] for c in chunks) > 0
+    assert all(c["seconds"] >= c["train_seconds"] for c in chunks)
+    assert main([*SWEEP, "--lmbda", "0.1,1", "--seeds", "2", "--no-plots", "--json", "--out", str(tmp_path / "s")]) == 0
+    again = json.loads(capsys.readouterr().out)  # resumed: every chunk reused, with the time it took then
+    assert again["chunk_times"] == [{**c, "reused": True} for c in chunks] and again["train_seconds"] == summary["train_seconds"]
 
 
 @pytest.mark.parametrize(

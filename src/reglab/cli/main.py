@@ -8,9 +8,10 @@ like ``convert`` do not load torch); the one-line help of every command lives in
 
 Errors (:func:`report`): whatever goes wrong prints one line on stderr, never a traceback
 (``--debug`` shows it): a bad argument ``reglab train: error: … (see reglab train --help)`` and a
-:class:`reglab.errors.ReglabError` ``reglab: error: …``, both exit 2; a failed write of the results
-(disk full) exit 74; Ctrl-C 130 and SIGTERM 143 (see :mod:`reglab.errors`). Warnings of the libraries
-underneath print as one ``note:`` line each, not as Python's two-line warnings.
+:class:`reglab.errors.ReglabError` ``reglab: error: …``, both exit 2; a :class:`reglab.errors.RunFailure`
+(or an unexpected error) exit 1; a failed write of the results (disk full) exit 74; Ctrl-C 130 and
+SIGTERM 143 (see :mod:`reglab.errors`). Warnings of the libraries underneath print as one ``note:`` line
+each, not as Python's two-line warnings.
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ import contextlib
 import errno
 import importlib
 import os
-import signal
 import sys
-import threading
 import warnings
 
 from reglab.errors import EXIT_IOERR, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE, ReglabError, Terminated, shown
@@ -36,6 +35,8 @@ COMMANDS = {
     "study": "run a study and write its HTML report",
     "sweep": "sweep λ (and more) in chunks of models; validation curves, λ_best and λ_1se; resumable",
     "reproduce": "run the book's chapter-3 experiments again and compare with its numbers",
+    "export": "a trained model as a PyTorch, safetensors or ONNX file, checked by running it",
+    "explore": "a live playground in the browser: several λ side by side on real data (needs reglab[explore])",
 }
 
 
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv  # accepted anywhere on the line, not only before COMMAND
     argv = [a for a in argv if a != "--debug"]
+    from reglab.cli.interrupt import sigterm_as_interrupt  # here: `reglab --help` imports no other command module
+
     try:
         with sigterm_as_interrupt(), warnings.catch_warnings():
             if not debug:
@@ -89,23 +92,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # -- errors: one line each ---------------------------------------------------------------------
-@contextlib.contextmanager
-def sigterm_as_interrupt():
-    """Within the block, SIGTERM raises :class:`reglab.errors.Terminated` (in the main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 class UsageError(Exception):
     """A bad command line, as argparse finds it: reported as ``PROG: error: MESSAGE (see PROG --help)``."""
 
@@ -140,7 +126,7 @@ def report(exc: BaseException) -> int:
     if isinstance(exc, Terminated):
         return _error_line("reglab: interrupted by SIGTERM", EXIT_SIGTERM)
     if isinstance(exc, KeyboardInterrupt):
-        return _error_line("reglab: interrupted (Ctrl-C)", EXIT_SIGINT)
+        return _error_line("reglab: interrupted by Ctrl-C", EXIT_SIGINT)
     if isinstance(exc, BrokenPipeError):  # `reglab … | head`: the reader left; say nothing more
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

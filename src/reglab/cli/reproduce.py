@@ -43,18 +43,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=0, metavar="N",
                         help="CPU threads of the training steps (default: 0, the engine's choice: "
                              "groups of models on every core)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="train every run again (by default the finished runs DIR/runs holds are kept: an "
+                             "interrupted reproduction resumes with the same command)")
+    parser.add_argument("--json", action="store_true", help="print reproduce.json's content instead of the table")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from reglab import reproduce as rp
-    from reglab.cli.console import say
+    from reglab.cli.console import print_json, say
+    from reglab.cli.interrupt import interrupted
     from reglab.cli.progress import Progress
     from reglab.data import load_mnist
-    from reglab.errors import ReglabError
+    from reglab.errors import ReglabError, shown
     from reglab.experiments import markdown_table, tally
     from reglab.outdir import claim
     from reglab.reproduce import report as report_io
+    from reglab.reproduce.store import RunStore
     from reglab.runs.budget import check_count, check_limit_flag
 
     seeds = args.seeds
@@ -77,12 +85,24 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     with claim(out, "reproduce", hashlib.sha256(_command(args).encode()).hexdigest()[:10]):
         dataset = load_mnist(args.data_dir)
+        store = RunStore(out, dataset)
+        if args.fresh and store.folder.is_dir():
+            for old in store.folder.glob("*.json"):
+                old.unlink()  # the records mark runs finished: without them every run trains again
         say(plan_line(groups, seeds, dataset))
-        with Progress("epochs") as progress:
-            report = rp.reproduce(dataset, experiments, tuple(range(seeds)), max_epochs=args.max_epochs,
-                                  progress=lambda task, done, total: progress(f"training {task}", done, total),
-                                  threads=args.threads)
+        try:
+            with Progress("epochs", show=not args.json) as progress:
+                report = rp.reproduce(dataset, experiments, tuple(range(seeds)), max_epochs=args.max_epochs,
+                                      progress=lambda task, done, total: progress(f"training {task}", done, total),
+                                      threads=args.threads, store=store)
+        except KeyboardInterrupt as exc:
+            done = sum(store.has(g, range(seeds), torch.float32) for g in groups)  # reproduce()'s default dtype
+            return interrupted(exc, f"{done} of {len(groups)} batched runs finished and kept in {shown(store.folder)}; "
+                                    "run the same command to train the rest")
         written = report_io.write(report, out, command=_command(args), quick_note=QUICK_NOTE if args.quick else "")
+    if args.json:
+        print_json(report_io.to_json(report))
+        return 0
     print(markdown_table(report_io.table(report.rows)))
     within, judged = tally(report.rows)
     print(f"\n{within} of {judged} judged rows within tolerance; "

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rich.table import Table
 
-from reglab.cli.console import line, note, pct, print_json, stderr, stdout, table
+from reglab.cli.console import line, note, pct, print_json, stdout, table
+from reglab.cli.interrupt import interrupted
 from reglab.cli.progress import Progress, accuracy_note
 from reglab.cli.training import load_config
 from reglab.config import TrainConfig, add_arguments
-from reglab.errors import ReglabError, Terminated, shown
+from reglab.errors import ReglabError, shown
 from reglab.runs.budget import DEFAULT_LIMIT
 from reglab.sweep.core import SweepProgress
 
@@ -33,8 +34,8 @@ DEFAULT_LMBDA = "1e-2:1e2:9"
 def _values(flag: str, words: list[str], kind=float, limit: int | None = None) -> tuple:
     """Values of a grid flag; a bad one is a one-line error naming the flag. A range of more values than
     ``limit`` cells is refused before it is spread out."""
+    from reglab.config import parse_values
     from reglab.runs.budget import check_count
-    from reglab.sweep.grid import parse_values
 
     check_count(_declared(words), "values", limit, f"{flag} {' '.join(words)}")
     try:
@@ -55,16 +56,18 @@ def _declared(words: list[str]) -> int:
 def configure(p: argparse.ArgumentParser) -> None:
     p.description = __doc__.split("\n\n")[1]
     add_arguments(p, TrainConfig, skip=GRID_FIELDS)
-    g = p.add_argument_group("grid (lists separated by commas; A:B:N is N log-spaced values from A to B)")
+    g = p.add_argument_group("grid (values as words or separated by commas; A:B:N is N log-spaced values from A to B)")
     g.add_argument("--lmbda", "--lambda", dest="grid_lmbda", nargs="+", metavar="VALUES",
                    help=f"λ values in the book's units, C = C0 + (λ/2n)Σw² (default: {DEFAULT_LMBDA})")
     g.add_argument("--eta", dest="grid_eta", nargs="+", metavar="VALUES", help="learning rates η (default: 0.1)")
-    g.add_argument("--reg", dest="grid_reg", metavar="KINDS", help="regularizers, e.g. l2,l1-prox,decay (default: l2)")
-    g.add_argument("--init", dest="grid_init", metavar="NAMES", help="initializers, e.g. large,default (default: large)")
+    g.add_argument("--reg", dest="grid_reg", nargs="+", metavar="KINDS",
+                   help="regularizers, e.g. l2 l1-prox decay (default: l2)")
+    g.add_argument("--init", dest="grid_init", nargs="+", metavar="NAMES", help="initializers, e.g. large default "
+                   "(default: large)")
     g.add_argument("--hidden", dest="grid_hidden", nargs="+", metavar="WIDTHS",
                    help="hidden layers, one architecture per word: '30 100' two, '30 100,30' a one- and a two-layer one")
-    g.add_argument("--train-size", dest="grid_train_size", metavar="SIZES",
-                   help="training-set sizes, e.g. 1000,5000 (default: all)")
+    g.add_argument("--train-size", dest="grid_train_size", nargs="+", metavar="SIZES",
+                   help="training-set sizes, e.g. 1000 5000 (default: all)")
     s = p.add_argument_group("sweep")
     s.add_argument("--config", metavar="FILE", help="start from a config.json (flags override it)")
     s.add_argument("--out", metavar="DIR", help="output folder: new, empty, or one a sweep wrote, which is resumed "
@@ -96,10 +99,10 @@ def grid_from_args(args) -> tuple[TrainConfig, dict]:
         base = base.replace(eta=_values("--eta", args.grid_eta, limit=limit))
     grid: dict[str, list] = {}
     for name in ("reg", "init"):
-        if getattr(args, f"grid_{name}") is not None:
-            grid[name] = getattr(args, f"grid_{name}").replace(",", " ").split()
-    if args.grid_train_size is not None:
-        grid["train_size"] = list(_values("--train-size", [args.grid_train_size], int, limit))
+        if getattr(args, f"grid_{name}"):
+            grid[name] = list(_values(f"--{name}", getattr(args, f"grid_{name}"), str, limit))
+    if args.grid_train_size:
+        grid["train_size"] = list(_values("--train-size", args.grid_train_size, int, limit))
     if args.grid_hidden:
         grid["hidden"] = [_values("--hidden", [word], int, limit) for word in args.grid_hidden]
     sizes = {"λ": len(base.lmbda), "η": len(base.eta), "seeds": base.seeds, **{k: len(v) for k, v in grid.items()}}
@@ -224,10 +227,8 @@ def run(args) -> int:
             result = sweep(base, grid, out=out, max_models=args.max_models, backend=backend,
                            progress=SweepBars(out, progress, ds), dataset=ds, plot=not args.no_plots)
     except SweepInterrupted as exc:
-        name = "SIGTERM" if isinstance(exc.cause, Terminated) else "Ctrl-C"
-        stderr.print(f"reglab: interrupted by {name}: {exc.done} of {exc.total} cells done in {shown(exc.out)}; "
-                     f"run the same command with --out {shown(exc.out)} to train the rest", soft_wrap=True, markup=False)
-        return 143 if name == "SIGTERM" else 130
+        return interrupted(exc.cause, f"{exc.done} of {exc.total} cells done in {shown(exc.out)}; "
+                                      f"run the same command with --out {shown(exc.out)} to train the rest")
     if args.json:
         print_json(result.summary)
         return 0

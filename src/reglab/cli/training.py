@@ -75,6 +75,7 @@ def add_output_flags(p) -> None:
     p.add_argument("--out", metavar="DIR", help="run folder: new, empty, or one reglab train wrote "
                                                 "(default: runs/<timestamp>-<name>)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout (no tables)")
+    p.add_argument("--no-plots", action="store_true", help="write no PNG plots into the run folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--limit", type=int, metavar="N",
                    help=f"refuse to train more than N models at once (default: {DEFAULT_LIMIT:,})")
@@ -90,28 +91,31 @@ def execute(config: TrainConfig, args, epoch_callbacks=()):
     """
     from reglab.runs.assemble import check, load_data, train
     from reglab.runs.budget import ANNOUNCE_SECONDS, check_count, check_limit_flag, check_memory, estimate
+    from reglab.runs.drawing import Drawer
     from reglab.runs.folder import COMMAND, default_run_dir, run_name, write_run
     from reglab.runs.summary import summarize
 
     check_limit_flag(args.limit)
     check_count(config.n_models, "models", args.limit,
                 f"{len(config.lmbda)} λ × {len(config.eta)} η × {config.seeds} seeds")
-    ds = load_data(config)
-    sizes = check(config, ds)  # bad settings fail here, before the progress bar starts
-    check_memory(config, sizes, config.n_models)
-    out = Path(args.out) if args.out is not None else default_run_dir(run_name(ds.name, sizes, config.reg))
-    with claim(out, COMMAND, config.digest()):
-        if ds.note and not args.json:
-            note(ds.note)
-        n_train = config.train_size or len(ds.train.y)
-        plan = estimate(config, sizes, n_train, len(ds.validation.y) + len(ds.test.y))
-        if plan.seconds > ANNOUNCE_SECONDS and not args.quiet:
-            say(plan.line())
-        with Progress(show=not (args.quiet or args.json)) as progress:
-            bar = progress.epochs(f"training {config.n_models} model(s) on {ds.name}", config.epochs)
-            result = train(config, ds, callbacks=[*epoch_callbacks, bar])
-        summary = summarize(result)
-        write_run(result, out, summary)
+    figures = not args.no_plots
+    with (Drawer().start() if figures else Drawer()) as drawer:  # matplotlib loads in another process meanwhile
+        ds = load_data(config)
+        sizes = check(config, ds)  # bad settings fail here, before the progress bar starts
+        check_memory(config, sizes, config.n_models)
+        out = Path(args.out) if args.out is not None else default_run_dir(run_name(ds.name, sizes, config.reg))
+        with claim(out, COMMAND, config.digest()):
+            if ds.note and not args.json:
+                note(ds.note)
+            n_train = config.train_size or len(ds.train.y)
+            plan = estimate(config, sizes, n_train, len(ds.validation.y) + len(ds.test.y))
+            if plan.seconds > ANNOUNCE_SECONDS and not args.quiet:
+                say(plan.line())
+            with Progress(show=not (args.quiet or args.json)) as progress:
+                bar = progress.epochs(f"training {config.n_models} model(s) on {ds.name}", config.epochs)
+                result = train(config, ds, callbacks=[*epoch_callbacks, bar])
+            summary = summarize(result)
+            write_run(result, out, summary, drawer, figures=figures)
     for warning in summary.get("warnings", []):
         if not args.json:
             note(f"while training: {warning} (recorded in summary.json)")

@@ -62,9 +62,12 @@ the widely used Python 3 port that users ask for:
 * ``SGD`` shuffles the caller's *list* in place, as ``random.shuffle`` did in the
   original, so a second ``SGD`` call continues from the same order (the port
   copies the list first and leaves the caller's alone). Internally the list is
-  stacked once per call into one array and an index list is shuffled with the
-  same ``random.shuffle``; the caller's list is put into the resulting order when
-  ``SGD`` returns. Arrays (``(X, y)``) are never reordered.
+  read once per call into arrays and an index array is shuffled by the same
+  Fisher–Yates steps on the same words of ``random``'s generator
+  (:func:`reglab.compat.shuffle.shuffle`: the same permutation and the same
+  state of ``random`` afterwards, bit for bit, in a compiled loop); the caller's
+  list is put into the resulting order when ``SGD`` returns. Arrays
+  (``(X, y)``) are never reordered.
 * Any iterable of ``(x, y)`` pairs is accepted (the port's ``zip`` objects too).
 * ``total_cost`` adds the penalty ``0.5·(λ/len(data))·Σ‖w‖²`` once, after the
   data term (the port adds it inside its loop, once per example: a bug).
@@ -94,8 +97,9 @@ between cores, and a second thread only waits.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
-import random
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,6 +109,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from reglab.compat.shuffle import shuffle
 from reglab.engine.data import TensorSplit
 from reglab.engine.model import MLP
 from reglab.engine.nn import Cost, get_activation, get_cost
@@ -212,20 +217,63 @@ class Examples:
     """A data set as arrays: inputs ``X`` (N, d), targets ``T`` (N, K), ``labels`` (N,).
 
     ``vectors`` says how the targets were given: one-hot vectors (the book's
-    training data) or integer labels (its validation and test data).
+    training data) or integer labels (its validation and test data). With
+    ``rows`` (N,), example ``i``'s input is ``X[rows[i]]`` and ``X`` (N₀, d) is
+    the array the book's pairs are views of (:func:`reading_rows`), not a copy.
     """
 
     X: np.ndarray
     T: np.ndarray
     labels: np.ndarray
     vectors: bool
+    rows: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
 
+    def inputs(self) -> np.ndarray:
+        """The inputs ``(N, d)`` in the examples' order."""
+        return self.X if self.rows is None else self.X[self.rows]
+
 
 def _is_array(a) -> bool:
     return hasattr(a, "shape") and hasattr(a, "dtype")
+
+
+def _data_pointers(xs: list) -> np.ndarray:
+    """The address of each array's first element. In CPython an array's address is its ``id`` and the
+    pointer to its data comes right after the object header (numpy's ``PyArrayObject_fields.data``):
+    read there, 8 times faster than through ``__array_interface__``, once that agrees on two arrays."""
+    interface = [x.__array_interface__["data"][0] for x in (xs[0], xs[-1])]
+    if sys.implementation.name == "cpython":
+        at = ctypes.c_void_p.from_address
+        header = object.__basicsize__
+        if [at(id(x) + header).value for x in (xs[0], xs[-1])] == interface:
+            return np.fromiter((at(id(x) + header).value or 0 for x in xs), dtype=np.int64, count=len(xs))
+    return np.fromiter((x.__array_interface__["data"][0] for x in xs), dtype=np.int64, count=len(xs))
+
+
+def reading_rows(xs: list) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """``(X, rows)`` with ``xs[i]`` the whole row ``X[rows[i]]`` of one C-contiguous float array, when each
+    ``x`` is such a row as a column ``(d, 1)`` or a row (as ``mnist_loader`` gives them: views, no copies);
+    ``rows`` is ``None`` where they are ``X``'s rows in order. Else ``None``.
+
+    Where the rows lie in memory says which they are: reading that takes a fraction of copying 50,000
+    images (and of converting them, for a float64 network, into 300 MB).
+    """
+    base = getattr(xs[0], "base", None)
+    if type(base) is not np.ndarray or base.ndim != 2 or not base.flags.c_contiguous or base.dtype.kind != "f":
+        return None
+    d, dtype = base.shape[1], base.dtype
+    if not all(type(x) is np.ndarray and x.base is base and x.dtype is dtype and x.size == d and x.flags.c_contiguous
+               for x in xs):
+        return None
+    rows, partial = np.divmod(_data_pointers(xs) - base.__array_interface__["data"][0], base.strides[0])
+    if partial.any():
+        return None  # not where a row starts
+    if (np.diff(rows) == 1).all():  # consecutive rows: a view of them
+        return base[rows[0] : rows[0] + len(rows)], None
+    return base, rows
 
 
 def as_examples(data, n_outputs: int) -> Examples:
@@ -238,25 +286,27 @@ def as_examples(data, n_outputs: int) -> Examples:
     if len(pairs) == 0:
         return Examples(np.zeros((0, 0)), np.zeros((0, n_outputs)), np.zeros(0, dtype=np.int64), False)
     try:
-        X = np.stack([x for x, _ in pairs])
-        y0 = pairs[0][1]
-        y = np.array([y for _, y in pairs], dtype=np.int64) if np.ndim(y0) == 0 else np.stack([y for _, y in pairs])
+        xs = [x for x, _ in pairs]
+        ys = [y for _, y in pairs]
+        viewed = reading_rows(xs)
+        X, rows = viewed if viewed is not None else (np.stack(xs).reshape(len(pairs), -1), None)
+        y = np.array(ys, dtype=np.int64) if np.ndim(ys[0]) == 0 else np.stack(ys)
     except (TypeError, ValueError) as exc:
         raise ReglabError(f"data must be a list of (x, y) pairs or a pair of arrays (X, y): {exc}") from None
-    return _targets(X.reshape(len(pairs), -1), y.reshape(len(pairs), -1) if y.ndim > 1 else y, n_outputs)
+    return _targets(X, y.reshape(len(pairs), -1) if y.ndim > 1 else y, n_outputs, rows)
 
 
-def _targets(X: np.ndarray, y: np.ndarray, n_outputs: int) -> Examples:
+def _targets(X: np.ndarray, y: np.ndarray, n_outputs: int, rows: np.ndarray | None = None) -> Examples:
     if y.ndim == 1:
         labels = y.astype(np.int64)
         if len(labels) and (labels.min() < 0 or labels.max() >= n_outputs):
             raise ReglabError(f"labels must lie in 0..{n_outputs - 1}, got {labels.min()}..{labels.max()}")
         T = np.zeros((len(labels), n_outputs))
         T[np.arange(len(labels)), labels] = 1.0
-        return Examples(X, T, labels, vectors=False)
+        return Examples(X, T, labels, vectors=False, rows=rows)
     if y.shape[1] != n_outputs:
         raise ReglabError(f"target vectors have {y.shape[1]} entries but the network has {n_outputs} outputs")
-    return Examples(X, y, y.argmax(axis=1).astype(np.int64), vectors=True)
+    return Examples(X, y, y.argmax(axis=1).astype(np.int64), vectors=True, rows=rows)
 
 
 def _check_convert(data: Examples, vectors_expected: bool, call: str) -> None:
@@ -298,16 +348,24 @@ def book_steps(model: MLP, eta: float, lmbda: float, n: int, batch_size: int) ->
 
 
 class Passes:
-    """Passes of the engine's steps over the examples ``X`` (N, d), ``T`` (N, K), a given order at a time."""
+    """Passes of the engine's steps over examples ``i`` with inputs ``X[rows[i]]`` (``X`` (N₀, d); ``rows``
+    ``None``: ``X[i]``) and targets ``T[i]`` (T (N, K)), a given order at a time."""
 
-    def __init__(self, model: MLP, X: np.ndarray, T: np.ndarray, eta: float, lmbda: float, n: int, batch_size: int):
+    def __init__(self, model: MLP, X: np.ndarray, T: np.ndarray, eta: float, lmbda: float, n: int, batch_size: int,
+                 rows: np.ndarray | None = None):
         self.steps = book_steps(model, eta, lmbda, n, batch_size)
+        if rows is not None:  # the targets laid out as the inputs are: row rows[i] holds T[i]
+            T_rows = np.zeros((len(X), T.shape[1]), T.dtype)
+            T_rows[rows] = T
+            T = T_rows
+        self.rows = rows
         Xt, Tt = torch.from_numpy(X), torch.from_numpy(T)
         self.split = TensorSplit(Xt, Tt.argmax(dim=1), Tt)  # the same memory
 
     def __call__(self, order: Sequence[int]) -> None:
         """The book's update on each consecutive slice of ``batch_size`` indices of ``order``, in turn."""
-        self.steps.epoch(self.split, torch.as_tensor(np.asarray(order, dtype=np.int64)).reshape(1, -1))
+        at = np.asarray(order, dtype=np.int64)
+        self.steps.epoch(self.split, torch.from_numpy(at if self.rows is None else self.rows[at]).reshape(1, -1))
 
 
 def outputs(model: MLP, X: Tensor, chunk: int = 1_000) -> Tensor:
@@ -378,10 +436,12 @@ class Network:
         self.weights = [W[0].double().numpy().copy() for W in model.weights]
         self.biases = [b[0].double().numpy().reshape(-1, 1).copy() for b in model.biases]
 
-    def _arrays(self, data: Examples) -> tuple[np.ndarray, np.ndarray]:
-        """``(X, T)`` as C-contiguous arrays of the engine's dtype (not copied where they already are)."""
+    def _arrays(self, data: Examples, rows: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """``(X, T)`` as C-contiguous arrays of the engine's dtype (not copied where they already are); the
+        inputs in the examples' order, or with ``rows`` as ``data.X`` holds them (see :class:`Examples`)."""
         dtype = np.dtype(self.dtype)
-        return np.ascontiguousarray(data.X, dtype=dtype), np.ascontiguousarray(data.T, dtype=dtype)
+        X = data.X if rows else data.inputs()
+        return np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(data.T, dtype=dtype)
 
     def _tensors(self, data: Examples) -> tuple[Tensor, Tensor]:
         X, T = self._arrays(data)
@@ -393,10 +453,14 @@ class Network:
             raise ReglabError(f"inputs have {examples.X.shape[1]} entries but the network has {self.sizes[0]} inputs")
         return examples
 
-    def _passes(self, model: MLP, X: np.ndarray, T: np.ndarray, eta: float, lmbda: float, n: int,
-                batch_size: int) -> Passes:
-        """What trains ``model``: the engine's steps (compiled for the book's two costs)."""
-        return Passes(model, X, T, eta, lmbda, n, batch_size)
+    def _passes(self, model: MLP, data: Examples, eta: float, lmbda: float, n: int, batch_size: int) -> Passes:
+        """What trains ``model`` on ``data``: the engine's steps (compiled for the book's two costs), on the
+        array the inputs are rows of, unless they are a few of its rows or one of them twice."""
+        rows = data.rows
+        if rows is not None and (2 * len(rows) < len(data.X) or np.bincount(rows, minlength=len(data.X)).max() > 1):
+            rows = None
+        X, T = self._arrays(data, rows=rows is not None)
+        return Passes(model, X, T, eta, lmbda, n, batch_size, rows)
 
     # -- the book's methods ---------------------------------------------------------------------
     def feedforward(self, a):
@@ -436,17 +500,17 @@ class Network:
         n = len(train)
         if n == 0:
             raise ReglabError("SGD needs at least one training example")
-        X, T = self._arrays(train)
-        X_train = torch.as_tensor(X)  # the same memory
-        X_evaluation = self._tensors(evaluation)[0] if evaluation is not None else None
         model = self._engine()
-        train_on = self._passes(model, X, T, eta, lmbda, n, min(int(mini_batch_size), n))
-        order = list(range(n))
+        train_on = self._passes(model, train, eta, lmbda, n, min(int(mini_batch_size), n))
+        X_evaluation = self._tensors(evaluation)[0] if evaluation is not None else None
+        # the training inputs in the examples' order, converted once if they are monitored
+        X_train = functools.cache(lambda: train_on.split.X if train.rows is None else self._tensors(train)[0])
+        order = np.arange(n)  # the indices random.shuffle permutes in the original's list
         evaluation_cost, evaluation_accuracy, training_cost, training_accuracy = [], [], [], []
         monitors = (
-            (monitor_training_cost, training_cost, lambda: self._total_cost(model, train, lmbda, X_train),
+            (monitor_training_cost, training_cost, lambda: self._total_cost(model, train, lmbda, X_train()),
              "Cost on training data: {}"),
-            (monitor_training_accuracy, training_accuracy, lambda: self._accuracy(model, train, X_train),
+            (monitor_training_accuracy, training_accuracy, lambda: self._accuracy(model, train, X_train()),
              "Accuracy on training data: {} / %d" % n),
             (monitor_evaluation_cost, evaluation_cost, lambda: self._total_cost(model, evaluation, lmbda, X_evaluation),
              "Cost on evaluation data: {}"),
@@ -457,7 +521,7 @@ class Network:
         try:
             with torch_threads(1), torch.no_grad():
                 for j in range(epochs):
-                    random.shuffle(order)  # the permutation the original applies to its list
+                    shuffle(order)  # random.shuffle's permutation, bit for bit
                     train_on(order)  # its consecutive slices of mini_batch_size
                     print("Epoch %s training complete" % j)
                     for on, values, measure, line in monitors:  # the book's order and wording
@@ -475,7 +539,7 @@ class Network:
         finally:
             self._store(model)
             if isinstance(training_data, list) and len(training_data) == n:
-                training_data[:] = [training_data[i] for i in order]
+                training_data[:] = [training_data[i] for i in order.tolist()]
         return evaluation_cost, evaluation_accuracy, training_cost, training_accuracy
 
     def update_mini_batch(self, mini_batch, eta, lmbda, n):
@@ -484,9 +548,8 @@ class Network:
         if len(batch) == 0:
             raise ReglabError("update_mini_batch needs at least one example")
         model = self._engine()
-        X, T = self._arrays(batch)
         with torch.no_grad():
-            self._passes(model, X, T, eta, lmbda, n, len(batch))(range(len(batch)))
+            self._passes(model, batch, eta, lmbda, n, len(batch))(range(len(batch)))
         self._store(model)
 
     def backprop(self, x, y):

@@ -10,18 +10,21 @@ from dataclasses import replace
 from pathlib import Path
 
 from reglab.data.checks import check_split
-from reglab.data.dataset import Dataset, Split
+from reglab.data.dataset import Dataset, Split, Standardization
 from reglab.data.digits import load_digits
 from reglab.data.dirs import resolve_data_dir
 from reglab.data.fetch import fetch_mnist
 from reglab.data.mnist import FETCH_HINT, load_mnist, mnist_available, mnist_dir
 from reglab.data.user import load_file
+from reglab.data.user import standardize as standardize_dataset
 from reglab.errors import ReglabError
 from reglab.rng import check_seed
 
 __all__ = [
     "Split",
     "Dataset",
+    "Standardization",
+    "standardize_dataset",
     "load_dataset",
     "resolve_data_dir",
     "load_mnist",
@@ -38,6 +41,7 @@ def load_dataset(
     target: str | None = None,
     split: tuple[float, float, float] = (0.8, 0.1, 0.1),
     seed: int = 0,
+    standardize: bool = False,
 ) -> Dataset:
     """Load a data set by name or path.
 
@@ -60,6 +64,10 @@ def load_dataset(
         MNIST, the digits and the book's pickle come with fixed splits.
     seed : int
         Seeds the shuffle before a ``.npz`` or ``.csv`` file is split.
+    standardize : bool
+        Standardize every feature by the mean and standard deviation of the
+        training split (:func:`reglab.data.user.standardize`; kept as
+        :attr:`Dataset.standardization`).
 
     Raises
     ------
@@ -72,11 +80,13 @@ def load_dataset(
         if target is not None:
             raise ReglabError(f"{spec}: target={target!r} applies only to .csv files")
     if spec == "mnist" or (spec == "auto" and mnist_available(data_dir)):
-        return load_mnist(data_dir)
-    if spec == "digits":
-        return load_digits()
-    if spec == "auto":
+        ds = load_mnist(data_dir)
+    elif spec == "digits":
+        ds = load_digits()
+    elif spec == "auto":
         note = f"MNIST not found in {mnist_dir(data_dir)}; using the 8x8 digits. Get MNIST with: {FETCH_HINT}"
-        return replace(load_digits(), note=note)
-    return load_file(spec, target=target, split=split, seed=seed)
+        ds = replace(load_digits(), note=note)
+    else:
+        ds = load_file(spec, target=target, split=split, seed=seed, standardize=standardize)
+    return standardize_dataset(ds) if standardize else ds
 

@@ -1,4 +1,5 @@
-"""The two containers every loader returns: :class:`Split` and :class:`Dataset`."""
+"""The containers every loader returns: :class:`Split` and :class:`Dataset` (and :class:`Standardization`,
+what ``--standardize`` applied to it)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,40 @@ class Split:
 
 
 @dataclass(frozen=True, eq=False)
+class Standardization:
+    r"""Per-feature standardization ``x ↦ (x − mean) / scale``, fitted on a training split.
+
+    ``mean`` and ``scale`` are float32 ``(d,)``; the arithmetic is float32 as well, so that a model
+    exported with this step in front (:mod:`reglab.runs.export`) computes bit for bit what training saw.
+    ``scale`` is the standard deviation (``ddof = 0``), or 1 for a constant feature (as scikit-learn's
+    ``StandardScaler``).
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, X: np.ndarray) -> Standardization:
+        """Mean and standard deviation of each column of ``X`` (N, d), computed in float64."""
+        X64 = np.asarray(X, dtype=np.float64)
+        sd = X64.std(axis=0)
+        scale = np.where(sd > 0, sd, 1.0)
+        return cls(X64.mean(axis=0).astype(np.float32), scale.astype(np.float32))
+
+    def apply(self, X: np.ndarray) -> np.ndarray:
+        """``(X − mean) / scale`` as float32 ``(N, d)``."""
+        return (np.asarray(X, dtype=np.float32) - self.mean) / self.scale
+
+    def to_dict(self) -> dict[str, list[float]]:
+        """JSON data (float32 values written exactly: they pass through float64 unchanged)."""
+        return {"mean": [float(v) for v in self.mean], "scale": [float(v) for v in self.scale]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Standardization:
+        return cls(np.asarray(d["mean"], dtype=np.float32), np.asarray(d["scale"], dtype=np.float32))
+
+
+@dataclass(frozen=True, eq=False)
 class Dataset:
     """A classification data set in three parts, with where it came from.
 
@@ -57,6 +92,24 @@ class Dataset:
         Something the user should hear about, e.g. that MNIST was not found
         and the 8×8 digits stand in for it. Library code returns it; the CLI
         prints it.
+    classes : tuple or None
+        The original label of each class, ``classes[k]`` for label ``k``, where the file's labels
+        were text or integers other than ``0..K-1`` (``("setosa", "versicolor", "virginica")``);
+        ``None`` where the labels are the classes themselves.
+    standardization : Standardization or None
+        The standardization already applied to all three splits (fitted on the training split), or ``None``.
+
+    Examples
+    --------
+    Arrays in memory make a data set directly (inputs float32 ``(N, d)``, labels int64 ``0..K-1``)::
+
+        import numpy as np, reglab
+        from reglab.data import Dataset, Split
+        rng = np.random.default_rng(0)
+        X, y = rng.normal(size=(600, 5)).astype(np.float32), rng.integers(0, 3, 600)
+        ds = Dataset("mine", Split(X[:400], y[:400]), Split(X[400:500], y[400:500]),
+                     Split(X[500:], y[500:]), n_classes=3, source="memory")
+        reglab.train(reglab.TrainConfig(epochs=5), dataset=ds)
     """
 
     name: str
@@ -66,11 +119,15 @@ class Dataset:
     n_classes: int
     source: str
     note: str | None = None
+    classes: tuple | None = None
+    standardization: Standardization | None = None
 
     def __post_init__(self) -> None:
         widths = {s.X.shape[1] for s in (self.train, self.validation, self.test)}
         if len(widths) != 1:
             raise ValueError(f"Dataset {self.name!r}: the splits have different feature counts {sorted(widths)}")
+        if self.classes is not None and len(self.classes) != self.n_classes:
+            raise ValueError(f"Dataset {self.name!r}: {len(self.classes)} class names for {self.n_classes} classes")
 
     @property
     def n_features(self) -> int:

@@ -1,6 +1,8 @@
-"""The embedded default: scikit-learn's bundled 8×8 digits, always available offline."""
+"""The embedded default: scikit-learn's bundled 8×8 digits, shipped with reglab, always available offline."""
 
 from __future__ import annotations
+
+from importlib import resources
 
 import numpy as np
 
@@ -22,26 +24,18 @@ def load_digits() -> Dataset:
     The split is 1,197 / 300 / 300, stratified by digit and fixed: the test
     part is ``train_test_split(X, y, test_size=300, stratify=y,
     random_state=0)`` and the validation part is taken from the rest the
-    same way. It never depends on a user's ``seed`` (scikit-learn draws it
-    with a legacy ``RandomState``, whose stream numpy keeps stable).
-    """
-    from sklearn.datasets import load_digits as sklearn_digits  # imported here: it takes a second
-    from sklearn.model_selection import train_test_split
+    same way. It never depends on a user's ``seed``.
 
-    bunch = sklearn_digits()
-    X = (bunch.data / 16).astype(np.float32)  # (1797, 64)
-    y = bunch.target.astype(np.int64)  # (1797,)
-    X_rest, X_test, y_rest, y_test = train_test_split(
-        X, y, test_size=DIGITS_TEST, stratify=y, random_state=DIGITS_SPLIT_SEED
-    )
-    X_train, X_val, y_train, y_val = train_test_split(
-        X_rest, y_rest, test_size=DIGITS_VALIDATION, stratify=y_rest, random_state=DIGITS_SPLIT_SEED
-    )
-    return Dataset(
-        name="digits",
-        train=Split(X_train, y_train),
-        validation=Split(X_val, y_val),
-        test=Split(X_test, y_test),
-        n_classes=10,
-        source=DIGITS_SOURCE,
-    )
+    The images (the UCI optical-digits test set that scikit-learn bundles as
+    ``load_digits``, CC BY 4.0) and the three parts' indices, in that split's
+    order, are read from ``digits.npz`` beside this module (49 kB): importing
+    scikit-learn only to read them took a second. ``tests/data/test_load.py``
+    checks them against scikit-learn's own ``load_digits`` and
+    ``train_test_split``.
+    """
+    with resources.files(__package__).joinpath("digits.npz").open("rb") as f, np.load(f) as shipped:
+        X = (shipped["images"].reshape(-1, 64) / 16).astype(np.float32)  # (1797, 64)
+        y = shipped["labels"].astype(np.int64)  # (1797,)
+        parts = {name: shipped[name] for name in ("train", "validation", "test")}  # indices into X, y
+    train, validation, test = (Split(X[parts[name]], y[parts[name]]) for name in ("train", "validation", "test"))
+    return Dataset(name="digits", train=train, validation=validation, test=test, n_classes=10, source=DIGITS_SOURCE)

@@ -24,7 +24,7 @@ from pathlib import Path
 from reglab.data.idx import IdxSpec, decode_idx
 from reglab.data.limits import MAX_IDX_BYTES
 from reglab.data.mnist import MNIST_FILES, mnist_dir, mnist_status
-from reglab.errors import ReglabError
+from reglab.errors import ReglabError, RunFailure
 from reglab.io import write_bytes
 
 #: Tried in this order; each holds ``NAME.gz`` for the four names.
@@ -84,8 +84,8 @@ def fetch_mnist(
     Raises
     ------
     ReglabError
-        The folder cannot be written, or no mirror served a valid copy of a
-        file (the message lists what each mirror did).
+        The folder cannot be written, or (a :class:`~reglab.errors.RunFailure`) no
+        mirror served a valid copy of a file (the message lists what each mirror did).
     """
     directory = mnist_dir(data_dir)
     try:
@@ -121,7 +121,7 @@ def _download_verified(
             failures.append(f"{url}: {_reason(exc)}")
         else:
             return (raw if raw.startswith(b"\x1f\x8b") else gzip.compress(raw)), url
-    raise ReglabError(f"could not fetch {name}.gz from any mirror: {'; '.join(failures)}")
+    raise RunFailure(f"could not fetch {name}.gz from any mirror: {'; '.join(failures)}")
 
 
 def _most_bytes(spec: IdxSpec) -> int:

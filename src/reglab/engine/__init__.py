@@ -10,7 +10,8 @@
 ``kernel``         the numba kernels (one epoch of every model per call)
 ``compiled``       the one door into the kernel: when it may run, its arguments
 ``steps``          an epoch's steps as tensor operations or as one kernel call
-``monitors``       what each epoch's record holds (``Monitor``, ``History``)
+``monitors``       what each epoch's record holds (``Monitor``)
+``history``        the records of every epoch, as numpy (``History``; no torch)
 ``loop``           ``fit``, the one loop, and its callbacks
 =================  ==========================================================
 """

@@ -138,10 +138,8 @@ class KernelProgram:
         self.bs = tuple(b.numpy() for b in model.biases)  # bs[l] (M, n_out), views
         dt = self.Ws[0].dtype
         self.eta = eta
-        forms = {kind: [_form(regularizer, Param(layer, kind, n)) for layer in range(L)] for kind in ("weight", "bias")}
-        self.reg_w, self.reg_b = (  # (M, L, 4): (λ₂, λ₁, d, t)
-            np.ascontiguousarray(np.broadcast_to(np.stack(forms[k], axis=1), (M, L, 4)), dtype=dt) for k in ("weight", "bias")
-        )
+        self.reg_w, self.reg_b = (np.zeros((M, L, 4), dtype=dt) for _ in range(2))  # (M, L, 4): (λ₂, λ₁, d, t)
+        self.pack_regularizer(regularizer, n)
         name, hyper = optimizer.kernel_form()
         self.opt = kernel.OPTIMIZER_CODES[name]
         self.hyper = np.asarray(hyper, dtype=dt)  # (3,): μ or (β₁, β₂, ε)
@@ -164,6 +162,14 @@ class KernelProgram:
         self.group = int(max(1, min(M, kernel.GROUP_BYTES // max(per_model, 1), -(-M // wanted))))
         self.batch_size, self.threads = batch_size, min(wanted, -(-M // self.group))
         self._checked: np.ndarray | None = None  # the training inputs last checked against the model
+
+    def pack_regularizer(self, regularizer: Regularizer, n: int) -> None:
+        """Write ``regularizer``'s elementwise form into the kernel's arguments (in place: after a λ schedule's
+        step, :meth:`~reglab.engine.steps.CompiledSteps.regularizer_changed`, the next epoch trains with it)."""
+        L = len(self.Ws)
+        for kind, packed in (("weight", self.reg_w), ("bias", self.reg_b)):
+            forms = np.stack([_form(regularizer, Param(layer, kind, n)) for layer in range(L)], axis=1)
+            np.copyto(packed, np.broadcast_to(forms, packed.shape))
 
     def train_epoch(self, X: np.ndarray, Y: np.ndarray, perms: np.ndarray, seen: np.ndarray | None = None) -> None:
         """One epoch of every model over ``X`` (N, d), ``Y`` (N, K) in the orders ``perms`` (P, N), P = 1 or M.

@@ -40,10 +40,12 @@ import torch
 from torch import Tensor
 
 from reglab.engine.data import TensorData
+from reglab.engine.history import History, Numbers
 from reglab.engine.model import MLP
-from reglab.engine.monitors import History, Monitor, Numbers, Record
+from reglab.engine.monitors import Monitor, Record
 from reglab.engine.optim import SGD, Optimizer
 from reglab.engine.regularizers import NoRegularizer, Regularizer
+from reglab.engine.schedules import Schedule, ScheduledLmbda
 from reglab.engine.steps import CompiledSteps, Saved, TensorSteps, make_steps, orders
 from reglab.rng import generator
 
@@ -220,6 +222,7 @@ def fit(
     threads: int | None = 0,
     engine: str = "auto",
     beside: bool | None = None,
+    lmbda_schedule: Schedule | None = None,
 ) -> FitResult:
     """Train every model of ``model`` in place for up to ``epochs`` epochs and return its history.
 
@@ -233,20 +236,36 @@ def fit(
     (:class:`Beside`; ``None``: where the steps run on one CPU thread and another core is free, as for
     one model). The records, the callbacks' calls and the trained weights are those of measuring in
     turn, bit for bit; only the wall-clock time changes.
+
+    ``lmbda_schedule``: λ of epoch ``e`` is ``s(e − 1, η/η₀)·λ`` (:mod:`reglab.engine.schedules`), set before
+    the epoch trains (and before the record of epoch 0); records are then measured in turn, and the
+    regularizer has its own λ again when ``fit`` returns.
     """
     regularizer, optimizer, monitor = regularizer or NoRegularizer(), optimizer or SGD(), monitor or Monitor()
     M, n = model.M, len(data.train)
     eta_t = torch.as_tensor(eta, dtype=model.dtype).reshape(-1).to(model.device).expand(M).clone()  # (M,)
     state = TrainingState(eta_t)
+    scheduled = ScheduledLmbda(regularizer, lmbda_schedule) if lmbda_schedule is not None else None
+
+    def lr_ratio() -> np.ndarray:
+        eta, eta0 = state.eta.double().cpu().numpy(), state.eta0.double().cpu().numpy()
+        ratio: np.ndarray = np.divide(eta, eta0, out=np.ones_like(eta), where=eta0 != 0)
+        return ratio
+
+    if scheduled is not None:
+        scheduled.apply(0, lr_ratio())
     steps = make_steps(engine, model, regularizer, optimizer, eta_t, n, batch_size, threads)
     beside = steps.leaves_core_idle() if beside is None else beside and model.device.type == "cpu"
+    beside = beside and scheduled is None  # the records' penalty is measured with the λ of their epoch
     gens = [generator(int(s), "order") for s in order_seeds]
     history, initial, seconds = History(), model.numpy_params(), [0.0]
 
     def measure(at: MLP, seen: Seen, one_thread: bool) -> Record:
         return monitor(at, data, regularizer, n, seen, one_thread)
 
-    def train(perms: Tensor) -> Seen:
+    def train(epoch: int, perms: Tensor) -> Seen:
+        if scheduled is not None and scheduled.apply(epoch - 1, lr_ratio()):
+            steps.regularizer_changed()
         t0 = time.perf_counter()
         seen = steps.epoch(data.train, perms, running=monitor.running)
         if model.device.type == "cuda":
@@ -264,11 +283,15 @@ def fit(
     history.append(0, measure(model, None, False))
     schedule = Beside(model, measure, settle, steps, state.active) if beside else InTurn(model, measure, settle)
     t_loop = time.perf_counter()
-    with torch.no_grad(), schedule:
-        for epoch in range(1, epochs + 1):
-            perms = orders(n, gens)
-            schedule.epoch(epoch, partial(train, perms), last=epoch == epochs)
-            if not state.active.any():
-                break
+    try:
+        with torch.no_grad(), schedule:
+            for epoch in range(1, epochs + 1):
+                perms = orders(n, gens)
+                schedule.epoch(epoch, partial(train, epoch, perms), last=epoch == epochs)
+                if not state.active.any():
+                    break
+    finally:
+        if scheduled is not None:
+            scheduled.restore()
     meta = {"engine": type(steps).__name__, "monitor_beside": beside, "epochs_seconds": time.perf_counter() - t_loop}
     return FitResult(model, history, initial, state, seconds[0], n, meta)

@@ -20,6 +20,8 @@ none (a regularizer of your own: the tensor path trains it).
 
 Whether decay is coupled (L2 through Adam) or decoupled (AdamW) is only where
 it sits: :class:`L2` acts in ``grad``, :class:`DecoupledDecay` in ``prox``.
+A constraint is a ``prox`` too: :class:`MaxNorm` projects each unit's incoming
+weight vector onto a ball (``L2(5) + MaxNorm(3)``: decay, then the projection).
 
 Strength: one unit for all, the book's
 -------------------------------------
@@ -53,6 +55,8 @@ multiplies the strength of chosen layers (0-based index of the weight matrix).
 
 from __future__ import annotations
 
+import copy
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -149,6 +153,39 @@ class Regularizer:
     @property
     def M(self) -> int:
         return int(self.lmbda.numel())
+
+    # -- changing λ or where it acts (schedules, the nn.Module API) ------------------------
+    def set_lmbda(self, lmbda: float | Sequence[float] | Tensor) -> None:
+        """Set ``λ`` in place (a λ schedule's step; :mod:`reglab.engine.schedules`), checked as in the constructor."""
+        lam = torch.as_tensor(lmbda, dtype=torch.float64).reshape(-1)
+        self.check_lmbda(lam)
+        self.lmbda = lam
+        self._forget()
+
+    def at_strength(self, base: Tensor, factor: Tensor) -> Tensor:
+        """The ``lmbda`` that is ``factor`` times the strength of ``base`` (a λ schedule's step): ``factor·base``."""
+        return base * factor
+
+    def _forget(self) -> None:
+        """Drop what was computed from ``lmbda``, the mask or the scales (they changed)."""
+        self._coef = {}
+
+    def leaves(self) -> list[Regularizer]:
+        """The regularizers this one is made of (itself; a :class:`Sum` its parts)."""
+        return [self]
+
+    def placed(self, mask: Mask, layer_scale: Mapping[int, float]) -> Regularizer:
+        """A copy of this regularizer (same class, ``λ`` and options) with another ``mask`` and ``layer_scale``.
+
+        How the nn.Module API (:mod:`reglab.module`) points a user's regularizer at the parameters of a
+        module, numbered ``0, 1, …`` as its ``Param.layer``, without changing the object the user holds.
+        """
+        twin = copy.copy(self)
+        twin.lmbda = self.lmbda.clone()
+        twin.mask = mask
+        twin.layer_scale = dict(layer_scale)
+        twin._forget()
+        return twin
 
     # -- the interface the trainer calls ---------------------------------------------------
     def penalty(self, w: Tensor, p: Param) -> Tensor:
@@ -340,6 +377,82 @@ class DecoupledDecay(Regularizer):
         return self._form(p, 2)
 
 
+class MaxNorm(Regularizer):
+    r"""The max-norm constraint (Srivastava et al. 2014, §5.1): after every step, each unit's incoming weight
+    vector is projected onto the ball ``‖w‖₂ ≤ c``.
+
+    .. math::  w_j \leftarrow w_j \cdot \min\Bigl(1, \frac{c}{\lVert w_j \rVert_2}\Bigr)
+
+    It is a projection, not a shrinkage: it does not depend on ``η`` or ``n``, leaves a vector inside the ball
+    exactly as it was (bit for bit) and puts one outside on the sphere, the nearest point of the ball. No
+    gradient; ``penalty`` is 0 (the constraint's indicator, 0 on the ball, where ``prox`` leaves every vector).
+
+    Shape convention: a parameter is ``(M, U, …)``: the model axis, then one entry per unit, then that unit's
+    incoming weights (any number of axes, flattened). A dense layer's weight ``(M, n_out, n_in)`` is projected
+    row by row; a convolution kernel ``(M, out_ch, in_ch, kh, kw)`` per output channel; a bias ``(M, n_out)``
+    (only under a mask that admits biases) element by element, ``|b_j| ≤ c``.
+
+    Parameters
+    ----------
+    c : float, sequence of float or Tensor
+        The radius, ``> 0``; one value or one per model (the model axis ``M``, as ``λ`` elsewhere); ``inf``
+        leaves that model unconstrained. Held as the base class's ``lmbda`` (its model axis), read as ``c``.
+    mask : callable, optional
+        ``mask(layer, name) -> bool``; by default every weight matrix (the units of every layer, the output
+        layer's too, as Keras's ``max_norm`` on each ``Dense`` layer), never the biases.
+    layer_scale : mapping, optional
+        ``{layer: s}``: the radius of that layer is ``s·c``.
+    """
+
+    def __init__(self, c: float | Sequence[float] | Tensor, *, mask: Mask = weights_only,
+                 layer_scale: Mapping[int, float] | None = None):
+        super().__init__(c, mask=mask, layer_scale=layer_scale)
+        self._radii: dict[tuple[int, torch.device, torch.dtype], Tensor] = {}
+
+    @staticmethod
+    def check_lmbda(lam: Tensor) -> None:
+        """The radius must be a number ``> 0`` (``inf``: unconstrained)."""
+        if torch.isnan(lam).any() or (lam <= 0).any():
+            raise ReglabError(f"the max-norm radius c must be > 0 (inf: no constraint), got {lam.tolist()}")
+
+    @property
+    def c(self) -> Tensor:
+        """The radius per model, ``(M,)`` (or ``(1,)``), float64."""
+        return self.lmbda
+
+    def at_strength(self, base: Tensor, factor: Tensor) -> Tensor:
+        """A constraint's strength is ``1/c``: the radius ``c/factor`` (factor 0: unconstrained, ``c = inf``)."""
+        return torch.where(factor > 0, base / factor, torch.full_like(base * factor, math.inf))
+
+    def _forget(self) -> None:
+        super()._forget()
+        self._radii = {}
+
+    def radius(self, w: Tensor, p: Param) -> Tensor | None:
+        """``c · scale(layer)`` shaped ``(M, 1, 1)`` in ``w``'s dtype and device, or ``None`` where masked out."""
+        if not self.mask(p.layer, p.name):
+            return None
+        key = (p.layer, w.device, w.dtype)
+        r = self._radii.get(key)
+        if r is None:
+            r = (self.lmbda * self.layer_scale.get(p.layer, 1.0)).to(device=w.device, dtype=w.dtype).view(-1, 1, 1)
+            self._radii[key] = r
+        return r
+
+    def prox(self, w: Tensor, step: Tensor, p: Param) -> Tensor:
+        r = self.radius(w, p)
+        if r is None:
+            return w
+        M = w.shape[0]
+        units = w.reshape(M, w.shape[1] if w.dim() > 1 else 1, -1)  # (M, U, incoming)
+        norm = torch.linalg.vector_norm(units, dim=2, keepdim=True)  # (M, U, 1)
+        outside = norm > r
+        if not bool(outside.any()):
+            return w  # every vector inside its ball: nothing moves
+        scale = torch.where(outside, r / norm, torch.ones_like(norm))
+        return (units * scale).view_as(w)
+
+
 class Sum(Regularizer):
     """A sum of regularizers: penalties and gradients add, proxes apply in order."""
 
@@ -351,6 +464,15 @@ class Sum(Regularizer):
         self.lmbda = max((r.lmbda for r in flat), key=lambda t: t.numel())
         self.mask = all_parameters
         self.layer_scale = {}
+
+    def leaves(self) -> list[Regularizer]:
+        return list(self.parts)
+
+    def set_lmbda(self, lmbda: float | Sequence[float] | Tensor) -> None:
+        raise ReglabError(f"{self!r} is a sum: set the λ of each of its parts (leaves())")
+
+    def placed(self, mask: Mask, layer_scale: Mapping[int, float]) -> Regularizer:
+        return Sum(r.placed(mask, layer_scale) for r in self.parts)
 
     def penalty(self, w: Tensor, p: Param) -> Tensor:
         return sum((r.penalty(w, p) for r in self.parts), w.new_zeros(w.shape[0]))

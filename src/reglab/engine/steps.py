@@ -77,6 +77,10 @@ class _Steps:
             p.copy_(q)
         self._restore_optimizer(saved.optimizer)
 
+    def regularizer_changed(self) -> None:
+        """Called after the regularizer's ``λ`` changed between epochs (a λ schedule): the tensor steps read
+        it at every step; the compiled steps pack its elementwise form again."""
+
     def leaves_core_idle(self) -> bool:
         """Whether the steps run on one CPU thread and this process has another core.
 
@@ -162,6 +166,7 @@ class CompiledSteps(_Steps):
         self.model = model
         # eta.numpy() is a view: the callbacks' changes to η show in the kernel's arguments
         self.program = KernelProgram(model, regularizer, optimizer, eta.numpy(), n, batch_size, threads)
+        self.regularizer, self.n = regularizer, n
         self.threads = self.program.threads
         self._data: tuple[TensorSplit, np.ndarray, np.ndarray] | None = None
 
@@ -173,6 +178,9 @@ class CompiledSteps(_Steps):
         seen = np.zeros((self.model.M, 2)) if running else None
         self.program.train_epoch(X, Y, perms.numpy(), seen)
         return (torch.from_numpy(seen[:, 0].copy()), torch.from_numpy(seen[:, 1].copy())) if seen is not None else None
+
+    def regularizer_changed(self) -> None:
+        self.program.pack_regularizer(self.regularizer, self.n)
 
     def _save_optimizer(self) -> Any:
         return self.program.save_state()

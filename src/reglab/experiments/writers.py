@@ -12,7 +12,6 @@ not JSON data is an error.
 from __future__ import annotations
 
 import json
-import platform
 from pathlib import Path
 
 from reglab.experiments.figures import Image
@@ -20,6 +19,7 @@ from reglab.experiments.markdown import render_markdown
 from reglab.experiments.page import render_html
 from reglab.experiments.report import Report
 from reglab.io import finite_or_none, write_bytes, write_text
+from reglab.provenance import versions
 
 
 def json_text(data) -> str:
@@ -28,24 +28,8 @@ def json_text(data) -> str:
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of the libraries measured numbers depend on."""
-    import matplotlib
-    import numpy
-    import scipy
-    import sklearn
-    import torch
-
-    from reglab import __version__
-
-    return {
-        "reglab": __version__,
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "torch": torch.__version__,
-        "matplotlib": matplotlib.__version__,
-    }
+    """Versions of reglab, Python and the libraries measured numbers depend on (those installed)."""
+    return {name: v for name, v in versions().items() if v is not None}
 
 
 def versions_text(versions: dict[str, str]) -> str:

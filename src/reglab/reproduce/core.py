@@ -220,13 +220,16 @@ def reproduce(
     progress: Progress = _no_progress,
     dtype: torch.dtype = torch.float32,
     threads: int | None = 0,
+    store=None,
 ) -> Reproduction:
     """Train every arm of ``experiments`` over ``seeds`` on ``dataset`` (a :class:`reglab.data.Dataset`) and judge.
 
     Runs the groups of :func:`plan` one after another; ``max_epochs`` caps every arm's length
     (rows that need more epochs are reported as not comparable). ``threads``: CPU threads of the
     training steps (``0``: the engine's choice, see :func:`reglab.engine.loop.fit`; the compiled steps give
-    the same numbers on any count).
+    the same numbers on any count). ``store`` (a :class:`reglab.reproduce.store.RunStore`): runs it holds
+    are read instead of trained, and each run trained is saved there as it finishes (an interrupted
+    reproduction resumes).
     """
     if not seeds:
         raise ReglabError("at least one seed is needed")
@@ -237,9 +240,18 @@ def reproduce(
     group_seconds = []
     for group in sorted(plan(runs), key=lambda g: (g.train_size or 10**9, g.hidden, g.epochs)):
         t = time.perf_counter()
+        kept = store.load(group, seeds, dtype) if store is not None else None
+        if kept is not None:
+            progress(f"{group.describe(len(seeds))}, kept from an earlier run", group.epochs, group.epochs)
+            by_arm.update(kept[0])
+            group_seconds.append((group.describe(len(seeds)), kept[1]))
+            continue
         data = TensorData.from_dataset(dataset, dtype=dtype, train_size=group.train_size)
-        by_arm.update(train_group(group, data, seeds, progress, dtype, threads))
+        trained = train_group(group, data, seeds, progress, dtype, threads)
+        by_arm.update(trained)
         group_seconds.append((group.describe(len(seeds)), time.perf_counter() - t))
+        if store is not None:
+            store.save(group, seeds, dtype, trained, group_seconds[-1][1])
     results, rows = {}, []
     for e_book, e in zip(book, runs):
         results[e.id] = {label: by_arm[arm] for label, arm in e.arms}

@@ -2,7 +2,8 @@
 
 :func:`train` builds the pieces a configuration names (data on the device,
 the batched MLP, the regularizer, the optimizer, callbacks) and calls the one
-loop, :func:`reglab.engine.loop.fit`; :func:`check` checks a configuration
+loop, :func:`reglab.engine.loop.fit` (:func:`fit_config` does the part after the
+data is on the device, for data of your own); :func:`check` checks a configuration
 against the data first. :mod:`reglab.runs.summary` turns the result into the
 JSON-ready summary, :mod:`reglab.runs.folder` writes the run folder.
 """
@@ -17,12 +18,16 @@ from typing import cast
 import torch
 
 from reglab.config import TrainConfig
+from reglab.data.dataset import Standardization
+from reglab.data.user import standardize
 from reglab.engine.data import TensorData, check_train_size
 from reglab.engine.loop import Callback, EarlyStopping, FitResult, HalvingSchedule, fit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor
+from reglab.engine.nn import Cost
 from reglab.engine.optim import make_optimizer
 from reglab.engine.regularizers import make_regularizer
+from reglab.engine.schedules import Constant, parse_schedule
 from reglab.errors import ReglabError
 from reglab.runs.budget import check_memory
 
@@ -67,12 +72,15 @@ def load_data(config: TrainConfig):
     from reglab.data import load_dataset
 
     split = cast(tuple[float, float, float], tuple(config.split))  # load_dataset checks it has three parts
-    return load_dataset(config.data, config.data_dir, target=config.target, split=split, seed=config.seed)
+    return load_dataset(config.data, config.data_dir, target=config.target, split=split, seed=config.seed,
+                        standardize=config.standardize)
 
 
 @dataclass
 class TrainResult:
-    """A finished run: its configuration, the data set's name and sizes, the fit."""
+    """A finished run: its configuration, the data set's name and sizes, the fit, and what the inputs and
+    outputs mean: the original label of each class (``None``: the classes are ``0..K-1``) and the
+    standardization the inputs went through (``None``: raw)."""
 
     config: TrainConfig
     dataset_name: str
@@ -80,10 +88,14 @@ class TrainResult:
     models: list[dict]
     fit: FitResult
     note: str | None = None
+    classes: tuple | None = None
+    standardization: Standardization | None = None
 
 
-def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ()) -> TrainResult:
-    """Train the models of ``config`` together; ``dataset`` defaults to the one it names.
+def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = (), monitor: Monitor | None = None) -> TrainResult:
+    """Train the models of ``config`` together; ``dataset`` defaults to the one it names (a ``dataset`` given
+    is standardized here when ``config.standardize`` asks for it and it is not yet); ``monitor`` replaces the
+    one ``config.monitor`` describes.
 
     Sizes whose weights would not fit in memory are refused before anything is allocated
     (:func:`reglab.runs.budget.check_memory`). Warnings raised while training (numpy's "overflow
@@ -91,31 +103,39 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = ())
     ``result.fit.meta["warnings"]`` and the summary, beside the models they made diverge.
     """
     ds = dataset if dataset is not None else load_data(config)
+    if config.standardize and ds.standardization is None:
+        ds = standardize(ds)
     sizes = check(config, ds)
     check_memory(config, sizes, config.n_models)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = _train(config, ds, sizes, callbacks)
-    result.fit.meta["warnings"] = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
-    return result
-
-
-def _train(config: TrainConfig, ds, sizes: list[int], callbacks: Sequence[Callback]) -> TrainResult:
     device = resolve_device(config.device)
     dtype = torch.float64 if config.dtype == "float64" else torch.float32
-    data = TensorData.from_dataset(ds, device, dtype, config.train_size)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = TensorData.from_dataset(ds, device, dtype, config.train_size)
+        result = fit_config(config, data, sizes, monitor=monitor, callbacks=callbacks)
+    result.meta["warnings"] = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    return TrainResult(config, ds.name, sizes, config.models(), result, getattr(ds, "note", None),
+                       getattr(ds, "classes", None), getattr(ds, "standardization", None))
+
+
+def fit_config(config: TrainConfig, data: TensorData, sizes: Sequence[int], *, cost: Cost | None = None,
+               monitor: Monitor | None = None, callbacks: Sequence[Callback] = ()) -> FitResult:
+    """Initialize the models of ``config`` (``sizes``, on ``data``'s device and dtype) and :func:`fit` them on
+    ``data``. ``cost`` (an instance) replaces ``config.cost``: a cost of your own, e.g. the regression cost
+    of :mod:`reglab.sklearn`; ``monitor`` replaces the one ``config.monitor`` describes."""
     models = config.models()
     model = MLP.initialize(
         sizes,
         seeds=[int(m["seed"]) for m in models],
         init=config.init,
         activation=config.activation,
-        cost=config.cost,
-        device=device,
-        dtype=dtype,
+        cost=config.cost if cost is None else cost,
+        device=data.train.X.device,
+        dtype=data.train.X.dtype,
     )
     lambdas = [m["lmbda"] for m in models]
     reg = make_regularizer(config.reg, lambdas, config.to_dict())
+    lmbda_schedule = parse_schedule(config.lmbda_schedule, config.epochs)
     plateau: list[Callback] = []
     needs_validation = config.early_stop or config.schedule
     monitor_splits = tuple(config.monitor)
@@ -134,10 +154,11 @@ def _train(config: TrainConfig, ds, sizes: list[int], callbacks: Sequence[Callba
         regularizer=reg,
         optimizer=make_optimizer(config.optimizer, momentum=config.momentum),
         order_seeds=[int(m["seed"]) for m in models] if config.per_model_order else [config.seed],
-        monitor=Monitor(splits=monitor_splits, train=config.monitor_train),
+        monitor=monitor or Monitor(splits=monitor_splits, train=config.monitor_train),
         callbacks=[*plateau, *callbacks],
         threads=config.threads,
         engine=config.engine,
+        lmbda_schedule=None if lmbda_schedule == Constant() else lmbda_schedule,
     )
     result.meta["regularizer"] = repr(reg)
-    return TrainResult(config, ds.name, sizes, models, result, getattr(ds, "note", None))
+    return result

@@ -10,6 +10,7 @@ import torch
 
 from reglab.engine.monitors import WEIGHT_STATS, weight_stats
 from reglab.io import nan_to_none
+from reglab.provenance import provenance
 from reglab.runs.assemble import TrainResult
 
 
@@ -33,7 +34,9 @@ def layer_table(model_params: dict[str, np.ndarray], m: int) -> list[dict[str, A
 
 
 def summarize(result: TrainResult) -> dict[str, Any]:
-    """The run's summary: ``train_seconds`` and per model its settings, accuracies (fractions) and layer statistics."""
+    """The run's summary: ``train_seconds`` and per model its settings, accuracies (fractions) and layer statistics;
+    the classes' original labels (``None``: ``0..K-1``), whether the inputs were standardized, and what produced
+    it (``versions`` of reglab, Python, torch, numpy, …, and the ``machine``: :func:`reglab.provenance.provenance`)."""
     h, state = result.fit.history, result.fit.state
     final = result.fit.model.numpy_params()
     out_models = []
@@ -68,6 +71,9 @@ def summarize(result: TrainResult) -> dict[str, Any]:
         "train_measure": result.config.monitor_train,
         "epochs": result.fit.history.epochs[-1],
         "weight_stats": list(WEIGHT_STATS),
+        "classes": None if result.classes is None else list(result.classes),
+        "standardized": result.standardization is not None,
         "models": out_models,
         "warnings": list(result.fit.meta.get("warnings", [])),
+        **provenance(),
     }

@@ -26,6 +26,7 @@ and the PNGs.
 from __future__ import annotations
 
 import importlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -45,6 +46,10 @@ STUDIES: dict[str, str] = {
     "decay-equilibrium": "reglab.studies.decay_equilibrium",
     "adam-vs-adamw": "reglab.studies.adam_vs_adamw",
 }
+
+
+#: Optional libraries some studies use, and the extra that installs each.
+OPTIONAL = {"scipy": "studies"}
 
 
 def load(name: str) -> ModuleType:
@@ -76,7 +81,14 @@ def measure(name: str, quick: bool = False, seed: int = 0) -> dict:
     dict
         ``{part key: measured results}``, JSON data only.
     """
-    return {part.key: part.measure(quick, seed) for part in load(name).PARTS}
+    parts = load(name).PARTS
+    try:
+        return {part.key: part.measure(quick, seed) for part in parts}
+    except ModuleNotFoundError as exc:  # an optional library (scipy): say which extra brings it
+        if exc.name is None or exc.name.split(".")[0] not in OPTIONAL:
+            raise
+        raise ReglabError(f"study {name} needs {exc.name.split('.')[0]}: pip install "
+                          f"'reglab[{OPTIONAL[exc.name.split('.')[0]]}]'") from None
 
 
 def sections(name: str, results: dict) -> list[Section]:
@@ -131,14 +143,33 @@ def _run(name: str, out_dir: Path, quick: bool, seed: int) -> tuple[Path, dict, 
     return written[-1], results, seconds
 
 
+def finished(out_dir: Path | str, name: str, quick: bool, seed: int) -> dict | None:
+    """The ``results.json`` of study ``name`` in ``out_dir/<name>/`` if it is complete (``report.html`` is
+    written last) and was measured with these settings by this reglab, else ``None``."""
+    folder = Path(out_dir) / name
+    try:
+        data = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same = (data.get("params") == {"quick": quick, "seed": seed}
+            and data.get("versions", {}).get("reglab") == library_versions()["reglab"])
+    return data if same and (folder / "report.html").is_file() and isinstance(data.get("results"), dict) else None
+
+
 def run_all(
     out_dir: Path | str,
     quick: bool = False,
     seed: int = 0,
     progress: Callable[[str, int, int], None] | None = None,
     names: Sequence[str] | None = None,
+    reuse: bool = True,
 ) -> Path:
     """Run every study (or those in ``names``) into ``out_dir/<name>/`` and write ``out_dir/index.html``.
+
+    A study whose report ``out_dir`` already holds, measured with the same ``quick``, ``seed`` and reglab
+    version (:func:`finished`), is kept and not run again (``reuse=False``: run everything): an interrupted
+    ``run_all`` resumes with the same call, losing at most the study it was measuring (each study's files
+    are written atomically, its ``report.html`` last).
 
     Parameters
     ----------
@@ -148,7 +179,8 @@ def run_all(
         As for :func:`measure`.
     progress : callable, optional
         ``progress(name, done, total)`` is called with ``(name, 0, 1)`` as each study starts and
-        ``(name, 1, 1)`` when its report is written (the CLI shows it; the library prints nothing).
+        ``(name, 1, 1)`` when its report is written; a study kept from before is announced once as
+        ``(name + ", kept from an earlier run", 1, 1)`` (the CLI shows it; the library prints nothing).
     names : sequence of str, optional
         The studies to run, in this order; all of :data:`STUDIES` by default.
 
@@ -163,13 +195,24 @@ def run_all(
         load(name)  # fail on an unknown name before any work
     rows = []
     for name in names:
-        if progress is not None:
-            progress(name, 0, 1)
-        _, results, seconds = _run(name, out_dir / name, quick, seed)
         first = load(name).PARTS[0]
-        rows.append((Link(name, f"{name}/report.html"), load(name).QUESTION, first.findings(results[first.key])[0], seconds))
-        if progress is not None:
-            progress(name, 1, 1)
+        kept = finished(out_dir, name, quick, seed) if reuse else None
+        try:  # the first finding, from the numbers kept (as JSON: a study whose findings cannot read them runs again)
+            finding = first.findings(kept["results"][first.key])[0] if kept is not None else None
+        except (KeyError, TypeError, ValueError, IndexError):
+            kept = None
+        if kept is not None:
+            seconds = kept["seconds"]
+            if progress is not None:
+                progress(f"{name}, kept from an earlier run", 1, 1)
+        else:
+            if progress is not None:
+                progress(name, 0, 1)
+            _, results, seconds = _run(name, out_dir / name, quick, seed)
+            finding = first.findings(results[first.key])[0]
+            if progress is not None:
+                progress(name, 1, 1)
+        rows.append((Link(name, f"{name}/report.html"), load(name).QUESTION, finding, seconds))
     count = f"{len(names)} {'study' if len(names) == 1 else 'studies'}"
     index = Report(
         title="reglab studies",

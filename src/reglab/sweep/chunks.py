@@ -103,6 +103,9 @@ class ChunkOutput:
         Time in the training loop, and in all (data to the device, summary included).
     host : str
         The machine that trained it.
+    weights : dict of str to np.ndarray
+        The trained parameters ``W0, b0, …`` of its models, ``(M, n_out, n_in)`` and ``(M, n_out)``, in
+        the chunk's order (so that a cell can be exported: ``reglab export SWEEP --cell KEY``).
     """
 
     metrics: list[dict]
@@ -110,6 +113,7 @@ class ChunkOutput:
     train_seconds: float
     seconds: float
     host: str
+    weights: dict[str, np.ndarray] | None = None
 
 
 def cell_metrics(result: TrainResult) -> list[dict]:
@@ -145,4 +149,11 @@ def run_chunk(chunk: Chunk, dataset, callbacks: Sequence = ()) -> ChunkOutput:
     result = train(chunk.config, dataset, callbacks=callbacks)
     keys = [c.key for c in chunk.cells]
     epochs = [(keys[m], epoch, layer, metric, value) for epoch, m, layer, metric, value in result.fit.history.rows()]
-    return ChunkOutput(cell_metrics(result), epochs, result.fit.train_seconds, time.perf_counter() - t0, platform.node())
+    return ChunkOutput(cell_metrics(result), epochs, result.fit.train_seconds, time.perf_counter() - t0, platform.node(),
+                       _params(result))
+
+
+def _params(result: TrainResult) -> dict[str, np.ndarray]:
+    """The trained parameters in the dtype they trained in (exact: float32 values in float32)."""
+    dtype = np.float64 if result.config.dtype == "float64" else np.float32
+    return {k: v.astype(dtype) for k, v in result.fit.model.numpy_params().items()}

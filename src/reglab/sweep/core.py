@@ -206,7 +206,9 @@ def sweep(
         store.write_results(rows)
         store.write_epochs((c.key for c in cells), finished)
         found = curves(rows, extra, metric)
-        summary.update(status="complete", finished=len(rows), curves=[c.summary() for c in found])
+        times = store.chunk_times(dict.fromkeys(finished[c.key]["chunk"] for c in cells), trained={r["key"] for r in reports})
+        summary.update(status="complete", finished=len(rows), curves=[c.summary() for c in found],
+                       train_seconds=sum(t["train_seconds"] for t in times), chunk_times=times)
         store.write_summary(summary)
         if plot:
             plots.write_all(store, found, chance=1.0 / ds.n_classes)
@@ -224,6 +226,9 @@ def _header(base, axes, ds, cells: int, chunks: int, limits: list[int], backend:
         "status": "running",
         "data": ds.name,
         "n_classes": ds.n_classes,
+        "data_record": {"classes": None if getattr(ds, "classes", None) is None else list(ds.classes),
+                        "standardization": None if getattr(ds, "standardization", None) is None
+                        else ds.standardization.to_dict()},
         "base": base.replace(lmbda=axes["lmbda"], eta=axes["eta"]).to_dict(),
         "grid": {k: [list(v) if isinstance(v, tuple) else v for v in values] for k, values in axes.items()},
         "cells": cells,

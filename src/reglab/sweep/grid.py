@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -28,43 +27,15 @@ from typing import Any
 import numpy as np
 
 from reglab.config import TrainConfig
+from reglab.config import parse_values as parse_values  # the one list syntax of every flag, re-exported here
 from reglab.errors import ReglabError
 
 #: Axes that vary inside one training run.
 MODEL_AXES = ("lmbda", "eta")
 #: Fields that cannot vary within a sweep: the data set is loaded once, seeds is the run's own axis.
-FIXED = ("data", "data_dir", "target", "split", "seed", "seeds", "device", "monitor")
+FIXED = ("data", "data_dir", "target", "split", "standardize", "seed", "seeds", "device", "monitor")
 #: Settings every row of the results table carries, besides the other axes of the grid.
 SETTINGS = ("reg", "init", "hidden", "train_size", "eta", "lmbda", "seed")
-
-
-def parse_values(text: str, kind: type = float) -> tuple:
-    """Values from ``"0.1,1,10"``, ``"1e-4:1e2:13"`` or a mix such as ``"0,1e-3:1:4"``.
-
-    ``A:B:N`` is ``N`` log-spaced values from ``A`` to ``B``, both included
-    (``A, B > 0``): ``A·(B/A)^{k/(N−1)}``, ``k = 0 … N−1``, rounded to 12
-    significant digits so that ``1e-2:1e2:5`` gives ``0.01, 0.1, 1, 10, 100``.
-
-    Raises
-    ------
-    ValueError
-        On a malformed value or range (argparse turns it into one line).
-    """
-    values: list = []
-    for token in text.replace(",", " ").split():
-        if ":" not in token:
-            values.append(kind(token))
-            continue
-        parts = token.split(":")
-        if len(parts) != 3:
-            raise ValueError(f"a range is START:STOP:COUNT, got {token!r}")
-        a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
-        if not (a > 0 and b > 0 and n >= 1 and math.isfinite(a) and math.isfinite(b)):
-            raise ValueError(f"a log range needs START, STOP > 0 and COUNT ≥ 1, got {token!r}")
-        values.extend(kind(float(f"{v:.12g}")) for v in np.geomspace(a, b, n))
-    if not values:
-        raise ValueError("no values given")
-    return tuple(values)
 
 
 def normalize_grid(base: TrainConfig, grid: Mapping[str, Iterable] | None) -> dict[str, tuple]:

@@ -4,16 +4,18 @@
 
     <out>/
         sweep.json                 base configuration, grid, plan, progress; at the end the λ chosen per curve
+                                   and the training time (``train_seconds``, ``chunk_times``)
         results.csv                one row per finished cell, in grid order (rewritten after every chunk)
         epochs.csv                 tidy per-epoch metrics of every finished cell: cell, epoch, layer, metric, value
         curve_<settings>.png       validation curve, weight norms, zeros (L1) against λ, per curve
         validation_curves.png      every curve's validation accuracy in one plot (when there are several)
         chunks/<key>.json          a finished chunk: its configuration and its cells' results
         chunks/<key>.epochs.csv    that chunk's per-epoch metrics
+        chunks/<key>.weights.npz   its models' trained parameters (``reglab export SWEEP --cell KEY``)
 
         .reglab.json               the marker: reglab's own folder, written by ``sweep`` (:mod:`reglab.outdir`)
 
-A chunk's ``.json`` is written last, after its ``.epochs.csv``: its presence
+A chunk's ``.json`` is written last, after its ``.epochs.csv`` and ``.weights.npz``: its presence
 marks the chunk finished, and resuming reads nothing else. A process killed at
 any moment leaves whole files only (:func:`reglab.io.atomic_open`), so it loses
 at most the chunk it was training.
@@ -29,12 +31,16 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
+import numpy as np
+
+from reglab.engine.nn import get_cost
 from reglab.errors import ReglabError, shown
-from reglab.io import atomic_open, finite_or_none, save_figure, write_json
+from reglab.io import atomic_open, finite_or_none, save_figure, save_npz, write_json
 from reglab.outdir import Claim, claim
+from reglab.runs.export import TrainedModel, from_arrays
 from reglab.sweep.chunks import Chunk, ChunkOutput
 
 EPOCH_COLUMNS = ("cell", "epoch", "layer", "metric", "value")
@@ -79,12 +85,24 @@ class SweepStore:
                 done.setdefault(cell["cell"], {"chunk": rec["chunk"], "metrics": cell["metrics"]})
         return done
 
+    def chunk_times(self, keys: Iterable[str], trained: Collection[str] = ()) -> list[dict]:
+        """Per finished chunk of ``keys``: ``chunk``, ``models``, ``train_seconds`` (in the training loop), ``seconds``
+        (in all), ``host``, and ``reused`` (finished before this call: not in ``trained``), from its record."""
+        times = []
+        for key in keys:
+            rec = json.loads((self.chunk_dir / f"{key}.json").read_text())
+            times.append({"chunk": key, "models": len(rec["cells"]), "train_seconds": rec["train_seconds"],
+                          "seconds": rec["seconds"], "host": rec["host"], "reused": key not in trained})
+        return times
+
     def save_chunk(self, chunk: Chunk, output: ChunkOutput) -> dict[str, dict]:
         """Write a finished chunk (per-epoch metrics first, then its record) and return its cells as :meth:`finished` would."""
         with atomic_open(self.chunk_dir / f"{chunk.key}.epochs.csv", "w", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(EPOCH_COLUMNS)
             w.writerows((*row[:4], repr(row[4])) for row in output.epochs)
+        if output.weights is not None:
+            save_npz(self.chunk_dir / f"{chunk.key}.weights.npz", output.weights)
         cells = [{"cell": c.key, "model_seed": c.model_seed, "metrics": finite_or_none(m)}
                  for c, m in zip(chunk.cells, output.metrics)]
         write_json(self.chunk_dir / f"{chunk.key}.json", {
@@ -97,6 +115,24 @@ class SweepStore:
             "cells": cells,
         })
         return {c["cell"]: {"chunk": chunk.key, "metrics": c["metrics"]} for c in cells}
+
+    def cell_model(self, key: str) -> TrainedModel:
+        """The trained model of cell ``key`` as a :class:`reglab.runs.export.TrainedModel`."""
+        entry = self.finished().get(key)
+        if entry is None:
+            raise ReglabError(f"{self.out}: no finished cell {key!r} (the cell column of results.csv names them)")
+        record = json.loads((self.chunk_dir / f"{entry['chunk']}.json").read_text())
+        index = [c["cell"] for c in record["cells"]].index(key)
+        weights = self.chunk_dir / f"{entry['chunk']}.weights.npz"
+        if not weights.exists():
+            raise ReglabError(f"{self.out}: cell {key} was trained by a reglab that kept no weights; train it again")
+        with np.load(weights, allow_pickle=False) as f:
+            params = {k: f[k] for k in f.files}
+        config = record["config"]
+        summary = json.loads((self.out / "sweep.json").read_text())
+        output = get_cost(config["cost"]).output_activation
+        return from_arrays(params, index, config["dtype"], config["activation"], output, summary.get("data_record"),
+                           f"{self.out}, cell {key}")
 
     # -- the products ----------------------------------------------------------------------------
     def write_results(self, rows: list[dict]) -> Path:
@@ -149,6 +185,7 @@ def _value(text: str):
 
 
 def read_results(out: str | Path) -> list[dict]:
-    """The rows of ``<out>/results.csv`` with numbers, booleans and ``None`` restored."""
+    """The rows of ``<out>/results.csv`` with numbers, booleans and ``None`` restored (a cell's key stays text:
+    ``"0123456789ab"`` may be all digits)."""
     with open(Path(out) / "results.csv", newline="") as f:
-        return [{k: _value(v) for k, v in row.items()} for row in csv.DictReader(f)]
+        return [{k: v if k == "cell" else _value(v) for k, v in row.items()} for row in csv.DictReader(f)]

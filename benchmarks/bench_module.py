@@ -1,0 +1,131 @@
+"""What reglab's nn.Module API costs a training step: the example CNN (examples/cnn_l1_prox.py) on MNIST-sized input.
+
+One step (forward, backward, ``optimizer.step()``, and whatever regularizes or monitors) of the CNN
+``conv 3×3 (8) → pool → conv 3×3 (16) → pool → linear (10)`` on a mini-batch of 64 images 28×28, in five
+variants measured in the same run, rounds interleaved so that every variant sees the same machine load:
+
+* ``torch weight_decay``: ``torch.optim.SGD(momentum=0.9, weight_decay=…)`` (the baseline; it decays
+  everything it holds, biases too);
+* ``regularize L2``: plain SGD + ``reg.penalty()`` in the loss and ``reg.step(optimizer)``;
+* ``wrap L2``: the same through ``reglab.wrap`` (the coupled gradient added in the step hook);
+* ``L1-prox + max-norm``: ``reglab.wrap`` with ``L1Prox(…) + MaxNorm(3)`` (soft-thresholding and the
+  projection after every step);
+* ``monitor``: the baseline plus ``WeightMonitor.step()`` at its default interval (a record every 50 steps).
+
+Reported: the best time per step over rounds of ``--steps`` steps (the round least disturbed by other work)
+and each variant's overhead against the baseline; the targets are ≤ 5% for the regularizers and ≤ 5% for
+the monitor. On the CPU the time is the process's CPU time (``time.process_time``; torch on ``--threads 1``),
+which a machine shared with other work inflates far less than wall-clock time (``--clock wall``; CUDA always
+uses wall-clock time). Run: ``python benchmarks/bench_module.py [--steps 100] [--rounds 9] [--device cuda]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+
+import reglab
+from reglab.engine.regularizers import L2, L1Prox, MaxNorm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from cnn_l1_prox import CNN  # noqa: E402  (the example's network)
+
+N = 50_000
+
+
+def variants(device: torch.device):
+    """name → (model, optimizer, step function)."""
+    out = {}
+
+    def make():
+        torch.manual_seed(0)
+        return CNN(28).to(device)
+
+    def plain_step(model, opt, x, y, extra=None):
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+        if extra is not None:
+            extra()
+
+    m = make()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9, weight_decay=5.0 / N)
+    out["torch weight_decay"] = (m, opt, lambda x, y, m=m, opt=opt: plain_step(m, opt, x, y))
+
+    m = make()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
+    reg = reglab.regularize(m, L2(5.0), n=N)
+
+    def l2_step(x, y, m=m, opt=opt, reg=reg):
+        opt.zero_grad(set_to_none=True)
+        (F.cross_entropy(m(x), y) + reg.penalty()).backward()
+        opt.step()
+        reg.step(opt)
+
+    out["regularize L2"] = (m, opt, l2_step)
+
+    m = make()
+    opt = reglab.wrap(torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9), reglab.regularize(m, L2(5.0), n=N))
+    out["wrap L2"] = (m, opt, lambda x, y, m=m, opt=opt: plain_step(m, opt, x, y))
+
+    m = make()
+    opt = reglab.wrap(torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9),
+                      reglab.regularize(m, L1Prox(60.0) + MaxNorm(3.0), n=N))
+    out["L1-prox + max-norm"] = (m, opt, lambda x, y, m=m, opt=opt: plain_step(m, opt, x, y))
+
+    m = make()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9, weight_decay=5.0 / N)
+    monitor = reglab.WeightMonitor(m)
+    out["monitor (every 50 steps)"] = (m, opt, lambda x, y, m=m, opt=opt, mon=monitor: plain_step(m, opt, x, y, mon.step))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=100, help="steps per round (a multiple of 50 times the monitor's)")
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--clock", default="cpu", choices=("cpu", "wall"), help="CPU time of the process, or wall-clock")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    clock = time.process_time if args.clock == "cpu" and device.type == "cpu" else time.perf_counter
+    g = torch.Generator().manual_seed(0)
+    batches = [(torch.rand(64, 784, generator=g).to(device), torch.randint(0, 10, (64,), generator=g).to(device))
+               for _ in range(args.steps)]
+    runs = variants(device)
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _, _, step in runs.values():  # warm up
+        for x, y in batches[:5]:
+            step(x, y)
+    for _ in range(args.rounds):
+        for name, (_, _, step) in runs.items():
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            t0 = clock()
+            for x, y in batches:
+                step(x, y)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            times[name].append((clock() - t0) / len(batches))
+    base = min(times["torch weight_decay"])
+    print(f"CNN [conv 8, conv 16, linear 10] on 64 images 28×28 per step; torch {torch.__version__}, "
+          f"{torch.get_num_threads()} thread(s), {device}; {'CPU' if clock is time.process_time else 'wall-clock'} time, "
+          f"the best of {args.rounds} rounds of {args.steps} steps")
+    print("| variant | ms per step | overhead vs torch weight_decay | target |")
+    print("|---|---|---|---|")
+    for name, ts in times.items():
+        t = min(ts)
+        target = "" if name == "torch weight_decay" else "≤ 5%"
+        print(f"| {name} | {1000 * t:.2f} | {100 * (t / base - 1):+.1f}% | {target} |")
+
+
+if __name__ == "__main__":
+    main()

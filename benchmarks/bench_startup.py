@@ -1,0 +1,123 @@
+"""Small jobs end to end: whole processes of reglab's commands against the scikit-learn script, in one run.
+
+1. Warm caches, the best of ``--rounds`` rounds alternated between the commands:
+   ``reglab --help``, ``reglab convert``, ``reglab run --data digits --epochs 1``,
+   ``reglab run --data digits`` (30 epochs of 1,197 images) and the equivalent
+   scikit-learn script (``MLPClassifier((30,), activation="logistic",
+   solver="sgd", batch_size=10, max_iter=30)`` on ``load_digits``, split as
+   reglab splits it); and, for scale, bare ``python -c "import torch"`` and
+   ``import numba``. Wall-clock seconds, and CPU seconds of the process and
+   the helpers it waited for (user + system).
+2. The first run after installing: ``reglab run --data digits --epochs 1`` with
+   an empty numba cache (``NUMBA_CACHE_DIR`` pointing at a new folder), seconds
+   from the command to its first epoch's line and to its end.
+
+Run from the repository root::
+
+    python benchmarks/bench_startup.py [--rounds 3] [--write benchmarks/RESULTS.md]
+
+On a shared machine the wall-clock figures move with the others' load; the CPU
+seconds move less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+from results import machine, report
+
+SKLEARN_SCRIPT = """
+import warnings
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+
+X, y = load_digits(return_X_y=True)
+X = X / 16
+X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=300, stratify=y, random_state=0)
+X_train, X_val, y_train, y_val = train_test_split(X_rest, y_rest, test_size=300, stratify=y_rest, random_state=0)
+clf = MLPClassifier((30,), activation="logistic", solver="sgd", batch_size=10, max_iter=30, learning_rate_init=0.1,
+                    momentum=0.0, alpha=5.0 * 10 / len(y_train), random_state=0)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    clf.fit(X_train, y_train)
+print(f"validation accuracy {clf.score(X_val, y_val):.2%}, test accuracy {clf.score(X_test, y_test):.2%}")
+"""
+
+REGLAB = [sys.executable, "-m", "reglab"]
+COMMANDS = {
+    "reglab --help": [*REGLAB, "--help"],
+    "reglab convert --lmbda 5 --n 50000": [*REGLAB, "convert", "--lmbda", "5", "--n", "50000"],
+    "reglab run --data digits --epochs 1": [*REGLAB, "run", "--data", "digits", "--epochs", "1"],
+    "reglab run --data digits (30 epochs)": [*REGLAB, "run", "--data", "digits"],
+    "scikit-learn script (30 epochs)": [sys.executable, "-c", SKLEARN_SCRIPT],
+    'python -c "import torch"': [sys.executable, "-c", "import torch"],
+    'python -c "import numba"': [sys.executable, "-c", "import numba"],
+}
+
+
+def run(argv: list[str], env: dict | None = None, mark: str | None = None) -> tuple[float, float, float | None]:
+    """``(wall seconds, CPU seconds, seconds to the first output line starting with mark)`` of one process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    first = None
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True) as p:
+        assert p.stdout is not None
+        for line in p.stdout:
+            if first is None and mark is not None and line.lstrip().startswith(mark):
+                first = time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed with exit code {p.returncode}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, first
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=3, help="alternated rounds; the best is reported (default: 3)")
+    ap.add_argument("--no-first-run", action="store_true", help="skip the run with an empty numba cache (about 30 s)")
+    ap.add_argument("--write", metavar="FILE", help="also write the figures as a section of FILE (Markdown)")
+    args = ap.parse_args(argv)
+    write = os.path.abspath(args.write) if args.write else None
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)  # the run folders land here
+        for argv_ in COMMANDS.values():  # warm the caches (numba's kernels, the OS's files)
+            run(argv_)
+        best: dict[str, tuple[float, float]] = {}
+        for _ in range(args.rounds):
+            for name, argv_ in COMMANDS.items():
+                wall, cpu, _ = run(argv_)
+                old = best.get(name, (float("inf"), float("inf")))
+                best[name] = (min(old[0], wall), min(old[1], cpu))
+        first = None
+        if not args.no_first_run:
+            env = {**os.environ, "NUMBA_CACHE_DIR": os.path.join(tmp, "empty-numba-cache")}
+            first = run(COMMANDS["reglab run --data digits --epochs 1"], env, mark="epoch")
+
+    lines = [f"machine: {machine()}; Python {sys.version.split()[0]}", "",
+             f"1. whole processes, warm caches, the best of {args.rounds} alternated rounds",
+             "| command | wall-clock s | CPU s (user + system) |", "|---|---|---|"]
+    lines += [f"| `{name}` | {wall:.2f} | {cpu:.2f} |" for name, (wall, cpu) in best.items()]
+    ours, theirs = best["reglab run --data digits (30 epochs)"], best["scikit-learn script (30 epochs)"]
+    lines += ["", f"reglab run --data digits against the scikit-learn script: {ours[0] / theirs[0]:.2f}× its wall-clock "
+                  f"time, {ours[1] / theirs[1]:.2f}× its CPU time (below 1: faster)"]
+    if first is not None:
+        wall, cpu, to_epoch = first
+        lines += ["", "2. the first run after installing: `reglab run --data digits --epochs 1` with an empty numba cache",
+                  f"first epoch's line after {to_epoch:.1f} s; the whole process {wall:.1f} s wall-clock, {cpu:.1f} s CPU"]
+    report(lines, write, "bench_startup", "python benchmarks/bench_startup.py")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

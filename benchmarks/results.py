@@ -1,0 +1,53 @@
+"""What the benchmarks share: a header line about the machine, best-of timing, and RESULTS.md written by section.
+
+``benchmarks/RESULTS.md`` holds one section per benchmark script, each between
+``<!-- name -->`` and ``<!-- /name -->``; a script run with ``--write FILE``
+replaces its own section and leaves the others as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+TITLE = "# Benchmark results\n\nEach section is written by the script it names (`--write benchmarks/RESULTS.md`).\n"
+
+
+def machine() -> str:
+    """The CPU's model, its cores and the load average now (a shared machine is noisy: the reader should know)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return f"{cpu}; {os.cpu_count()} CPUs; load average {load:.2f}"
+
+
+def seconds(f: Callable[[], object]) -> float:
+    """Wall-clock seconds of ``f()``."""
+    t0 = time.perf_counter()
+    f()
+    return time.perf_counter() - t0
+
+
+def write_section(path: str | Path, name: str, lines: list[str], command: str) -> None:
+    """Replace section ``name`` of ``path`` (created if needed) with ``lines``, stamped with ``command`` and the date."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8") if path.exists() else TITLE
+    body = "\n".join([f"<!-- {name} -->", f"## {name}", "",
+                      f"Written by `{command}` on {time.strftime('%Y-%m-%d')}.", "", *lines, f"<!-- /{name} -->"])
+    pattern = re.compile(rf"<!-- {re.escape(name)} -->.*?<!-- /{re.escape(name)} -->", re.S)
+    text = pattern.sub(lambda _: body, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + body
+    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def report(lines: list[str], path: str | Path | None, name: str, command: str) -> None:
+    """Print ``lines``; with ``path``, also write them as section ``name`` of that file (see :func:`write_section`)."""
+    print("\n".join(lines))
+    if path:
+        write_section(path, name, lines, command)

@@ -1,0 +1,57 @@
+"""A run's figures drawn by the helper process (which never loads torch), or here when it cannot."""
+
+import subprocess
+import sys
+
+import pytest
+
+import reglab
+from reglab.runs import drawing
+from reglab.runs.drawing import Drawer, Figures
+from reglab.runs.folder import write_run
+
+PNGS = ("accuracy_cost.png", "layer_rms.png", "weight_histograms.png")
+
+
+@pytest.fixture(scope="module")
+def result():
+    return reglab.train(reglab.TrainConfig(data="digits", epochs=1, lmbda=(0.5, 5.0), hidden=(8,)))
+
+
+def _pngs(out):
+    return {name: (out / name).read_bytes() for name in PNGS}
+
+
+def test_the_helper_draws_what_this_process_draws(result, tmp_path, monkeypatch):
+    write_run(result, tmp_path / "here")  # no drawer: drawn in this process
+    drawn_here = Figures.write
+    monkeypatch.setattr(Figures, "write", lambda *a: pytest.fail("drawn in this process, not by the helper"))
+    with Drawer().start() as drawer:
+        write_run(result, tmp_path / "helper", drawer=drawer)
+    monkeypatch.setattr(Figures, "write", drawn_here)
+    assert _pngs(tmp_path / "helper") == _pngs(tmp_path / "here")  # the same pictures, byte for byte
+    assert not list((tmp_path / "helper").glob(".*.tmp"))
+
+
+def test_the_helper_imports_neither_torch_nor_numba():
+    code = ("import sys; from reglab.runs.drawing import serve; import reglab.runs.plots, matplotlib.figure; "
+            "print(sorted(m for m in ('torch', 'numba', 'sklearn') if m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_without_a_helper_the_figures_are_drawn_here(result, tmp_path, monkeypatch):
+    monkeypatch.setattr(drawing, "_HELPER", "import sys; sys.exit(3)")  # a helper that fails
+    with Drawer().start() as drawer:
+        write_run(result, tmp_path / "failed", drawer=drawer)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))  # one that cannot start
+    with Drawer().start() as drawer:
+        assert drawer.helper is None
+        write_run(result, tmp_path / "absent", drawer=drawer)
+    for out in (tmp_path / "failed", tmp_path / "absent"):
+        assert all((out / name).stat().st_size > 0 for name in PNGS)
+
+
+def test_a_helper_never_given_work_is_stopped():
+    with Drawer().start() as drawer:
+        helper = drawer.helper
+    assert helper is not None and helper.poll() is not None
