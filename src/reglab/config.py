@@ -73,6 +73,9 @@ class TrainConfig:
     epochs: int = _f(30, "number of epochs")
     seed: int = _f(0, "random seed (initial weights of the first seed, mini-batch order)")
     seeds: int = _f(1, "number of initial-weight seeds per (λ, η): models seed, seed+1, …")
+    folds: int = _f(0, "k-fold cross-validation over the training split: every model trains k times, once per fold, "
+                       "all in one batch, and is validated on the fold it did not train on (0: off; the validation split "
+                       "is then not used)")
     per_model_order: bool = _f(False, "give each model its own mini-batch order (default: all share one, common "
                                       "random numbers)")
     device: str = _f("auto", "cpu, cuda, or auto (cuda when present)", choices=("auto", "cpu", "cuda"))
@@ -117,6 +120,8 @@ class TrainConfig:
                 raise ReglabError(f"--{name.replace('_', '-')} must be an integer ≥ 0, got {v!r}")
         if self.train_size is not None:
             positive_int("train_size")
+        if isinstance(self.folds, bool) or not isinstance(self.folds, int) or self.folds < 0 or self.folds == 1:
+            raise ReglabError(f"--folds must be 0 (no cross-validation) or at least 2, got {self.folds!r}")
         for name, values in (("eta", self.eta), ("lmbda", self.lmbda)):
             if not values:
                 raise ReglabError(f"--{name} needs at least one value")
@@ -149,12 +154,14 @@ class TrainConfig:
         return len(self.lmbda) * len(self.eta) * self.seeds
 
     def models(self) -> list[dict[str, float]]:
-        """One dict per model: ``lmbda``, ``eta``, ``seed`` (the grid λ × η × seeds, λ slowest)."""
+        """One dict per model: ``lmbda``, ``eta``, ``seed`` (the grid λ × η × seeds, λ slowest), and with
+        ``folds`` its ``fold`` (the grid λ × η × seeds × folds)."""
         return [
-            {"lmbda": float(lam), "eta": float(eta), "seed": self.seed + k}
+            {"lmbda": float(lam), "eta": float(eta), "seed": self.seed + k, **({"fold": f} if self.folds else {})}
             for lam in self.lmbda
             for eta in self.eta
             for k in range(self.seeds)
+            for f in range(self.folds or 1)
         ]
 
     # -- persistence -----------------------------------------------------------------------------
@@ -261,8 +268,9 @@ def parse_values(text: str, kind: type = float) -> tuple:
     of every flag that takes several values (``reglab train``, ``run`` and ``sweep`` alike).
 
     Values are separated by commas or spaces. For numbers, ``A:B:N`` is ``N`` log-spaced values from ``A``
-    to ``B``, both included (``A, B > 0``): ``A·(B/A)^{k/(N−1)}``, ``k = 0 … N−1``, rounded to 12
-    significant digits so that ``1e-2:1e2:5`` gives ``0.01, 0.1, 1, 10, 100``.
+    to ``B``, both included (``A, B > 0``, ``N ≥ 2``): ``A·(B/A)^{k/(N−1)}``, ``k = 0 … N−1``, rounded to 12
+    significant digits so that ``1e-2:1e2:5`` gives ``0.01, 0.1, 1, 10, 100``. A range of one value is
+    refused (it would drop ``B`` silently): write the value alone.
 
     Raises
     ------
@@ -281,7 +289,9 @@ def parse_values(text: str, kind: type = float) -> tuple:
             raise ValueError(f"a range is START:STOP:COUNT, got {token!r}")
         a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
         if not (a > 0 and b > 0 and n >= 1 and math.isfinite(a) and math.isfinite(b)):
-            raise ValueError(f"a log range needs START, STOP > 0 and COUNT ≥ 1, got {token!r}")
+            raise ValueError(f"a log range needs START, STOP > 0 and COUNT ≥ 2, got {token!r}")
+        if n == 1:
+            raise ValueError(f"the range {token} is a grid of one value; write the value alone, or COUNT ≥ 2")
         values.extend(kind(float(f"{v:.12g}")) for v in np.geomspace(a, b, n))
     if not values:
         raise ValueError("no values given")

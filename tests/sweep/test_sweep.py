@@ -27,7 +27,7 @@ def test_parse_values_lists_and_log_ranges():
     assert np.allclose(np.diff(np.log10(thirteen)), 0.5)
     assert parse_values("0, 1e-3:1:4") == (0.0, 0.001, 0.01, 0.1, 1.0)
     assert parse_values("100,30", int) == (100, 30)
-    for bad in ("1:2", "0:1:3", "1:10:0", "a", ""):
+    for bad in ("1:2", "0:1:3", "1:10:0", "1:10:1", "a", ""):
         with pytest.raises(ValueError):
             parse_values(bad)
 
@@ -176,7 +176,7 @@ def test_cli_sweep_tables_plots_and_rerun(tmp_path, capsys):
     argv = [*SWEEP, "--lmbda", "1e-2:1e2:3", "--reg", "l2,l1-prox", "--seeds", "2", "--out", str(out)]
     assert main(argv) == 0
     text = capsys.readouterr().out
-    assert text.count("★ best") == 2 and text.count("λ_best = ") == 2 and "λ_1se = " in text
+    assert text.count("★ min") == 2 and text.count("λ_min = ") == 2 and "λ_1se = " in text
     assert "test is reported, never used" in text and "zeros" in text and "12 cells trained, 0 reused" in text
     for name in ("results.csv", "epochs.csv", "sweep.json", "curve_reg-l2.png", "curve_reg-l1-prox.png", "validation_curves.png"):
         assert (out / name).stat().st_size > 0, name
@@ -223,3 +223,14 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys, argv, message):
     err = capsys.readouterr().err
     assert code == 2 and message in err
     assert not (tmp_path / "s" / "results.csv").exists()  # nothing trained before the error
+
+
+def test_dead_units_by_hand():
+    from reglab.sweep.chunks import dead_units
+
+    W0 = np.array([[[0.0, 0.0], [1.0, 0.0], [2.0, 3.0]],   # model 0: unit 0 gets nothing in
+                   [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]])  # model 1: every unit alive
+    W1 = np.array([[[1.0, 1.0, 0.0], [1.0, 2.0, 0.0]],     # model 0: unit 2 sends nothing out
+                   [[1.0, 0.0, 1.0], [1.0, 0.0, 1.0]]])    # model 1: unit 1 sends nothing out
+    (dead,) = dead_units([W0, W1])
+    assert dead.tolist() == [2, 1]

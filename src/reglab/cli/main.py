@@ -30,10 +30,11 @@ from reglab.errors import EXIT_IOERR, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE, Reg
 COMMANDS = {
     "run": "the main job: the book's L2 experiment, weights before vs after",
     "train": "train MLPs; several --lmbda/--eta values train several models at once",
-    "convert": "translate an L2 strength between frameworks' units",
+    "convert": "one weight-decay strength in every framework's units, and which are the same update",
     "data": "list, fetch and inspect data sets",
     "study": "run a study and write its HTML report",
-    "sweep": "sweep λ (and more) in chunks of models; validation curves, λ_best and λ_1se; resumable",
+    "sweep": "sweep λ (and more) in chunks of models; validation curves, λ_min and λ_1se; resumable",
+    "path": "λ paths from λ_max down, warm-started (glmnet's way) against the cold sweep; coefficient-path plots",
     "reproduce": "run the book's chapter-3 experiments again and compare with its numbers",
     "export": "a trained model as a PyTorch, safetensors or ONNX file, checked by running it",
     "explore": "a live playground in the browser: several λ side by side on real data (needs reglab[explore])",

@@ -25,6 +25,7 @@ from reglab.runs.budget import DEFAULT_LIMIT
 from reglab.sweep.core import SweepProgress
 
 if TYPE_CHECKING:  # the sweep modules import torch: only when the command runs, not for --help
+    from reglab.sweep.ridge import Grid
     from reglab.sweep.select import Curve
 
 GRID_FIELDS = ("lmbda", "eta", "reg", "init", "hidden", "train_size")
@@ -166,16 +167,24 @@ def _num(x: float, fmt: str) -> str:
     return format(x, fmt) if np.isfinite(x) else "—"
 
 
+def replicates_word(curve: Curve) -> str:
+    """What a curve's replicates are: ``seeds``, or ``seeds × folds`` under cross-validation."""
+    return "seeds × folds" if any(fold is not None for _, fold in curve.replicates) else "seeds"
+
+
 def curve_table(curve: Curve, title: str, train_measure: str = "exact") -> Table:
-    """The λ curve: accuracies in % as mean ± sd over seeds; ★ marks λ_best, ◆ λ_1se; ``train_measure``
+    """The λ curve: accuracies in % as mean ± sd over the replicates; ★ marks λ_min, ◆ λ_1se; ``train_measure``
     as in :class:`~reglab.engine.monitors.Monitor`."""
     from reglab.sweep.plots import L1_KINDS
 
     layers = curve.layers()
     l1 = curve.settings.get("reg") in L1_KINDS
-    cols = ["λ", "seeds", "train %", "validation %", "test %", "val cost", *(f"‖W{l}‖" for l in layers),
-            *(["zeros"] if l1 else []), "diverged", "choice"]
-    t = table(title, cols, caption="mean ± sd over seeds · test is reported, never used to choose λ"
+    folds = replicates_word(curve) != "seeds"
+    dead = [l for l in layers if f"layer{l}_dead_units" in curve.values]
+    cols = ["λ", "runs" if folds else "seeds", "train %", "held-out %" if folds else "validation %", "test %",
+            "held-out cost" if folds else "val cost", *(f"‖W{l}‖" for l in layers), *(["zeros"] if l1 else []),
+            *(["dead units"] if l1 and dead else []), "diverged", "choice"]
+    t = table(title, cols, caption=f"mean ± sd over {replicates_word(curve)} · test is reported, never used to choose λ"
               + (" · train: running mean over the last epoch" if train_measure == "running" else ""))
     stats = {k: curve.stats(k) for k in curve.values}
     sel = curve.selection
@@ -191,10 +200,25 @@ def curve_table(curve: Curve, title: str, train_measure: str = "exact") -> Table
                *(_num(stats[f"layer{l}_l2"][0][j], ".3g") for l in layers)]
         if l1:
             row.append(" ".join(_num(100 * stats[f"layer{l}_frac_zeros"][0][j], ".0f") + "%" for l in layers))
+            if dead:
+                row.append(" ".join(_num(stats[f"layer{l}_dead_units"][0][j], ".3g") for l in dead))
         row.append(str(int(np.nansum(curve.values["diverged"][j]))))
-        marks = ("★ best" if sel and lam == sel.best_lmbda else "", "◆ 1se" if sel and lam == sel.one_se_lmbda else "")
+        marks = ("★ min" if sel and lam == sel.best_lmbda else "", "◆ 1se" if sel and lam == sel.one_se_lmbda else "")
         row.append(" ".join(m for m in marks if m))
         t.add_row(*row)
+    return t
+
+
+def heatmap_table(grid: Grid, title: str) -> Table:
+    """Mean validation accuracy (%) over η (rows) × λ (columns); ★ marks each row's best, ◆ its ridge λ."""
+    t = table(title, ["η \\ λ", *(f"{lam:.3g}" for lam in grid.lmbda)],
+              caption="validation accuracy %, mean over replicates · ★ the best λ of each η · ◆ the largest λ within "
+                      "1 point of it (the ridge)")
+    ridge = dict(zip(grid.ridge.eta.tolist(), grid.ridge.lmbda.tolist()))
+    for e, row in zip(grid.eta, grid.accuracy):
+        top = np.nanmax(row) if np.isfinite(row).any() else np.nan
+        t.add_row(f"{e:.3g}", *(_num(100 * v, ".2f") + (" ★" if v == top else "") + (" ◆" if ridge.get(e) == lam else "")
+                                for lam, v in zip(grid.lmbda.tolist(), row)))
     return t
 
 
@@ -203,10 +227,11 @@ def choice_line(curve: Curve) -> str:
     if s is None:
         return "no validation accuracy: λ not chosen"
     if not s.se_defined:
-        return (f"λ_best = {s.best_lmbda:.4g} (validation {pct(s.best_mean)}); λ_1se = {s.one_se_lmbda:.4g}: "
-                "the standard error is undefined with 1 seed, so it is taken as 0 (use --seeds 2 or more)")
-    return (f"λ_best = {s.best_lmbda:.4g} (validation {pct(s.best_mean)} ± {pct(s.best_se)} standard error over seeds); "
-            f"λ_1se = {s.one_se_lmbda:.4g} (the largest λ with mean ≥ {pct(s.threshold)})")
+        return (f"λ_min = {s.best_lmbda:.4g} (validation {pct(s.best_mean)}); λ_1se = {s.one_se_lmbda:.4g}: "
+                "the standard error is undefined with 1 seed, so it is taken as 0 (use --seeds 2 or more, or --folds)")
+    where = "held-out folds" if replicates_word(curve) != "seeds" else "validation"
+    return (f"λ_min = {s.best_lmbda:.4g} ({where} {pct(s.best_mean)} ± {pct(s.best_se)} standard error over "
+            f"{replicates_word(curve)}); λ_1se = {s.one_se_lmbda:.4g} (the largest λ with mean ≥ {pct(s.threshold)})")
 
 
 def run(args) -> int:
@@ -236,6 +261,13 @@ def run(args) -> int:
         sizes = next((r["sizes"] for r in result.rows if all(r.get(k) == v for k, v in curve.settings.items())), "")
         stdout.print(curve_table(curve, f"{curve.label()} · {ds.name} [{sizes}] · {base.epochs} epochs", base.monitor_train))
         stdout.print(choice_line(curve))
+    from reglab.sweep.ridge import reading
+
+    for g in result.grids:
+        label = " ".join(f"{k}={'all' if v is None else v}" for k, v in g.settings.items())
+        stdout.print(heatmap_table(g, f"{label} · {ds.name} · {base.epochs} epochs"))
+        line(f"ridge: {reading(g.ridge)}")
+    plotted = "curve_*.png" + (", heatmap_*.png" if result.grids else "")
     line(f"{result.trained} cells trained, {result.reused} reused · results: {result.out / 'results.csv'}"
-         + ("" if args.no_plots else f" · plots: {result.out}/curve_*.png"))
+         + ("" if args.no_plots else f" · plots: {result.out}/{plotted}"))
     return 0

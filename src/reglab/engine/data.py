@@ -2,7 +2,9 @@
 
 A :class:`TensorData` comes from a :class:`reglab.data.Dataset` (numpy arrays)
 by :meth:`TensorData.from_dataset`; shapes use the letters of the engine:
-``N`` examples, ``d`` inputs, ``K`` classes.
+``N`` examples, ``d`` inputs, ``K`` classes. :class:`Folds` splits the training
+split for k-fold cross-validation inside one batch of models: each model
+trains on its own rows and is validated on the rows it did not see.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 from torch import Tensor
 
 from reglab.errors import ReglabError
+from reglab.rng import generator
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -78,3 +81,65 @@ class TensorData:
         if split is None:
             raise ReglabError(f"this needs a {name} split, and the data have none")
         return split
+
+
+def kfold(N: int, k: int, seed: int) -> list[np.ndarray]:
+    """The held-out rows of ``k`` folds over ``N`` examples: a random partition (drawn from ``seed``) into
+    ``k`` parts whose sizes differ by at most one, each part sorted. Disjoint, and together every row."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
+        raise ReglabError(f"--folds needs at least 2 folds, got {k!r}")
+    if k > N:
+        raise ReglabError(f"--folds {k} is more folds than the {N} training examples")
+    perm = torch.randperm(N, generator=generator(seed, "folds")).numpy()
+    return [np.sort(part) for part in np.array_split(perm, k)]
+
+
+@dataclass(frozen=True)
+class Folds:
+    """k-fold cross-validation inside one batch of ``M`` models.
+
+    Model ``m`` trains on the rows of the training split outside fold ``fold[m]`` and is validated on the
+    rows inside it (:func:`kfold`). Each epoch its mini-batch order is a random permutation of its own
+    training rows, drawn from its own generator; the orders of all models have one length ``L`` (the
+    compiled steps take them as one ``(M, L)`` array), the size of the smallest fold's complement: where
+    the folds differ in size by one, a model of a smaller held-out fold leaves out one of its training
+    rows, a different one each epoch. ``L`` is also the regularizers' ``n`` (the training-set size in
+    ``λ/2n``).
+    """
+
+    held_out: tuple[Tensor, ...]  # held_out[f]: the rows of fold f, int64
+    fold: tuple[int, ...]  # (M,): each model's fold
+    rows: int  # N, the size of the training split
+
+    @classmethod
+    def split(cls, N: int, k: int, seed: int, fold: list[int] | tuple[int, ...]) -> Folds:
+        """``k`` folds over ``N`` rows (:func:`kfold`) and the fold of each model."""
+        held = tuple(torch.from_numpy(h).long() for h in kfold(N, k, seed))
+        if any(not 0 <= f < k for f in fold):
+            raise ReglabError(f"a model's fold must lie in 0…{k - 1}, got {sorted(set(fold))}")
+        return cls(held, tuple(int(f) for f in fold), N)
+
+    @property
+    def k(self) -> int:
+        return len(self.held_out)
+
+    @property
+    def size(self) -> int:
+        """``L``: the rows each model trains on per epoch (the regularizers' ``n``)."""
+        return self.rows - max(len(h) for h in self.held_out)
+
+    def models(self, f: int) -> Tensor:
+        """The models of fold ``f`` (int64 indices)."""
+        return torch.tensor([m for m, g in enumerate(self.fold) if g == f], dtype=torch.int64)
+
+    def train_rows(self, f: int) -> Tensor:
+        """The rows fold ``f``'s models train on: all but its held-out ones."""
+        keep = torch.ones(self.rows, dtype=torch.bool)
+        keep[self.held_out[f]] = False
+        return torch.nonzero(keep).flatten()
+
+    def orders(self, gens: list[torch.Generator]) -> Tensor:
+        """One epoch's orders ``(M, L)``: model ``m``'s a permutation of its fold's training rows from ``gens[m]``."""
+        own = [self.train_rows(f) for f in range(self.k)]
+        L = self.size
+        return torch.stack([own[f][torch.randperm(len(own[f]), generator=g)[:L]] for f, g in zip(self.fold, gens)])

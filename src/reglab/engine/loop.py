@@ -24,10 +24,15 @@ on one CPU thread and another core is free, measures a copy of the weights
 there while the next epoch trains, and undoes and trains again an epoch
 trained on a state the callbacks then changed (``beside`` of :func:`fit`). A model whose weights or cost become
 non-finite is stopped and marked diverged with its epoch; the others go on.
+
+With :class:`~reglab.engine.data.Folds` (k-fold cross-validation), each model trains in its own order over its
+own fold's training rows, and its training and validation splits in the record are its fold's: validation is
+measured on the rows it never trained on (:func:`fold_record`); the test split is measured as usual.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -39,14 +44,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from reglab.engine.data import TensorData
+from reglab.engine.data import Folds, TensorData, TensorSplit
 from reglab.engine.history import History, Numbers
 from reglab.engine.model import MLP
-from reglab.engine.monitors import Monitor, Record
+from reglab.engine.monitors import Monitor, Record, evaluate
 from reglab.engine.optim import SGD, Optimizer
 from reglab.engine.regularizers import NoRegularizer, Regularizer
 from reglab.engine.schedules import Schedule, ScheduledLmbda
 from reglab.engine.steps import CompiledSteps, Saved, TensorSteps, make_steps, orders
+from reglab.errors import ReglabError
 from reglab.rng import generator
 
 
@@ -207,6 +213,36 @@ class Beside(InTurn):
         self.pending = saved, self.pool.submit(self.measure, saved.model(self.model), seen, True)
 
 
+def fold_record(monitor: Monitor, model: MLP, data: TensorData, folds: Folds, held_out: Sequence[TensorSplit],
+                regularizer: Regularizer, seen: Seen, one_thread: bool) -> Record:
+    """``monitor``'s record of ``model`` where each model's training and validation splits are its fold's:
+    validation on ``held_out[f]`` (the rows of fold ``f``, gathered once), training on the other rows
+    (the running measure over its ``L`` rows per epoch, or a pass over them with ``exact``)."""
+    shared = dataclasses.replace(monitor, splits=tuple(s for s in monitor.splits if s not in ("train", "validation")))
+    record = shared(model, data, regularizer, folds.size, None, one_thread)
+    pen = record["penalty"]
+    for split in ("train", "validation"):
+        if split not in monitor.splits:
+            continue
+        if split == "train" and monitor.running and seen is not None:
+            cost, acc = (v.to(pen.device, torch.float64) / folds.size for v in seen)
+        else:
+            cost, acc = torch.zeros_like(pen), torch.zeros_like(pen)
+            for f in range(folds.k):
+                ms = folds.models(f).to(model.device)
+                if len(ms) == 0:
+                    continue
+                if split == "validation":
+                    rows = held_out[f]
+                else:
+                    idx = folds.train_rows(f).to(model.device)
+                    rows = TensorSplit(data.train.X[idx], data.train.y[idx], data.train.Y[idx])
+                sub = MLP([W[ms] for W in model.weights], [b[ms] for b in model.biases], model.activation, model.cost)
+                cost[ms], acc[ms] = (v.to(pen.device, torch.float64) for v in evaluate(sub, rows.X, rows.y, rows.Y, one_thread))
+        record[f"{split}_cost"], record[f"{split}_total_cost"], record[f"{split}_accuracy"] = cost, cost + pen, acc
+    return record
+
+
 def fit(
     model: MLP,
     data: TensorData,
@@ -223,6 +259,7 @@ def fit(
     engine: str = "auto",
     beside: bool | None = None,
     lmbda_schedule: Schedule | None = None,
+    folds: Folds | None = None,
 ) -> FitResult:
     """Train every model of ``model`` in place for up to ``epochs`` epochs and return its history.
 
@@ -240,9 +277,16 @@ def fit(
     ``lmbda_schedule``: λ of epoch ``e`` is ``s(e − 1, η/η₀)·λ`` (:mod:`reglab.engine.schedules`), set before
     the epoch trains (and before the record of epoch 0); records are then measured in turn, and the
     regularizer has its own λ again when ``fit`` returns.
+
+    ``folds``: k-fold cross-validation (:class:`~reglab.engine.data.Folds`, one fold per model): each model
+    trains in its own order (from ``order_seeds``, one seed or one per model) over its fold's training rows,
+    ``n`` is their number ``L``, and the record's training and validation splits are the model's fold's.
     """
     regularizer, optimizer, monitor = regularizer or NoRegularizer(), optimizer or SGD(), monitor or Monitor()
-    M, n = model.M, len(data.train)
+    M, n = model.M, len(data.train) if folds is None else folds.size
+    if folds is not None and (len(folds.fold) != M or folds.rows != len(data.train)):
+        raise ReglabError(f"the folds name {len(folds.fold)} models over {folds.rows} rows; "
+                          f"training has {M} models and {len(data.train)} rows")
     eta_t = torch.as_tensor(eta, dtype=model.dtype).reshape(-1).to(model.device).expand(M).clone()  # (M,)
     state = TrainingState(eta_t)
     scheduled = ScheduledLmbda(regularizer, lmbda_schedule) if lmbda_schedule is not None else None
@@ -257,11 +301,16 @@ def fit(
     steps = make_steps(engine, model, regularizer, optimizer, eta_t, n, batch_size, threads)
     beside = steps.leaves_core_idle() if beside is None else beside and model.device.type == "cpu"
     beside = beside and scheduled is None  # the records' penalty is measured with the λ of their epoch
-    gens = [generator(int(s), "order") for s in order_seeds]
+    seeds = list(order_seeds) * (M if folds is not None and len(order_seeds) == 1 else 1)  # folds: one order per model
+    gens = [generator(int(s), "order") for s in seeds]
     history, initial, seconds = History(), model.numpy_params(), [0.0]
+    held_out = [] if folds is None else [
+        TensorSplit(data.train.X[h], data.train.y[h], data.train.Y[h]) for h in (h.to(model.device) for h in folds.held_out)]
 
     def measure(at: MLP, seen: Seen, one_thread: bool) -> Record:
-        return monitor(at, data, regularizer, n, seen, one_thread)
+        if folds is None:
+            return monitor(at, data, regularizer, n, seen, one_thread)
+        return fold_record(monitor, at, data, folds, held_out, regularizer, seen, one_thread)
 
     def train(epoch: int, perms: Tensor) -> Seen:
         if scheduled is not None and scheduled.apply(epoch - 1, lr_ratio()):
@@ -286,7 +335,7 @@ def fit(
     try:
         with torch.no_grad(), schedule:
             for epoch in range(1, epochs + 1):
-                perms = orders(n, gens)
+                perms = orders(n, gens) if folds is None else folds.orders(gens)
                 schedule.epoch(epoch, partial(train, epoch, perms), last=epoch == epochs)
                 if not state.active.any():
                     break

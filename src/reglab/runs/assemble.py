@@ -20,7 +20,7 @@ import torch
 from reglab.config import TrainConfig
 from reglab.data.dataset import Standardization
 from reglab.data.user import standardize
-from reglab.engine.data import TensorData, check_train_size
+from reglab.engine.data import Folds, TensorData, check_train_size, kfold
 from reglab.engine.loop import Callback, EarlyStopping, FitResult, HalvingSchedule, fit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor
@@ -58,9 +58,13 @@ def check(config: TrainConfig, ds) -> list[int]:
     if config.train_size is not None:
         check_train_size(config.train_size, ds)
     n = config.train_size or len(ds.train.y)
+    if config.folds:
+        kfold(n, config.folds, config.seed)  # more folds than examples: the error is here
+        n -= -(-n // config.folds)  # each model trains on the rows outside its fold (the smallest such set)
     if config.batch_size > n:
-        raise ReglabError(f"--batch-size {config.batch_size} exceeds the {n} training examples")
-    if (config.early_stop or config.schedule) and len(ds.validation.y) == 0:
+        raise ReglabError(f"--batch-size {config.batch_size} exceeds the {n} training examples"
+                          + (" of a fold" if config.folds else ""))
+    if (config.early_stop or config.schedule) and len(ds.validation.y) == 0 and not config.folds:
         raise ReglabError("--early-stop and --schedule need a validation split")
     if config.optimizer == "adamw" and config.reg != "decay":
         raise ReglabError("--optimizer adamw is Adam with decoupled decay: use it with --reg decay (or --optimizer adam)")
@@ -159,6 +163,7 @@ def fit_config(config: TrainConfig, data: TensorData, sizes: Sequence[int], *, c
         threads=config.threads,
         engine=config.engine,
         lmbda_schedule=None if lmbda_schedule == Constant() else lmbda_schedule,
+        folds=Folds.split(len(data.train), config.folds, config.seed, [int(m["fold"]) for m in models]) if config.folds else None,
     )
     result.meta["regularizer"] = repr(reg)
     return result

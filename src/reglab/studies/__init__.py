@@ -45,6 +45,8 @@ STUDIES: dict[str, str] = {
     "goldilocks": "reglab.studies.goldilocks",
     "decay-equilibrium": "reglab.studies.decay_equilibrium",
     "adam-vs-adamw": "reglab.studies.adam_vs_adamw",
+    "coupling-atlas": "reglab.studies.coupling_atlas",
+    "double-descent": "reglab.studies.double_descent",
 }
 
 

@@ -6,7 +6,7 @@ A chunk is one :class:`~reglab.config.TrainConfig` whose models
 product, a group (all of ``λ × η × seeds``) is cut along ``λ`` first: each
 chunk holds some ``λ`` values with every ``η`` and every seed. Only when one
 ``λ`` alone (``|η| × seeds`` models) exceeds the chunk size is ``η`` cut as
-well. Seeds are never split: the mini-batch order comes from the
+well. Seeds (and folds) are never split: the mini-batch order comes from the
 configuration's ``seed``, so splitting them would change the cells.
 
 The plan depends only on the grid and the chunk size, never on which cells are
@@ -74,11 +74,12 @@ def _balanced(values: tuple, parts: int) -> list[tuple]:
 
 def split_group(config: TrainConfig, max_models: int) -> list[TrainConfig]:
     """The group ``config`` as runs of at most ``max_models`` models (more only when ``seeds`` alone exceeds it)."""
-    per_lambda = len(config.eta) * config.seeds
+    runs = config.seeds * (config.folds or 1)  # the models of one (λ, η): never split
+    per_lambda = len(config.eta) * runs
     if per_lambda <= max_models:
         parts = math.ceil(len(config.lmbda) / (max_models // per_lambda))
         return [config.replace(lmbda=part) for part in _balanced(config.lmbda, parts)]
-    parts = math.ceil(len(config.eta) / max(1, max_models // config.seeds))
+    parts = math.ceil(len(config.eta) / max(1, max_models // runs))
     return [config.replace(lmbda=(lam,), eta=part) for lam in config.lmbda for part in _balanced(config.eta, parts)]
 
 
@@ -116,9 +117,18 @@ class ChunkOutput:
     weights: dict[str, np.ndarray] | None = None
 
 
+def dead_units(weights: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Per hidden layer ``l`` (the outputs of ``weights[l]``, ``l < L − 1``), how many units of each model
+    pass nothing on: all their incoming weights, or all their outgoing ones, exactly 0. ``weights[l]`` is
+    ``(M, n_out, n_in)``; each count is ``(M,)``."""
+    return [((W == 0).all(axis=2) | (V == 0).all(axis=1)).sum(axis=1) for W, V in zip(weights[:-1], weights[1:])]
+
+
 def cell_metrics(result: TrainResult) -> list[dict]:
-    """Per model: final and best accuracy and cost per split, best epoch, divergence, final layer statistics."""
+    """Per model: final and best accuracy and cost per split, best epoch, divergence, final layer statistics
+    (dead units of the hidden layers among them: :func:`dead_units`)."""
     summary, h = summarize(result), result.fit.history
+    dead = dead_units([W.detach().cpu().numpy() for W in result.fit.model.weights])
     rows = []
     for m, s in enumerate(summary["models"]):
         row: dict = {}
@@ -139,6 +149,8 @@ def cell_metrics(result: TrainResult) -> list[dict]:
             for stat in WEIGHT_STATS:
                 row[f"layer{l}_{stat}"] = layer[stat]
             row[f"layer{l}_frac_zeros"] = layer["zeros"] / math.prod(layer["shape"])
+            if l < len(dead):
+                row[f"layer{l}_dead_units"] = int(dead[l][m])
         rows.append(row)
     return rows
 

@@ -6,7 +6,8 @@ check every group by building it, plan chunks from the memory available
 output folder already holds, train the rest on a backend
 (:mod:`~reglab.sweep.backends`), write each chunk as it finishes
 (:mod:`~reglab.sweep.store`), and at the end choose λ on every curve
-(:mod:`~reglab.sweep.select`) and draw it (:mod:`~reglab.sweep.plots`).
+(:mod:`~reglab.sweep.select`), measure the ridge of every η × λ grid
+(:mod:`~reglab.sweep.ridge`) and draw them (:mod:`~reglab.sweep.plots`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from reglab.sweep.backends import make_backend
 from reglab.sweep.chunks import Chunk, ChunkOutput, plan
 from reglab.sweep.grid import MODEL_AXES, SETTINGS, group_configs, normalize_grid
 from reglab.sweep.memory import models_per_chunk
+from reglab.sweep.ridge import Grid, grids
 from reglab.sweep.select import METRIC, Curve, curves
 from reglab.sweep.store import SweepStore
 
@@ -84,6 +86,8 @@ class SweepResult:
         Models per chunk planned for each group.
     summary : dict
         What ``sweep.json`` holds.
+    grids : list of Grid
+        Where the sweep spans η × λ: each setting's heatmap of mean validation accuracy and its ridge.
     """
 
     out: Path
@@ -94,6 +98,7 @@ class SweepResult:
     chunks: list[dict] = field(default_factory=list)
     max_models: list[int] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
+    grids: list[Grid] = field(default_factory=list)
 
 
 def check_groups(groups: Iterable[TrainConfig], dataset) -> None:
@@ -111,7 +116,7 @@ def _limits(groups, dataset, backend, max_models: int | None) -> list[int]:
     device = groups[0].device
     budget, cuda = backend.budget(device)
     slots = backend.slots(device)
-    total = sum(len(g.lmbda) * len(g.eta) * g.seeds for g in groups)
+    total = sum(len(g.models()) for g in groups)
     spread = max(1, math.ceil(total / slots)) if slots > 1 else total
     return [min(spread, models_per_chunk(g, dataset.n_features, dataset.n_classes, budget, cuda)) for g in groups]
 
@@ -137,7 +142,7 @@ def sweep(
         ``grid`` gives ``lmbda`` or ``eta``.
     grid : mapping of field name to values
         Axes over :class:`TrainConfig` fields, e.g. ``{"lmbda": [0.1, 1, 10], "reg": ["l2", "l1-prox"],
-        "hidden": [(30,), (100,)], "train_size": [1000, 5000]}``. Fixed for a sweep: data, seed, seeds, device.
+        "hidden": [(30,), (100,)], "train_size": [1000, 5000]}``. Fixed for a sweep: data, seed, seeds, folds, device.
     out : path, optional
         Output folder (default ``sweeps/<timestamp>-<data>``). Cells it already holds are not trained again.
     max_models : int, optional
@@ -206,13 +211,15 @@ def sweep(
         store.write_results(rows)
         store.write_epochs((c.key for c in cells), finished)
         found = curves(rows, extra, metric)
+        heat = grids(found, metric)
         times = store.chunk_times(dict.fromkeys(finished[c.key]["chunk"] for c in cells), trained={r["key"] for r in reports})
         summary.update(status="complete", finished=len(rows), curves=[c.summary() for c in found],
-                       train_seconds=sum(t["train_seconds"] for t in times), chunk_times=times)
+                       heatmaps=[g.summary() for g in heat], train_seconds=sum(t["train_seconds"] for t in times),
+                       chunk_times=times)
         store.write_summary(summary)
         if plot:
-            plots.write_all(store, found, chance=1.0 / ds.n_classes)
-    return SweepResult(out, rows, found, len(rows) - reused, reused, reports, limits, summary)
+            plots.write_all(store, found, chance=1.0 / ds.n_classes, grids=heat)
+        return SweepResult(out, rows, found, len(rows) - reused, reused, reports, limits, summary, heat)
 
 
 def _digest(groups: Sequence[TrainConfig]) -> str:

@@ -10,9 +10,10 @@ axes:
   ``train_size``, ``optimizer``, …): each combination is a *group*, one
   :class:`TrainConfig` holding the whole ``λ × η`` grid.
 
-A **cell** is one model: one group, one ``λ``, one ``η``, one seed. Its key is
-a hash of its settings (:func:`cell_key`), so a finished cell is recognised
-whatever chunk trained it.
+A **cell** is one model: one group, one ``λ``, one ``η``, one seed (and with
+``folds``, one fold of the k-fold cross-validation). Its key is a hash of its
+settings (:func:`cell_key`), so a finished cell is recognised whatever chunk
+trained it.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from reglab.errors import ReglabError
 #: Axes that vary inside one training run.
 MODEL_AXES = ("lmbda", "eta")
 #: Fields that cannot vary within a sweep: the data set is loaded once, seeds is the run's own axis.
-FIXED = ("data", "data_dir", "target", "split", "standardize", "seed", "seeds", "device", "monitor")
+FIXED = ("data", "data_dir", "target", "split", "standardize", "seed", "seeds", "folds", "device", "monitor")
 #: Settings every row of the results table carries, besides the other axes of the grid.
 SETTINGS = ("reg", "init", "hidden", "train_size", "eta", "lmbda", "seed")
 
@@ -86,13 +87,14 @@ def group_configs(base: TrainConfig, grid: Mapping[str, tuple]) -> list[TrainCon
     return [base.replace(**common, **dict(zip(axes, combo))) for combo in itertools.product(*(grid[a] for a in axes))]
 
 
-def cell_key(config: TrainConfig, model_seed: int) -> str:
-    """The hash naming a cell: its configuration (one λ, one η, ``seeds = 1``) and its model's seed.
+def cell_key(config: TrainConfig, model_seed: int, fold: int | None = None) -> str:
+    """The hash naming a cell: its configuration (one λ, one η, ``seeds = 1``), its model's seed and fold.
 
     The configuration's ``seed`` stays the base seed: it fixes the shared
-    mini-batch order, while ``model_seed`` fixes the initial weights.
+    mini-batch order (and the folds), while ``model_seed`` fixes the initial weights.
     """
-    text = json.dumps({**config.to_dict(), "model_seed": int(model_seed)}, sort_keys=True)
+    extra = {} if fold is None else {"fold": int(fold)}
+    text = json.dumps({**config.to_dict(), "model_seed": int(model_seed), **extra}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -107,19 +109,24 @@ class Cell:
     model_seed : int
         The seed of its initial weights (``seed + k`` for the ``k``-th seed).
     key : str
-        :func:`cell_key` of the two.
+        :func:`cell_key` of the settings.
+    fold : int or None
+        Its fold, when the sweep cross-validates (``folds``).
     """
 
     config: TrainConfig
     model_seed: int
     key: str
+    fold: int | None = None
 
     def settings(self, axes: Iterable[str] = ()) -> dict[str, Any]:
-        """Its settings for the results table: :data:`SETTINGS` and the extra ``axes``, as plain values."""
+        """Its settings for the results table: :data:`SETTINGS` (and ``fold``) and the extra ``axes``, as plain values."""
         c = self.config
         out: dict[str, Any] = {}
-        for name in (*SETTINGS, *(a for a in axes if a not in SETTINGS)):
-            value = {"lmbda": c.lmbda[0], "eta": c.eta[0], "seed": self.model_seed}.get(name, getattr(c, name, None))
+        names = (*SETTINGS, *(("fold",) if self.fold is not None else ()), *(a for a in axes if a not in SETTINGS))
+        for name in names:
+            value = {"lmbda": c.lmbda[0], "eta": c.eta[0], "seed": self.model_seed, "fold": self.fold}.get(
+                name, getattr(c, name, None))
             out[name] = show(value) if isinstance(value, tuple) else value
         return out
 
@@ -129,8 +136,9 @@ def cells_of(config: TrainConfig) -> list[Cell]:
     out = []
     for m in config.models():
         one = config.replace(lmbda=(m["lmbda"],), eta=(m["eta"],), seeds=1)
-        seed = int(m["seed"])
-        out.append(Cell(one, seed, cell_key(one, seed)))
+        seed, fold = int(m["seed"]), m.get("fold")
+        fold = None if fold is None else int(fold)
+        out.append(Cell(one, seed, cell_key(one, seed, fold), fold))
     return out
 
 

@@ -14,7 +14,8 @@ per parameter (0 for SGD, 1 for momentum, 2 for Adam) and ``E`` epochs:
 * ``7P``: weights, gradients, regularizer gradients, temporaries of the
   weight statistics, the initial and final copies kept for the summary;
 * ``3mA``: a mini-batch's pre-activations, activations and deltas
-  (``m·d_own`` more, ``d_own = sizes[0]``, when each model has its own order);
+  (``m·d_own`` more, ``d_own = sizes[0]``, when each model has its own order: ``per_model_order``
+  or ``folds``);
 * ``2000A``: the monitor's saturation probe (1000 examples, ``z`` and ``a``);
 * ``128A``: evaluation rows beyond the monitor's fixed 256 MiB budget;
 * the last term: the per-epoch records as Python rows (``L`` layers);
@@ -50,7 +51,7 @@ def bytes_per_model(config: TrainConfig, n_features: int, n_classes: int) -> int
     A = sum(sizes[1:])
     L = len(sizes) - 1
     m = config.batch_size
-    own = m * sizes[0] if config.per_model_order else 0
+    own = m * sizes[0] if config.per_model_order or config.folds else 0
     tensors = e * (P * (7 + OPTIMIZER_SLOTS.get(config.optimizer, 2)) + 3 * m * A + own + 2000 * A + 128 * A)
     records = 200 * (config.epochs + 1) * (12 + 10 * L)
     return int(1.5 * (tensors + records))

@@ -1,7 +1,9 @@
-r"""Validation curves and the choice of λ: the best one and the largest within one standard error.
+r"""Validation curves and the choice of λ: the best one (glmnet's ``lambda.min``) and the largest within one
+standard error (``lambda.1se``).
 
-A *curve* is the cells that differ only in ``λ`` and seed. For each ``λ_j``
-with validation accuracies ``a_{j1} … a_{jS}`` over ``S`` seeds:
+A *curve* is the cells that differ only in ``λ`` and their replicate: the seed, and with k-fold
+cross-validation (``folds``) the fold, so ``S`` = seeds × folds replicates per λ. For each ``λ_j`` with
+validation accuracies ``a_{j1} … a_{jS}``:
 
 .. math::
 
@@ -11,16 +13,17 @@ with validation accuracies ``a_{j1} … a_{jS}`` over ``S`` seeds:
     j^* = \arg\max_j \bar a_j, \qquad
     \lambda_\text{1se} = \max\,\{\lambda_j : \bar a_j \ge \bar a_{j^*} - \mathrm{SE}_{j^*}\}.
 
-``λ_best = λ_{j*}`` (among ties the largest λ); ``λ_1se`` is glmnet's
-``lambda.1se`` idea with seeds in place of folds: the most regularized model
-whose accuracy cannot be told apart from the best one's by the spread between
-seeds. The standard error measures that spread only, not the sampling noise of
-a finite validation set.
+``λ_min = λ_{j*}`` (among ties the largest λ) is the λ of the best mean; ``λ_1se`` is glmnet's rule:
+the most regularized model whose accuracy cannot be told apart from the best one's by the spread
+between replicates. With folds (``cv.glmnet``'s setting) the accuracies are those of each fold's
+held-out rows, and the standard error is glmnet's ``cvsd`` (over folds × seeds); with seeds alone it
+measures the spread between initializations on one validation split, not the sampling noise of a
+finite validation set.
 
-With one seed the standard error is undefined: ``se_defined`` is ``False``,
-the rule is applied with ``SE = 0`` (so ``λ_1se = λ_best``, or a larger λ tied
-with it) and reports say so. Only validation numbers choose; test accuracy is
-carried along to be reported, never compared.
+With one replicate (one seed, no folds) the standard error is undefined: ``se_defined`` is
+``False``, the rule is applied with ``SE = 0`` (so ``λ_1se = λ_min``, or a larger λ tied with it)
+and reports say so. Only validation numbers choose; test accuracy is carried along to be reported,
+never compared.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from reglab.sweep.grid import SETTINGS
 #: The column that chooses λ by default.
 METRIC = "final_validation_accuracy"
 _NOT_METRICS = {"cell", "sizes", "n"}
+#: The columns that name a replicate of a curve's λ rather than a setting.
+REPLICATE = ("lmbda", "seed", "fold")
 
 
 @dataclass(frozen=True)
@@ -47,13 +52,13 @@ class Selection:
     metric : str
         The column compared (higher is better).
     best_lmbda, best_mean, best_se : float
-        ``λ_best``, its mean over seeds and standard error (``None`` when undefined).
+        ``λ_min`` (the λ of the best mean), its mean over replicates and standard error (``None`` when undefined).
     one_se_lmbda : float
         ``λ_1se``.
     threshold : float
-        ``mean − SE`` at ``λ_best``: every λ at or above it is within one SE.
+        ``mean − SE`` at ``λ_min``: every λ at or above it is within one SE.
     se_defined : bool
-        ``False`` with one seed: ``SE`` taken as 0.
+        ``False`` with one replicate: ``SE`` taken as 0.
     """
 
     metric: str
@@ -77,7 +82,7 @@ def mean_sd_se(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def one_se_rule(lmbda: np.ndarray, scores: np.ndarray, metric: str = METRIC) -> Selection | None:
-    """``λ_best`` and ``λ_1se`` (module docstring) from ``scores`` (J, S) at ``lmbda`` (J,); ``None`` if no score is finite."""
+    """``λ_min`` and ``λ_1se`` (module docstring) from ``scores`` (J, S) at ``lmbda`` (J,); ``None`` if no score is finite."""
     mean, _, se = mean_sd_se(scores)
     if not np.isfinite(mean).any():
         return None
@@ -92,7 +97,7 @@ def one_se_rule(lmbda: np.ndarray, scores: np.ndarray, metric: str = METRIC) -> 
 
 @dataclass
 class Curve:
-    """The cells of one setting of everything but λ and seed.
+    """The cells of one setting of everything but λ and the replicate (seed, fold).
 
     Attributes
     ----------
@@ -100,7 +105,8 @@ class Curve:
         The shared settings (regularizer, η, …).
     lmbda : np.ndarray
         ``(J,)`` ascending.
-    seeds : list of int
+    replicates : list of (int, int or None)
+        ``(seed, fold)`` of each column of the values (``fold`` None without cross-validation).
     values : dict of str to np.ndarray
         Every numeric result column as ``(J, S)``; NaN where a cell is missing or has no value.
     selection : Selection or None
@@ -108,13 +114,13 @@ class Curve:
 
     settings: dict
     lmbda: np.ndarray
-    seeds: list[int]
+    replicates: list[tuple[int, int | None]]
     values: dict[str, np.ndarray]
     selection: Selection | None = None
 
     def stats(self, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``mean, sd, se`` over seeds of ``column`` per λ (NaN arrays when the column is absent)."""
-        nan = np.full((len(self.lmbda), max(1, len(self.seeds))), np.nan)
+        """``mean, sd, se`` over replicates of ``column`` per λ (NaN arrays when the column is absent)."""
+        nan = np.full((len(self.lmbda), max(1, len(self.replicates))), np.nan)
         return mean_sd_se(self.values.get(column, nan))
 
     def layers(self) -> list[int]:
@@ -149,7 +155,7 @@ def _number(v) -> float:
 
 def curves(rows: list[dict], axes: tuple[str, ...] = (), metric: str = METRIC) -> list[Curve]:
     """Group result rows into curves (in order of first appearance) and choose λ on each by ``metric``."""
-    shared = [k for k in (*SETTINGS, *axes) if k not in ("lmbda", "seed")]
+    shared = [k for k in (*SETTINGS, *axes) if k not in REPLICATE]
     shared = list(dict.fromkeys(shared))
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
@@ -157,14 +163,15 @@ def curves(rows: list[dict], axes: tuple[str, ...] = (), metric: str = METRIC) -
     out = []
     for key, members in groups.items():
         lmbda = np.array(sorted({float(r["lmbda"]) for r in members}))
-        seeds = sorted({int(r["seed"]) for r in members})
-        columns = [k for r in members for k in r if k not in _NOT_METRICS and k not in shared and k not in ("lmbda", "seed")]
-        values = {k: np.full((len(lmbda), len(seeds)), np.nan) for k in dict.fromkeys(columns)}
-        for r in members:
-            j, s = int(np.searchsorted(lmbda, float(r["lmbda"]))), seeds.index(int(r["seed"]))
+        replicate = [(int(r["seed"]), None if r.get("fold") is None else int(r["fold"])) for r in members]
+        replicates = sorted(set(replicate), key=lambda sf: (sf[0], -1 if sf[1] is None else sf[1]))
+        columns = [k for r in members for k in r if k not in _NOT_METRICS and k not in shared and k not in REPLICATE]
+        values = {k: np.full((len(lmbda), len(replicates)), np.nan) for k in dict.fromkeys(columns)}
+        for r, rep in zip(members, replicate):
+            j, s = int(np.searchsorted(lmbda, float(r["lmbda"]))), replicates.index(rep)
             for k in values:
                 values[k][j, s] = _number(r.get(k))
-        curve = Curve(dict(zip(shared, key)), lmbda, seeds, values)
+        curve = Curve(dict(zip(shared, key)), lmbda, replicates, values)
         curve.selection = one_se_rule(lmbda, values[metric], metric) if metric in values else None
         out.append(curve)
     return out
