@@ -152,6 +152,20 @@ def _error_line(text: str, code: int) -> int:
     return code
 
 
+def forget_handled_interrupt() -> None:
+    """Let ``python -m reglab`` exit 130 after a Ctrl-C that :func:`report` handled.
+
+    CPython up to 3.11 remembers a ``KeyboardInterrupt`` that passed through ``exec`` of a string (a
+    dataclass or namedtuple being built when Ctrl-C came) as if it had never been caught, and ends a
+    ``python -m`` process by SIGINT after ``main`` returned (the shell's ``$?`` is 130 either way, a
+    parent process sees ``-2``). Later versions keep that flag elsewhere; there is nothing to do.
+    """
+    import ctypes
+
+    with contextlib.suppress(ValueError, AttributeError, OSError):
+        ctypes.c_int.in_dll(ctypes.pythonapi, "_Py_UnhandledKeyboardInterrupt").value = 0
+
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """A library's warning as one ``note:`` line on stderr (no file name, no source line)."""
     text = " ".join(str(message).split())
