@@ -16,6 +16,7 @@ BASE = {
     "train": ["train", *TINY],
     "run": ["run", *TINY],
     "sweep": ["sweep", *TINY, "--lmbda", "1", "--no-plots"],
+    "path": ["path", *TINY, "--lmbda-max", "1", "--steps", "2", "--path-epochs", "1", "--no-plots"],
     "convert": ["convert", "--lmbda", "5", "--n", "1000"],
     "data show": ["data", "show", "digits"],
     "study": ["study", "no-such-study"],  # never runs a study: an unknown name, or a bad flag before it
@@ -27,6 +28,8 @@ FLAGS = {
               "--activation", "--reg", "--dtype", "--data", "--target"],
     "sweep": ["--lmbda", "--eta", "--seeds", "--seed", "--hidden", "--train-size", "--max-models", "--limit", "--reg",
               "--init", "--epochs", "--batch-size", "--backend"],
+    "path": ["--reg", "--lmbda-max", "--eps", "--steps", "--lmbda", "--path-epochs", "--seeds", "--folds", "--hidden",
+             "--max-models", "--eta"],
     "convert": ["--lmbda", "--n", "--batch-size", "--value"],
     "data show": ["--seed", "--split", "--target"],
     "study": ["--seed"],
@@ -35,7 +38,7 @@ FLAGS = {
 FLAGS["run"] = FLAGS["train"]
 #: Flags whose valid values cost time in proportion: their fuzzed values stay cheap or absurd (which must be refused).
 COSTLY = {"--epochs", "--seeds", "--hidden", "--sizes", "--early-stop", "--schedule", "--max-models", "--limit",
-          "--train-size", "--max-epochs"}
+          "--train-size", "--max-epochs", "--steps", "--path-epochs", "--folds"}
 
 
 def cheap_or_absurd(flag: str, word: str) -> bool:
@@ -64,7 +67,7 @@ def test_any_flag_value_runs_or_fails_in_one_line(command, data, tmp_path_factor
     where = tmp_path_factory.mktemp("cwd")
     flag = data.draw(st.sampled_from(FLAGS[command]), label="flag")
     word = data.draw(values.filter(lambda w: cheap_or_absurd(flag, w)), label="value")
-    extra = ["--out", where / "out"] if command in ("train", "run", "sweep", "reproduce") else []
+    extra = ["--out", where / "out"] if command in ("train", "run", "sweep", "path", "reproduce") else []
     if command == "reproduce":
         extra += ["--data-dir", where / "no-mnist"]
     outcome = cli([*BASE[command], flag, word, *extra], where)

@@ -23,6 +23,7 @@ WRITERS = {
     "train": ["train", *TINY],
     "run": ["run", *TINY],
     "sweep": ["sweep", *TINY, "--lmbda", "0.1,1", "--no-plots"],
+    "path": ["path", *TINY, "--lmbda-max", "1", "--steps", "2", "--path-epochs", "1", "--no-plots"],
     "study": ["study", "update-rule", "--quick"],
     "study all": ["study", "all", "--quick"],
     "reproduce": ["reproduce", "nielsen-ch3", "--only", "C", "--max-epochs", "1", "--seeds", "1", "--data-dir", "nowhere"],
@@ -67,7 +68,7 @@ def test_a_bad_out_is_one_line_before_any_work_and_nothing_is_written(command, c
     assert snapshot(tmp_path) == before and snapshot(where) == before_cwd == {}
 
 
-@pytest.mark.parametrize("command", ["train", "sweep", "study", "reproduce"])
+@pytest.mark.parametrize("command", ["train", "sweep", "path", "study", "reproduce"])
 def test_the_folder_of_another_command_is_refused(command, tmp_path):
     other = "sweep" if command != "sweep" else "train"
     out = tmp_path / "out"
