@@ -83,7 +83,8 @@ def test_any_flag_value_runs_or_fails_in_one_line(command, data, tmp_path_factor
     (["data", "show", "--split", "x"], "reglab data show: error: argument --split"),
     (["reproduce", "nielsen-ch4"], "reglab reproduce: error: argument study: invalid choice"),
     (["frobnicate"], "reglab: error: argument COMMAND: invalid choice: 'frobnicate'"),
-    (["convert"], "reglab convert: error: the following arguments are required: --n"),
+    (["convert", "--lmbda"], "reglab convert: error: argument --lmbda/--lambda: expected one argument"),
+    (["path", "--cold", "--both"], "reglab path: error: argument --both: not allowed with argument --cold"),
 ])
 def test_argparse_errors_are_one_line_with_a_hint(argv, mentions, tmp_path):
     error = assert_clean_failure(cli(argv, tmp_path), mentions=mentions)
