@@ -32,6 +32,14 @@ fuzz = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.filter_too_much, HealthCheck.data_too_large])
 #: Environment of the real CLI: one thread, no colour, a private data directory (no MNIST unless given).
+#: A training command's cheapest settings, and the training commands as they run in about a second.
+TINY = ["--data", "digits", "--epochs", "1", "--train-size", "60", "--hidden", "4", "--quiet"]
+TRAINERS = {
+    "train": ["train", *TINY],
+    "run": ["run", *TINY],
+    "sweep": ["sweep", *TINY, "--lmbda", "0.1,1", "--no-plots"],
+    "path": ["path", *TINY, "--lmbda-max", "1", "--steps", "2", "--path-epochs", "1", "--no-plots"],
+}
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NO_COLOR": "1", "COLUMNS": "200"}
 ROOT = Path(__file__).resolve().parents[2]
 

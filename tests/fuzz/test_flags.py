@@ -7,16 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzz.harness import assert_clean_failure, assert_ok_or_clean_failure, cli, fuzz, snapshot
+from tests.fuzz.harness import TRAINERS, assert_clean_failure, assert_ok_or_clean_failure, cli, fuzz, snapshot
 from tests.fuzz.strategies import markup_text, number_words
 
-TINY = ["--data", "digits", "--epochs", "1", "--train-size", "60", "--hidden", "4", "--quiet"]
 #: What each command needs to run cheaply; the fuzzed flag comes after and overrides.
 BASE = {
-    "train": ["train", *TINY],
-    "run": ["run", *TINY],
-    "sweep": ["sweep", *TINY, "--lmbda", "1", "--no-plots"],
-    "path": ["path", *TINY, "--lmbda-max", "1", "--steps", "2", "--path-epochs", "1", "--no-plots"],
+    **TRAINERS,
     "convert": ["convert", "--lmbda", "5", "--n", "1000"],
     "data show": ["data", "show", "digits"],
     "study": ["study", "no-such-study"],  # never runs a study: an unknown name, or a bad flag before it

@@ -14,16 +14,12 @@ from pathlib import Path
 import pytest
 
 import reglab.io
-from tests.fuzz.harness import assert_clean_failure, assert_no_partial_files, cli, snapshot
+from tests.fuzz.harness import TINY, TRAINERS, assert_clean_failure, assert_no_partial_files, cli, snapshot
 
-TINY = ["--data", "digits", "--epochs", "1", "--train-size", "60", "--hidden", "4", "--quiet"]
 #: Each command that writes a folder, as it runs cheaply (a study: the quickest; reproduce: where no MNIST is,
 #: so that it never trains — the folder is checked before MNIST is looked for).
 WRITERS = {
-    "train": ["train", *TINY],
-    "run": ["run", *TINY],
-    "sweep": ["sweep", *TINY, "--lmbda", "0.1,1", "--no-plots"],
-    "path": ["path", *TINY, "--lmbda-max", "1", "--steps", "2", "--path-epochs", "1", "--no-plots"],
+    **TRAINERS,
     "study": ["study", "update-rule", "--quick"],
     "study all": ["study", "all", "--quick"],
     "reproduce": ["reproduce", "nielsen-ch3", "--only", "C", "--max-epochs", "1", "--seeds", "1", "--data-dir", "nowhere"],
