@@ -15,6 +15,13 @@ def test_the_models_are_the_grid_with_lambda_slowest():
         (5.0, 0.5, 7), (5.0, 0.5, 8), (5.0, 0.1, 7), (5.0, 0.1, 8)]
 
 
+@pytest.mark.parametrize("changes", [{}, {"lmbda": (0.1, 1.0, 10.0), "eta": (0.5, 3.0), "seeds": 2},
+                                     {"lmbda": (0.1, 1.0), "seeds": 3, "folds": 4}, {"folds": 2}])
+def test_the_count_of_models_is_the_models_listed_folds_included(changes):
+    config = TrainConfig(**changes)
+    assert config.n_models == len(config.models())
+
+
 def test_saved_and_read_back_unchanged_with_a_stable_digest():
     c = TrainConfig(hidden=(100, 30), lmbda=(1.0, 2.0), reg="elastic", l1_ratio=0.3)
     again = TrainConfig.from_dict(json.loads(json.dumps(c.to_dict())))

@@ -150,8 +150,9 @@ class TrainConfig:
     # -- the models of the run -------------------------------------------------------------------
     @property
     def n_models(self) -> int:
-        """How many models the run trains: ``|lmbda| · |eta| · seeds``, known without listing them."""
-        return len(self.lmbda) * len(self.eta) * self.seeds
+        """How many models the run trains: ``|lmbda| · |eta| · seeds`` (· ``folds`` with cross-validation), known
+        without listing them (``len(self.models())``)."""
+        return len(self.lmbda) * len(self.eta) * self.seeds * (self.folds or 1)
 
     def models(self) -> list[dict[str, float]]:
         """One dict per model: ``lmbda``, ``eta``, ``seed`` (the grid λ × η × seeds, λ slowest), and with

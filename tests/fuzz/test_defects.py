@@ -20,9 +20,13 @@ TINY = ["--data", "digits", "--epochs", "2", "--quiet"]
     (["train", "--hidden", "10000000000", "--data", "digits"], "TB to train, and"),
     (["train", "--seeds", "100000000", "--data", "digits"], "100,000,000 models (1 λ × 1 η × 100000000 seeds) are more "
                                                              "than the limit of 10,000; raise it with --limit 100000000"),
+    (["train", "--seeds", "2000", "--folds", "10", "--data", "digits"],
+     "20,000 models (1 λ × 1 η × 2000 seeds × 10 folds) are more than the limit"),
     (["train", "--epochs", str(10**12), "--data", "digits"], "--epochs 1,000,000,000,000: the per-epoch records"),
     (["sweep", "--lmbda", "1e-4:1e2:100000", "--data", "digits"], "100,000 values (--lmbda 1e-4:1e2:100000)"),
     (["sweep", "--lmbda", "1e-4:1e2:1000000000", "--data", "digits"], "1,000,000,000 values"),
+    (["sweep", "--lmbda", "1e-4:1e2:100", "--folds", "1000", "--data", "mnist", "--data-dir", "nowhere"],
+     "100,000 cells (100 λ × 1 η × 1 seeds × 1000 folds)"),
     (["sweep", "--lmbda", "1e-4:1e2:100", "--seeds", "1000", "--data", "digits"], "100,000 cells (100 λ × 1 η × 1000 seeds)"),
     (["path", "--steps", "1000000000", "--data", "digits"], "1,000,000,000 λ steps (--steps) are more than the limit"),
     (["path", "--lmbda", "1:1e-9:1000000000", "--data", "digits"], "λ steps (--lmbda 1:1e-9:1000000000)"),

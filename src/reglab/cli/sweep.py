@@ -106,7 +106,8 @@ def grid_from_args(args) -> tuple[TrainConfig, dict]:
         grid["train_size"] = list(_values("--train-size", args.grid_train_size, int, limit))
     if args.grid_hidden:
         grid["hidden"] = [_values("--hidden", [word], int, limit) for word in args.grid_hidden]
-    sizes = {"λ": len(base.lmbda), "η": len(base.eta), "seeds": base.seeds, **{k: len(v) for k, v in grid.items()}}
+    sizes = {"λ": len(base.lmbda), "η": len(base.eta), "seeds": base.seeds, **({"folds": base.folds} if base.folds else {}),
+             **{k: len(v) for k, v in grid.items()}}
     cells = 1
     for n in sizes.values():
         cells *= n
@@ -151,12 +152,15 @@ class SweepBars(SweepProgress):
 
 def plan_line(chunks, ds) -> str:
     """The estimate line of the chunks to train (:mod:`reglab.runs.budget`)."""
+    from dataclasses import replace
+
     from reglab.runs.assemble import layer_sizes
     from reglab.runs.budget import estimate
 
     n_eval = len(ds.validation.y) + len(ds.test.y)
-    parts = [estimate(c.config, layer_sizes(c.config, ds.n_features, ds.n_classes), c.config.train_size or len(ds.train.y),
-                      n_eval, what="cells") for c in chunks]
+    parts = [replace(estimate(c.config, layer_sizes(c.config, ds.n_features, ds.n_classes), c.config.train_size
+                              or len(ds.train.y), n_eval, what="cells"), count=len(c.cells))  # a cell: its folds' models
+             for c in chunks]
     total = parts[0]
     for part in parts[1:]:
         total = total + part

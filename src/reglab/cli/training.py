@@ -97,7 +97,8 @@ def execute(config: TrainConfig, args, epoch_callbacks=()):
 
     check_limit_flag(args.limit)
     check_count(config.n_models, "models", args.limit,
-                f"{len(config.lmbda)} λ × {len(config.eta)} η × {config.seeds} seeds")
+                f"{len(config.lmbda)} λ × {len(config.eta)} η × {config.seeds} seeds"
+                + (f" × {config.folds} folds" if config.folds else ""))
     figures = not args.no_plots
     with (Drawer().start() if figures else Drawer()) as drawer:  # matplotlib loads in another process meanwhile
         ds = load_data(config)
