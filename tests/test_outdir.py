@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from reglab.errors import ReglabError
-from reglab.outdir import LOCK, MARKER, claim
+from reglab.outdir import LOCK, MARKER, check_file, claim
 from tests.fuzz.harness import ROOT, snapshot
 
 
@@ -125,6 +125,7 @@ def test_a_second_process_is_refused_naming_the_holder_and_a_dead_holder_is_stal
     (lambda t: t / "file", "is a file; give a folder"),
     (lambda t: t / "file" / "x", "a part of the path is a file"),
     (lambda t: t / ("n" * 300), "the name is too long"),
+    (lambda t: t / "new" / ("n" * 300) / "x", "the name is too long"),  # "new" made on the way, removed again
     (lambda t: Path("/proc/reglab-x"), "cannot write there"),
     (lambda t: "", "needs a folder name"),
     (lambda t: "a\0b", "cannot contain a NUL"),
@@ -142,3 +143,29 @@ def test_a_newline_in_a_name_stays_one_line_in_a_message(tmp_path):
     with pytest.raises(ReglabError) as info:
         claim(tmp_path / "a\nb", "train")
     assert "a\\nb is a file" in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda t: t, "is a folder; give a file name"),
+    (lambda t: t / "file" / "x.pt", "a part of the path is a file"),
+    (lambda t: t / "file" / "deeper" / "x.pt", "a part of the path is a file"),
+    (lambda t: t / ("n" * 300 + ".pt"), "the name is too long"),
+    (lambda t: t / ("n" * 230 + ".pt"), "the name is too long"),  # fits, but its temporary file beside it would not
+    (lambda t: t / "new" / ("n" * 300) / "x.pt", "the name is too long"),
+    (lambda t: Path("/proc/reglab-x.pt"), "cannot write there"),
+    (lambda t: " ", "needs a file name"),
+])
+def test_a_file_that_cannot_be_written_is_one_line_and_nothing_is_left(tmp_path, make, message):
+    (tmp_path / "file").write_text("keep")
+    with pytest.raises(ReglabError, match=message) as info:
+        check_file(make(tmp_path))
+    assert "\n" not in str(info.value)
+    assert snapshot(tmp_path) == {"file": b"keep"}
+
+
+def test_a_file_that_can_be_written_leaves_nothing_behind_and_a_named_file_is_kept_until_written(tmp_path):
+    assert check_file(tmp_path / "a" / "b" / "m.pt") == tmp_path / "a" / "b" / "m.pt"
+    assert list(tmp_path.iterdir()) == []  # the folders made to try it are gone again
+    (tmp_path / "m.pt").write_text("old")
+    check_file(tmp_path / "m.pt")
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"] and (tmp_path / "m.pt").read_text() == "old"

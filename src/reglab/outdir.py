@@ -21,6 +21,9 @@ simply taken over; the temporary files that process left half-written (``.NAME.P
 :func:`reglab.io.atomic_open`, matched by that exact pattern) are then the holder's to remove
 (:meth:`Claim.remove_orphans`). A command that fails or is interrupted before writing anything but the
 marker leaves the folder as it found it (one it created is removed again).
+
+A command that writes one file the user names (``reglab export --out FILE``) checks it with
+:func:`check_file` before any work instead.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import time
 from pathlib import Path
 
 from reglab.errors import ReglabError, shown
-from reglab.io import orphaned_temp_files, write_json
+from reglab.io import orphaned_temp_files, temp_path, write_json
 
 try:  # POSIX; elsewhere (Windows) folders are claimed without a lock
     import fcntl
@@ -164,6 +167,48 @@ def claim(path: str | Path, command: str, config: str = "", *, flag: str = "--ou
     return result
 
 
+def check_file(path: str | Path, flag: str = "--out") -> Path:
+    """Check, before any work, that one file can be written at ``path`` (as :func:`reglab.io.atomic_open` writes
+    it: a temporary file beside it, then renamed), and return it as a :class:`~pathlib.Path`.
+
+    A file the user names is written over, as ``cp`` or ``torch.save`` would; everything else that cannot be
+    written is one line (:class:`reglab.errors.ReglabError`, exit 2): a folder, a path under a file, a folder
+    that cannot be created or written (read-only, ``/proc``, no permission), a name too long. The check writes
+    a temporary file and removes it, and removes the folders it created to do so.
+    """
+    text = str(path)
+    if not text.strip():
+        raise ReglabError(f"{flag} needs a file name, got {text!r}")
+    if "\0" in text:
+        raise ReglabError(f"{flag} {shown(text)!r}: a path cannot contain a NUL character")
+    path = Path(path)
+    try:
+        is_folder = stat.S_ISDIR(path.stat().st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        is_folder = False
+    except OSError as exc:  # a name too long, a loop of links, no permission on the way
+        raise _cannot(path, flag, exc) from None
+    if is_folder:
+        raise ReglabError(f"{flag} {shown(path)} is a folder; give a file name")
+    nearest = path.absolute().parent
+    while not os.path.lexists(nearest) and nearest.parent != nearest:
+        nearest = nearest.parent
+    if not nearest.is_dir():
+        raise _cannot(path, flag, OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)))
+    created = None if path.parent.is_dir() else _make(path.parent, flag)
+    try:
+        probe = temp_path(path)
+        try:
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except OSError as exc:
+            raise _cannot(path, flag, exc) from None
+        probe.unlink()
+    finally:
+        if created is not None:
+            _remove_created(path.parent, created)
+    return path
+
+
 # -- the steps of a claim --------------------------------------------------------------------------
 def _key(path: Path) -> str:
     return os.path.abspath(path)
@@ -198,6 +243,7 @@ def _make(path: Path, flag: str) -> Path:
             raise ReglabError(f"{flag} {shown(path)} is a link to nothing; give a folder") from None
         return path
     except OSError as exc:
+        _remove_created(path, top)  # the parents made before the failure
         raise _cannot(path, flag, exc) from None
     return top
 
@@ -337,7 +383,9 @@ def _remove_created(path: Path, top: Path) -> None:
         try:
             folder.rmdir()
         except OSError:
-            return
+            if os.path.lexists(folder):  # not empty: it holds something now, and so do its parents
+                return
+            # never made (a mkdir that failed on the way, a name too long): its parents may have been
         if folder == top or folder.parent == folder:
             return
         folder = folder.parent

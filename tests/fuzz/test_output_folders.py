@@ -95,6 +95,18 @@ def test_an_empty_folder_is_taken_and_left_empty_when_the_command_fails(tmp_path
     assert "exceeds" in error and list((tmp_path / "empty").iterdir()) == []
 
 
+@pytest.mark.parametrize("case", [c for c in BAD_OUT if c != "an existing file"])
+def test_export_checks_its_file_before_any_work(case, tmp_path):
+    run = tmp_path / "run"
+    assert cli([*TRAINERS["train"], "--no-plots", "--out", run], tmp_path).code == 0
+    make, message = BAD_OUT[case]
+    out = make(tmp_path)
+    before = snapshot(tmp_path)
+    error = assert_clean_failure(cli(["export", run, "--out", out], tmp_path))
+    assert ("is a folder; give a file name" if case == "the user's folder" else message) in error and "--out" in error
+    assert snapshot(tmp_path) == before
+
+
 # -- read-only and full file systems -------------------------------------------------------------
 @contextlib.contextmanager
 def mounted_tmpfs(where: Path, options: str):
