@@ -72,6 +72,31 @@ def test_html_escapes_text_and_shows_code():
     assert page.count("<h2>") == 1  # the section without a heading has none
 
 
+def test_every_table_scrolls_in_its_own_box():
+    from html.parser import HTMLParser
+
+    class Parents(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.stack, self.tables = [], []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.tables.append(self.stack[-1] if self.stack else None)
+            self.stack.append((tag, dict(attrs).get("class")))
+
+        def handle_endtag(self, tag):
+            while self.stack and self.stack.pop()[0] != tag:
+                pass
+
+    rep = report()
+    page = render_html(rep, images(rep))
+    parser = Parents()
+    parser.feed(page)
+    assert parser.tables == [("div", "wide")] * 2  # both tables, each alone in a box
+    assert re.search(r"\.wide \{[^}]*overflow-x: auto", page)  # the box scrolls; the page does not widen
+
+
 def test_html_links_are_relative():
     rep = Report("index", (), (Section("", tables=(Table("", ("study",), ((Link("x", "x/report.html"),),)),)),))
     assert '<td><a href="x/report.html">x</a></td>' in render_html(rep, {})

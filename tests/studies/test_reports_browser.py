@@ -49,6 +49,10 @@ def test_report_opens_with_every_image(name, browser, reports):  # the browser f
         assert img["naturalWidth"] > 0 and img["naturalHeight"] > 0, f"{name}: image {img['alt']!r} is empty"
         assert img["width"] > 0 and img["height"] > 0, f"{name}: image {img['alt']!r} has no size on the page"
     assert errors == [], f"{name}: console errors {errors}"
+    # a table wider than the page scrolls in its own box: the page itself never scrolls sideways
+    page_width, window_width = browser.execute_script(
+        "return [document.documentElement.scrollWidth, window.innerWidth];")
+    assert page_width <= window_width, f"{name}: the page is {page_width} px wide in a {window_width} px window"
     shot = reports / f"screenshot-{name}.png"
     screenshot(browser, shot)
     assert shot.stat().st_size > 10_000

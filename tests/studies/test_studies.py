@@ -137,6 +137,41 @@ def test_l2_reduces_capacity(measured):
     assert 0 < r["best_index"] < len(r["lambdas"]) - 1  # the test error is U-shaped
 
 
+def test_capacity_sentences_are_whole_and_meet_the_prior(measured):
+    r = measured["prior-capacity"]["capacity"]
+    findings = load("prior-capacity").findings_capacity(r)
+    assert all(f.endswith(".") for f in findings)
+    train = next(f for f in findings if f.startswith("Training error"))
+    assert f"{r['repeats']} data sets (mean" in train  # the numbers, in either branch
+    assert r["oracle"] == r["sigma"] ** 2 / r["tau"] ** 2
+    assert abs(math.log10(r["lambdas"][r["best_index"]] / r["oracle"])) <= 0.5  # within half a decade of σ²/τ²
+
+
+def test_l2_on_a_network_is_the_gaussian_map(measured):
+    r = measured["prior-capacity"]["network"]
+    for f in r["fits"]:
+        assert f["offset_spread"] < 1e-9  # n·C and −log p(w|D) differ by a constant…
+        assert f["offset"] == pytest.approx(f["offset_predicted"], abs=1e-9)  # …the prior's normalizer
+        assert f["gradient_max_difference"] < 1e-10
+        if f["map_gap"] is not None:
+            assert f["grad_posterior"] < 0.01 * f["grad_likelihood"]  # the prior's gradient cancels the likelihood's
+            assert f["grad_at_map"] < 1e-4  # L-BFGS found a stationary point of the posterior…
+            assert 0 <= f["map_gap"] < 0.05  # …a hair above the trained weights (nats, of about 160)
+
+
+def test_l2_equalizes_the_weights_on_duplicated_inputs_l1_does_not(measured):
+    r = measured["prior-capacity"]["network"]
+    n, eta, steps = r["n"], r["eta"], r["steps"]
+    *l2, prox = r["gaps"]
+    for g, lm in zip(l2, r["lambdas"]):
+        predicted = g["initial"] * (1 - eta * lm / n) ** steps
+        if predicted > 1e-10:
+            assert g["final"] == pytest.approx(predicted, rel=1e-6)  # only the decay acts on the difference
+        else:
+            assert g["final"] < 1e-12
+    assert prox["final"] > 0.1 * prox["initial"]
+
+
 def test_centred_prior_same_capacity_different_generalization(measured):
     r = measured["prior-capacity"]["centred"]
     assert r["df_max_difference"] < 1e-8
@@ -166,6 +201,23 @@ def test_decay_points_to_zero_data_either_way(measured):
     assert 0 < r["data_toward_zero"] < r["weight_steps"]
     lo, hi = r["decay_over_w"]
     assert lo == pytest.approx(r["eta"] * r["lambda"] / r["n"]) and hi == pytest.approx(lo)
+
+
+def test_decay_towards_zero_is_called_what_it_is(measured):
+    text = " ".join(load("update-rule").findings_directions(measured["update-rule"]["directions"]))
+    assert "by construction" in text and "What is measured is the data term" in text
+
+
+def test_every_lambda_has_its_own_colour_in_the_paths():
+    from reglab.studies.update_rule import paths_figure
+
+    runs = [{"lambda": float(lm), "path_steps": [0, 1], "path": [[0.0, 0.0], [-1.0, 1.0]]} for lm in range(11)]
+    ax = paths_figure({"runs": runs, "steps": 1}, (0, 1), "w", "t").axes[0]
+    solid = [line for line in ax.get_lines() if line.get_label().startswith("λ =")]  # w₁'s paths, labelled by λ
+    colours = [tuple(line.get_color()) for line in solid]
+    assert len(colours) == 11 == len(set(colours))  # eleven λ, eleven colours (a 10-colour cycle repeats one)
+    brightness = [sum(c[:3]) for c in colours]
+    assert brightness == sorted(brightness)  # a sequential map: ordered λ, ordered lightness
 
 
 def test_negative_slope_stays_negative_and_shrinks(measured):
@@ -208,6 +260,60 @@ def test_ridge_shrinks_each_singular_direction_by_d2_over_d2_plus_lambda(measure
     for fit in corr["fits"]:
         kept = np.array(fit["per_direction"])[order]
         assert np.all(np.diff(kept) > 0)  # the smaller d, the more shrinkage
+
+
+def test_goldilocks_linear_orthonormal_takes_most_from_the_largest_weight(measured):
+    r = measured["goldilocks"]["linear"]
+    orth = r["orthonormal"][0]
+    for fit in orth["fits"]:
+        lost = np.abs(orth["w_ols"]) - np.abs(fit["w"])
+        assert np.argmax(lost) == np.argmax(np.abs(orth["w_ols"]))  # the same fraction: most from the largest
+    corr = r["correlated"][0]
+    shown = corr["fits"][len(r["lambdas"]) // 2]  # the λ the findings quote
+    grew = int((np.abs(shown["w"]) > np.abs(corr["w_ols"])).sum())
+    text = " ".join(load("goldilocks").findings_linear(r))
+    assert f"{grew} of {r['p']} coefficients grew in magnitude" in text
+    assert ("L2 can even grow a near-useless weight" in text) == (grew > 0)
+
+
+def test_input_sensitivity_is_the_jacobian_norm_by_autograd():
+    import torch
+
+    from reglab.engine.model import MLP
+    from reglab.studies.goldilocks_mnist import input_sensitivity
+
+    model = MLP.initialize([6, 5, 4, 3], seeds=[0, 1], init="large", dtype=torch.float64)
+    X = torch.rand(7, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    for m in range(2):
+        def output(x, m=m):
+            return model.forward(x[None])[1][-1][m, 0]
+
+        norms = [torch.autograd.functional.jacobian(output, x).norm() for x in X]
+        assert input_sensitivity(model, X, chunk=3)[m] == pytest.approx(float(sum(norms) / len(norms)), rel=1e-12)
+
+
+def test_norm_drift_is_the_expected_change_of_the_norm_in_one_step():
+    import torch
+
+    from reglab.engine.model import MLP
+    from reglab.studies.decay_equilibrium import norm_drift
+
+    gen = torch.Generator().manual_seed(0)
+    model = MLP.initialize([6, 5, 3], seeds=[0, 1], init="large", dtype=torch.float64)
+    X = torch.rand(20, 6, generator=gen, dtype=torch.float64)
+    Y = torch.nn.functional.one_hot(torch.randint(3, (20,), generator=gen), 3).double()
+    eta, m, decay = 0.3, 5, np.array([0.0, 0.2])
+    got = norm_drift(model, X, Y, m, eta, decay)
+    for l, W in enumerate(model.weights):
+        after = []  # ‖W‖² after one step on each mini-batch, by the update itself
+        for b in range(0, 20, m):
+            zs, acts = model.forward(X[b:b + m])
+            gw, _ = model.backward(Y[b:b + m], zs, acts)
+            step = W - eta * (gw[l] + torch.tensor(decay)[:, None, None] * W)
+            after.append(step.square().sum(dim=(1, 2)) - W.square().sum(dim=(1, 2)))
+        expected = torch.stack(after).mean(dim=0)
+        assert np.allclose(np.add(got[l]["drift"], got[l]["noise"]), expected.numpy(), rtol=1e-10, atol=1e-14)
+        assert all(v > 0 for v in got[l]["noise"])
 
 
 # ---------------------------------------------------------------------------- the CLI
@@ -253,3 +359,17 @@ def test_run_all_writes_an_index(tmp_path):
     index = run_all(tmp_path, quick=True, seed=0, names=["goldilocks"])
     html = index.read_text()
     assert 'href="goldilocks/report.html"' in html and (tmp_path / "goldilocks" / "report.html").exists()
+    assert "headline finding" in html
+
+
+@pytest.mark.parametrize("name", list(STUDIES))
+def test_the_index_shows_a_headline_not_the_data_sentence(name, measured):
+    from reglab.studies import data as study_data
+    from reglab.studies import headline
+
+    results = measured[name]
+    line = headline(name, results)
+    assert re.search(r"\d", line)
+    described = {study_data.describe(r["data"]) for r in results.values() if isinstance(r, dict) and "data" in r}
+    assert line not in described and not line.startswith(("Data:", "MNIST was not used", "Synthetic data:"))
+    assert any(line in f for s in sections(name, results) for f in s.findings)  # a finding of the report itself

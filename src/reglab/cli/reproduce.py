@@ -29,7 +29,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = __doc__.split("\n\n")[1]
     parser.add_argument("study", choices=["nielsen-ch3"], help="what to reproduce")
     parser.add_argument("--only", metavar="IDS", help="comma-separated experiments, e.g. C,E,F (default: A–K)")
-    parser.add_argument("--seeds", type=int, default=3, metavar="N", help="seeds per experiment, 0..N-1 (default: 3)")
+    parser.add_argument("--seeds", type=int, default=None, metavar="N",
+                        help="seeds 0..N-1 for every experiment (default: each experiment's own: 3, or 5 where its "
+                             "rows' seed-to-seed spread needs them)")
     parser.add_argument("--quick", action="store_true",
                         help="only C, E, F and I, in full: under 5 minutes on 2 CPU cores")
     parser.add_argument("--max-epochs", type=int, default=None, metavar="N",
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from reglab.runs.budget import check_count, check_limit_flag
 
     seeds = args.seeds
-    if seeds < 1:
+    if seeds is not None and seeds < 1:
         raise ReglabError(f"--seeds must be at least 1, got {seeds}")
     if args.threads < 0:
         raise ReglabError(f"--threads must be 0 (automatic) or more, got {args.threads}")
@@ -79,9 +81,10 @@ def run(args: argparse.Namespace) -> int:
         raise ReglabError(f"--only needs experiment ids such as C,E,F (A–K), got {args.only!r}")
     only = args.only.replace(",", " ").split() if args.only is not None else (rp.QUICK if args.quick else None)
     experiments = rp.select(rp.nielsen_ch3(), only)
-    groups = rp.plan(rp.cap_epochs(experiments, args.max_epochs))
-    check_count(sum(len(g.arms) for g in groups) * seeds, "models", args.limit,
-                f"{sum(len(g.arms) for g in groups)} arms × {seeds} seeds")
+    groups = rp.plan(rp.cap_epochs(experiments, args.max_epochs), seeds)
+    arms = sum(len(g.arms) for g in groups)
+    check_count(sum(len(g.arms) * g.seeds for g in groups), "models", args.limit,
+                f"{arms} arms × {seeds} seeds" if seeds is not None else f"{arms} arms, each over its experiment's seeds")
     out = Path(args.out)
     with claim(out, "reproduce", hashlib.sha256(_command(args).encode()).hexdigest()[:10]):
         dataset = load_mnist(args.data_dir)
@@ -89,14 +92,14 @@ def run(args: argparse.Namespace) -> int:
         if args.fresh and store.folder.is_dir():
             for old in store.folder.glob("*.json"):
                 old.unlink()  # the records mark runs finished: without them every run trains again
-        say(plan_line(groups, seeds, dataset))
+        say(plan_line(groups, dataset))
         try:
             with Progress("epochs", show=not args.json) as progress:
-                report = rp.reproduce(dataset, experiments, tuple(range(seeds)), max_epochs=args.max_epochs,
+                report = rp.reproduce(dataset, experiments, seeds, max_epochs=args.max_epochs,
                                       progress=lambda task, done, total: progress(f"training {task}", done, total),
                                       threads=args.threads, store=store)
         except KeyboardInterrupt as exc:
-            done = sum(store.has(g, range(seeds), torch.float32) for g in groups)  # reproduce()'s default dtype
+            done = sum(store.has(g, range(g.seeds), torch.float32) for g in groups)  # reproduce()'s default dtype
             return interrupted(exc, f"{done} of {len(groups)} batched runs finished and kept in {shown(store.folder)}; "
                                     "run the same command to train the rest")
         written = report_io.write(report, out, command=_command(args), quick_note=QUICK_NOTE if args.quick else "")
@@ -110,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def plan_line(groups, seeds: int, dataset) -> str:
+def plan_line(groups, dataset) -> str:
     """The estimate line of the batched runs (:mod:`reglab.runs.budget`): arms × seeds models, their epochs."""
     from reglab.runs.budget import Estimate, cpu_cores, epoch_flops
 
@@ -118,7 +121,7 @@ def plan_line(groups, seeds: int, dataset) -> str:
     models = model_epochs = 0
     flops = 0.0
     for g in groups:
-        m = len(g.arms) * seeds
+        m = len(g.arms) * g.seeds
         n_train = g.train_size or len(dataset.train.y)
         models, model_epochs = models + m, model_epochs + m * g.epochs
         flops += m * g.epochs * epoch_flops([dataset.n_features, g.hidden, dataset.n_classes], n_train, n_eval)
@@ -132,7 +135,7 @@ def _command(args: argparse.Namespace) -> str:
         words.append("--quick")
     if args.only:
         words += ["--only", args.only]
-    for flag, value, default in (("--seeds", args.seeds, 3), ("--max-epochs", args.max_epochs, None),
+    for flag, value, default in (("--seeds", args.seeds, None), ("--max-epochs", args.max_epochs, None),
                                  ("--threads", args.threads, 0)):
         if value != default:
             words += [flag, str(value)]

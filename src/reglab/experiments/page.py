@@ -22,7 +22,8 @@ h1 { margin-bottom: 0.2em; } h1 code { font-size: 0.8em; color: #555; }
 .lead { font-size: 1.15em; color: #333; margin-top: 0; }
 h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 1.8em; }
 ul.findings li { margin: 0.35em 0; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
+.wide { overflow-x: auto; max-width: 100%; margin: 0.8em 0; }
+table { border-collapse: collapse; font-size: 0.92em; }
 caption { text-align: left; font-weight: 600; padding-bottom: 0.3em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -50,7 +51,11 @@ def page(title: str, body: str) -> str:
 
 
 def render_table(table: Table) -> str:
-    """One :class:`Table` as HTML; numbers are formatted with :func:`~reglab.experiments.tables.num`."""
+    """One :class:`Table` as HTML; numbers are formatted with :func:`~reglab.experiments.tables.num`.
+
+    The table sits in a ``<div class="wide">`` that scrolls sideways: a table wider than the page
+    (fifteen columns, say) scrolls within its own box instead of widening the page.
+    """
 
     def cell(c: object) -> str:
         if isinstance(c, Link):
@@ -62,7 +67,7 @@ def render_table(table: Table) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
     body = "".join("<tr>" + "".join(cell(c) for c in row) + "</tr>\n" for row in table.rows)
     note = f'<p class="note">{text(table.note)}</p>\n' if table.note else ""
-    return f"<table>\n{caption}<tr>{head}</tr>\n{body}</table>\n{note}"
+    return f'<div class="wide">\n<table>\n{caption}<tr>{head}</tr>\n{body}</table>\n</div>\n{note}'
 
 
 def render_figure(stem: str, image: Image) -> str:

@@ -14,6 +14,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from reglab.engine.history import History
+from reglab.runs.plots import ordered_colors
 
 #: Class colours of the 2-D sets (Playground's orange and blue), then matplotlib's for more classes.
 CLASS_COLOURS = ("#f59322", "#0877bd", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9")
@@ -67,8 +68,9 @@ def curves(history: History, lambdas: Sequence[float], events: Sequence[tuple[fl
     fig = Figure(figsize=(13, 3.8), layout="constrained")
     ax_acc, ax_cost, ax_pen = fig.subplots(1, 3)
     epochs = np.asarray(history.epochs, dtype=float)
+    colours = ordered_colors(lambdas)  # λ is ordered: a sequential map where the sides differ in λ
     for m, lam in enumerate(lambdas):
-        colour = f"C{m % 10}"
+        colour = colours[m]
         for split, ls in (("train", ":"), ("test", "-")):
             ax_acc.plot(epochs, 100 * history.get(f"{split}_accuracy")[:, m], ls, color=colour,
                         label=f"{_title(lam)}" if split == "test" else None)

@@ -50,27 +50,33 @@ from reglab.reproduce.experiments import FIGURE_SPLITS, MINI_BATCH, SPLITS, Arm,
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Group:
-    """Arms that train together: same width, training set and epochs."""
+    """Arms that train together: same width, training set and epochs, each over ``seeds`` (0 … seeds−1)."""
 
     hidden: int
     train_size: int | None
     epochs: int
     arms: tuple[Arm, ...]
     curve_splits: tuple[str, ...]
+    seeds: int = 3
 
     def describe(self, seeds: int) -> str:
         size = "50k" if self.train_size is None else f"{self.train_size:,}"
         return f"H={self.hidden}, {size} images, {self.epochs} epochs: {len(self.arms)} arm(s) × {seeds} seeds"
 
 
-def plan(experiments: Sequence[Experiment]) -> list[Group]:
+def plan(experiments: Sequence[Experiment], seeds: int | None = None) -> list[Group]:
     """The batched runs that train every arm of ``experiments`` once.
 
-    A split is evaluated every epoch only where some claim (or figure) needs a curve of it.
+    A split is evaluated every epoch only where some claim (or figure) needs a curve of it. ``seeds``: every
+    group trains over that many seeds; ``None``: over the most that any experiment of its arms asks for
+    (:meth:`Experiment.seeds_for`), so that an arm two experiments share, or arms that train together, never
+    have fewer seeds than an experiment needs.
     """
     curve_splits: dict[Arm, set[str]] = {}
+    wanted: dict[Arm, int] = {}
     for e in experiments:
         for label, arm in e.arms:
+            wanted[arm] = max(wanted.get(arm, 0), e.seeds_for(label) if seeds is None else seeds)
             need = curve_splits.setdefault(arm, set())
             for c in e.claims:
                 for stat in (c.reading, c.context):
@@ -82,7 +88,8 @@ def plan(experiments: Sequence[Experiment]) -> list[Group]:
     for arm in curve_splits:
         groups.setdefault((arm.hidden, arm.train_size, arm.epochs), []).append(arm)
     return [
-        Group(h, n, ep, tuple(arms), tuple(s for s in SPLITS if any(s in curve_splits[a] for a in arms)))
+        Group(h, n, ep, tuple(arms), tuple(s for s in SPLITS if any(s in curve_splits[a] for a in arms)),
+              max(wanted[a] for a in arms))
         for (h, n, ep), arms in groups.items()
     ]
 
@@ -179,7 +186,7 @@ class Reproduction:
     experiments: tuple[Experiment, ...]  # as they ran (epochs capped by max_epochs)
     book: tuple[Experiment, ...]  # as the book ran them
     results: dict[str, dict[str, ArmResult]]  # experiment id → arm label → results
-    seeds: tuple[int, ...]
+    seeds: dict[str, dict[str, int]]  # experiment id → arm label → the seeds its rows are measured over (0 … n−1)
     seconds: float
     group_seconds: list[tuple[str, float]]
     settings: dict = field(default_factory=dict)
@@ -214,7 +221,7 @@ def rows_for(e: Experiment, results: dict[str, ArmResult], book_epochs: dict[str
 def reproduce(
     dataset,
     experiments: Sequence[Experiment],
-    seeds: Sequence[int] = (0, 1, 2),
+    seeds: int | None = None,
     *,
     max_epochs: int | None = None,
     progress: Progress = _no_progress,
@@ -222,40 +229,44 @@ def reproduce(
     threads: int | None = 0,
     store=None,
 ) -> Reproduction:
-    """Train every arm of ``experiments`` over ``seeds`` on ``dataset`` (a :class:`reglab.data.Dataset`) and judge.
+    """Train every arm of ``experiments`` on ``dataset`` (a :class:`reglab.data.Dataset`) and judge.
 
-    Runs the groups of :func:`plan` one after another; ``max_epochs`` caps every arm's length
+    ``seeds``: every arm trains over seeds 0 … seeds−1; ``None`` (the default): as many as its experiments ask
+    for (:attr:`Experiment.seeds`: 3, or 5 where a row's spread needs it; see :func:`plan`). Runs the groups of
+    :func:`plan` one after another; ``max_epochs`` caps every arm's length
     (rows that need more epochs are reported as not comparable). ``threads``: CPU threads of the
     training steps (``0``: the engine's choice, see :func:`reglab.engine.loop.fit`; the compiled steps give
     the same numbers on any count). ``store`` (a :class:`reglab.reproduce.store.RunStore`): runs it holds
     are read instead of trained, and each run trained is saved there as it finishes (an interrupted
     reproduction resumes).
     """
-    if not seeds:
-        raise ReglabError("at least one seed is needed")
+    if seeds is not None and seeds < 1:
+        raise ReglabError(f"at least one seed is needed, got {seeds}")
     book = tuple(experiments)
     runs = cap_epochs(book, max_epochs)
     t0 = time.perf_counter()
     by_arm: dict[Arm, ArmResult] = {}
     group_seconds = []
-    for group in sorted(plan(runs), key=lambda g: (g.train_size or 10**9, g.hidden, g.epochs)):
+    for group in sorted(plan(runs, seeds), key=lambda g: (g.train_size or 10**9, g.hidden, g.epochs)):
         t = time.perf_counter()
-        kept = store.load(group, seeds, dtype) if store is not None else None
+        group_seeds = tuple(range(group.seeds))
+        kept = store.load(group, group_seeds, dtype) if store is not None else None
         if kept is not None:
-            progress(f"{group.describe(len(seeds))}, kept from an earlier run", group.epochs, group.epochs)
+            progress(f"{group.describe(group.seeds)}, kept from an earlier run", group.epochs, group.epochs)
             by_arm.update(kept[0])
-            group_seconds.append((group.describe(len(seeds)), kept[1]))
+            group_seconds.append((group.describe(group.seeds), kept[1]))
             continue
         data = TensorData.from_dataset(dataset, dtype=dtype, train_size=group.train_size)
-        trained = train_group(group, data, seeds, progress, dtype, threads)
+        trained = train_group(group, data, group_seeds, progress, dtype, threads)
         by_arm.update(trained)
-        group_seconds.append((group.describe(len(seeds)), time.perf_counter() - t))
+        group_seconds.append((group.describe(group.seeds), time.perf_counter() - t))
         if store is not None:
-            store.save(group, seeds, dtype, trained, group_seconds[-1][1])
+            store.save(group, group_seeds, dtype, trained, group_seconds[-1][1])
     results, rows = {}, []
     for e_book, e in zip(book, runs):
         results[e.id] = {label: by_arm[arm] for label, arm in e.arms}
         rows += rows_for(e, results[e.id], {label: arm.epochs for label, arm in e_book.arms})
-    settings = {"seeds": list(seeds), "max_epochs": max_epochs, "dtype": str(dtype).replace("torch.", ""),
-                "mini_batch": MINI_BATCH, "threads": threads}
-    return Reproduction(rows, runs, book, results, tuple(seeds), time.perf_counter() - t0, group_seconds, settings)
+    counts = {e.id: {label: len(r.seeds) for label, r in results[e.id].items()} for e in runs}
+    settings = {"seeds": seeds, "seeds_by_experiment": counts, "max_epochs": max_epochs,
+                "dtype": str(dtype).replace("torch.", ""), "mini_batch": MINI_BATCH, "threads": threads}
+    return Reproduction(rows, runs, book, results, counts, time.perf_counter() - t0, group_seconds, settings)

@@ -41,7 +41,8 @@ COLUMNS_NOTE = (
     "Columns: “book” is what the book reports (from one run with Python 2's random seeds); “reglab mean ± sd” "
     "is the mean and the sample standard deviation over the seeds; “difference” is mean − book; “within” says "
     "whether the mean passes the row's test (“tolerance”, fixed per row before running; for accuracies ±0.5 "
-    "points on 2,000 or more images, ±1.5 points on 1,000 or fewer and after one epoch). "
+    "points for networks trained on 2,000 or more training images, ±1.5 points on 1,000 or fewer training "
+    "images and after one epoch). "
     "“not comparable”: the arm trained fewer epochs than the book's (`--max-epochs`), so the row is shown "
     "but not judged. The book's single runs can be matched only in distribution: a book number a seed "
     "standard deviation or two away from reglab's mean is what a rerun of the book's own code would give."
@@ -117,7 +118,8 @@ def figure_overfitting(rep: Reproduction) -> Figure | None:
             ax.axhline(peak, color=color, ls=":", lw=1, label=f"book: {eid}'s test peak {peak}%")
     ax.set(xlabel="epoch", ylabel="accuracy (%)", ylim=(60, 101))
     ax.legend(loc="lower right", fontsize=8)
-    fig.suptitle(f"Overfitting on 1,000 images, and L2 (mean of {len(rep.seeds)} seeds, their range shaded)")
+    seeds = " and ".join(sorted({str(n) for eid in have for n in rep.seeds[eid].values()}))
+    fig.suptitle(f"Overfitting on 1,000 images, and L2 (mean of {seeds} seeds, their range shaded)")
     fig.tight_layout()
     return fig
 
@@ -136,7 +138,8 @@ def figure_init(rep: Reproduction) -> Figure | None:
         ax.plot(*zip(*points), ls="none", marker=marker, ms=9, color=color, label=f"book, {label} init")
     ax.set(xlabel="epoch", ylabel="validation accuracy (%)")
     ax.legend(loc="lower right", fontsize=8)
-    fig.suptitle(f"I: large vs default initialization, H=30, η=0.1, λ=5 (mean of {len(rep.seeds)} seeds, range shaded)")
+    seeds = max(rep.seeds["I"].values())
+    fig.suptitle(f"I: large vs default initialization, H=30, η=0.1, λ=5 (mean of {seeds} seeds, range shaded)")
     fig.tight_layout()
     return fig
 
@@ -154,6 +157,20 @@ def figures(rep: Reproduction) -> dict[str, Figure]:
     return out
 
 
+def _seeds_text(rep: Reproduction) -> str:
+    """``5 seeds (0–4) for A, F, G, K 10,000; 3 seeds (0–2) for C, E, I, K 100, …``: how many seeds each
+    experiment's rows average (an arm named where its experiment's arms differ)."""
+    by_count: dict[int, list[str]] = {}
+    for eid, arms in rep.seeds.items():
+        mixed = len(set(arms.values())) > 1
+        for label, count in arms.items():
+            name = f"{eid} {label}" if mixed else eid
+            if name not in by_count.setdefault(count, []):
+                by_count[count].append(name)
+    return "; ".join(f"{count} seed{'s' if count > 1 else ''} ({'0' if count == 1 else f'0–{count - 1}'}) for "
+                     f"{', '.join(ids)}" for count, ids in sorted(by_count.items(), reverse=True))
+
+
 def document(rep: Reproduction, *, command: str = "", quick_note: str = "", versions: dict[str, str] | None = None) -> Report:
     """The report: how it ran, the claims against the book, the curves, the known differences and the runs."""
     within, judged = tally(rep.rows)
@@ -161,7 +178,7 @@ def document(rep: Reproduction, *, command: str = "", quick_note: str = "", vers
     threads = "automatic" if s["threads"] == 0 else s["threads"]
     lead = (
         *([f"`{command}`"] if command else []),
-        f"{len(rep.seeds)} seeds per arm ({', '.join(map(str, rep.seeds))}); engine in {s['dtype']}, "
+        f"{_seeds_text(rep)}; engine in {s['dtype']}, "
         f"mini-batches of {s['mini_batch']}, {threads} CPU thread(s) in training; {rep.seconds:.0f} s in all.",
         *([quick_note] if quick_note else []),
     )

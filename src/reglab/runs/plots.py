@@ -9,6 +9,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
@@ -20,6 +21,23 @@ def _label(models: list[dict], m: int) -> str:
     return f"λ={s['lmbda']:g}, η={s['eta']:g}, seed {s['seed']}"
 
 
+def model_colors(models: list[dict]) -> list:
+    """One colour per model: where the models differ in λ alone (one η), a sequential map in the order of λ
+    (λ is ordered); otherwise matplotlib's categorical cycle."""
+    if len({m["eta"] for m in models}) == 1:
+        return ordered_colors([m["lmbda"] for m in models])
+    return [f"C{m % 10}" for m in range(len(models))]
+
+
+def ordered_colors(values: Sequence[float]) -> list:
+    """One colour per value: a sequential map (viridis) in the order of the values where they are distinct
+    (an ordered setting such as λ), otherwise matplotlib's categorical cycle."""
+    if len(values) > 1 and len(set(values)) == len(values):
+        shades = colormaps["viridis"](np.linspace(0, 0.85, len(values)))
+        return [shades[r] for r in np.argsort(np.argsort(values))]
+    return [f"C{m % 10}" for m in range(len(values))]
+
+
 def accuracy_and_cost(history: History, models: list[dict], train_measure: str = "exact") -> Figure:
     """Accuracy and cost (data cost and data + penalty) per epoch, per model and split; the training
     split's label says how it was measured (``running`` or ``exact``, see :class:`~reglab.engine.monitors.Monitor`)."""
@@ -27,8 +45,7 @@ def accuracy_and_cost(history: History, models: list[dict], train_measure: str =
     ax_acc, ax_cost = fig.subplots(1, 2)
     epochs = np.array(history.epochs)
     styles = {"train": ":", "validation": "-", "test": "--"}
-    for m in range(len(models)):
-        color = f"C{m % 10}"
+    for m, color in enumerate(model_colors(models)):
         for split, ls in styles.items():
             if history.has(f"{split}_accuracy"):
                 name = f"train ({train_measure})" if split == "train" else split
@@ -69,24 +86,53 @@ def rms_lines(x: np.ndarray, series: list[tuple[str, np.ndarray, int]], N: int, 
     return fig
 
 
+def histogram_bins(*samples: np.ndarray, per_sd: int = 5, most: int = 400) -> np.ndarray:
+    """Bin edges from the smallest to the largest value of all ``samples``, every value inside.
+
+    The bin width is a fifth (``1/per_sd``) of the smallest standard deviation among the samples, so that the
+    narrowest distribution still shows its shape, with at most ``most`` bins; empty input gives ``[−1, 1]``.
+    """
+    values = [s[np.isfinite(s)] for s in samples]
+    values = [v for v in values if v.size]
+    if not values:
+        return np.linspace(-1.0, 1.0, 41)
+    lo, hi = min(float(v.min()) for v in values), max(float(v.max()) for v in values)
+    if hi <= lo:
+        return np.linspace(lo - 0.5, lo + 0.5, 41)
+    spread = [float(v.std()) for v in values if v.std() > 0]
+    width = min(spread) / per_sd if spread else (hi - lo) / 40
+    bins = int(np.clip(np.ceil((hi - lo) / width), 40, most))
+    return np.linspace(lo, hi, bins + 1)
+
+
 def weight_histograms(initial: dict[str, np.ndarray], final: dict[str, np.ndarray], model: int = 0) -> Figure:
-    """Histograms of each layer's weights, initial versus final, for one model."""
+    """Histograms of each layer's weights, initial versus final, for one model: every weight is counted.
+
+    The bins run from the smallest to the largest weight of either (see :func:`histogram_bins`); the y axis
+    is the number of weights per bin, on a log scale so that the few largest weights stay visible.
+    """
     keys = sorted((k for k in final if k.startswith("W")), key=lambda k: int(k[1:]))
-    return histograms([(f"layer {k[1:]} weights", initial[k][model], final[k][model]) for k in keys])
+    return histograms([(f"layer {k[1:]}", initial[k][model], final[k][model]) for k in keys])
 
 
 def histograms(pairs: Sequence[tuple[str, ArrayLike, ArrayLike]]) -> Figure:
-    """One panel per ``(title, initial, final)``: the two sets of weights' histograms (log counts)."""
-    fig = Figure(figsize=(4.5 * len(pairs), 3.6))
+    """One panel per ``(title, initial, final)``: the two sets of weights' histograms, every weight counted.
+
+    The bins run from the smallest to the largest weight of either set (:func:`histogram_bins`), so none is
+    left out; the y axis is the number of weights per bin on a log scale, so that the few largest stay
+    visible, and each legend entry gives its set's largest |w|.
+    """
+    fig = Figure(figsize=(4.5 * len(pairs), 3.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(pairs)))
     for ax, (title, initial, final) in zip(axes, pairs):
-        w0, w1 = np.asarray(initial).ravel(), np.asarray(final).ravel()
-        both = np.concatenate([w0, w1])
-        both = both[np.isfinite(both)]
-        lo, hi = (np.percentile(both, [0.5, 99.5]) if both.size else (-1, 1))
-        bins = np.linspace(lo, hi if hi > lo else lo + 1, 60)
-        ax.hist(w0[np.isfinite(w0)], bins=bins, alpha=0.5, label="initial", histtype="stepfilled")  # one patch, not 60
-        ax.hist(w1[np.isfinite(w1)], bins=bins, alpha=0.5, label="final", histtype="stepfilled")
-        ax.set(title=title, xlabel="w", yscale="log")
-        ax.legend(fontsize=8)
+        w0, w1 = np.asarray(initial, dtype=float).ravel(), np.asarray(final, dtype=float).ravel()
+        bins = histogram_bins(w0, w1)
+        for w, label in ((w0, "initial"), (w1, "final")):
+            ok = w[np.isfinite(w)]
+            extent = f", |w| ≤ {np.abs(ok).max():.3g}" if ok.size else ""
+            ax.hist(ok, bins=bins, alpha=0.5, label=f"{label}{extent}", histtype="stepfilled")  # one patch, not 100s
+        ax.set(title=f"{title}: all {w0.size:,} weights", xlabel="w", ylabel="number of weights (log scale)",
+               yscale="log")
+        ax.legend(fontsize=8, loc="upper right")  # a fixed place: "best" searches the whole outline
+    fig.suptitle("Weights before and after training (every weight in range; bins span min to max)")
     return fig

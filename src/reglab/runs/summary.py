@@ -8,14 +8,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from reglab.engine.monitors import WEIGHT_STATS, weight_stats
+from reglab.engine.monitors import WEIGHT_STATS, Monitor, weight_stats
 from reglab.io import nan_to_none
 from reglab.provenance import provenance
 from reglab.runs.assemble import TrainResult
 
 
 def layer_table(model_params: dict[str, np.ndarray], m: int) -> list[dict[str, Any]]:
-    """Per-layer weight statistics of model ``m`` from ``numpy_params()`` (reference levels included)."""
+    """Per-layer weight statistics of model ``m`` from ``numpy_params()`` (reference levels included).
+
+    Besides the monitor's statistics (``l1`` is the elementwise ``Σ|w|``), ``max_column_l1`` is what
+    ``numpy.linalg.norm(W, ord=1)`` returns for a matrix: the largest column sum ``max_j Σ_i |w_ij|``
+    (one input's weights into the layer), the L1 norm of ``W`` as an operator, not of its entries.
+    """
     Ws = [model_params[k] for k in sorted((k for k in model_params if k.startswith("W")), key=lambda k: int(k[1:]))]
     N = sum(W[m].size for W in Ws)
     rows = []
@@ -26,11 +31,32 @@ def layer_table(model_params: dict[str, np.ndarray], m: int) -> list[dict[str, A
                 "layer": l,
                 "shape": list(W.shape[1:]),
                 **{k: float(v[0]) for k, v in stats.items()},
+                "max_column_l1": float(np.abs(W[m]).sum(axis=0).max()),
                 "inv_sqrt_n_in": 1.0 / math.sqrt(W.shape[2]),
                 "inv_sqrt_N": 1.0 / math.sqrt(N),
             }
         )
     return rows
+
+
+def decay_alone(result: TrainResult, m: int) -> float | None:
+    r"""The factor by which weight decay alone would have scaled every weight of model ``m`` over its training.
+
+    With plain SGD and L2 (or decoupled decay) each step multiplies a weight by ``1 − ηλ/n`` before the data
+    gradient acts; an epoch has ``⌈n/m⌉`` steps, so without the data the weights would have shrunk by
+
+    .. math::  (1 − ηλ/n)^{⌈n/m⌉·E} \approx e^{−ηλE/m}
+
+    after ``E`` epochs (``m`` the mini-batch size). The exponential is returned; ``None`` where the rule does
+    not hold (another regularizer or optimizer, or η changed by the schedule).
+    """
+    config = result.config
+    if config.reg not in ("l2", "decay") or config.optimizer != "sgd" or config.schedule:
+        return None
+    settings = result.models[m]
+    h, state = result.fit.history, result.fit.state
+    epochs = h.epochs[-1] if state.stopped_epoch[m] is None else state.stopped_epoch[m]
+    return math.exp(-settings["eta"] * settings["lmbda"] * epochs / config.batch_size)
 
 
 def summarize(result: TrainResult) -> dict[str, Any]:
@@ -61,6 +87,11 @@ def summarize(result: TrainResult) -> dict[str, Any]:
         entry["epochs_trained"] = h.epochs[-1] if state.stopped_epoch[m] is None else state.stopped_epoch[m]
         entry["layers"] = layer_table(final, m)
         entry["layers_initial"] = layer_table(result.fit.initial, m)
+        for at, layers in ((0, entry["layers_initial"]), (-1, entry["layers"])):
+            for layer in layers:
+                l = layer["layer"]
+                layer["saturation"] = nan_to_none(h.get("saturation", l)[at, m]) if h.has("saturation", l) else None
+        entry["decay_alone"] = decay_alone(result, m)
         out_models.append(entry)
     return {
         "data": result.dataset_name,
@@ -71,6 +102,8 @@ def summarize(result: TrainResult) -> dict[str, Any]:
         "train_measure": result.config.monitor_train,
         "epochs": result.fit.history.epochs[-1],
         "weight_stats": list(WEIGHT_STATS),
+        "batch_size": result.config.batch_size,
+        "saturation_examples": Monitor.saturation_examples,  # the probe of the per-layer "saturation"
         "classes": None if result.classes is None else list(result.classes),
         "standardized": result.standardization is not None,
         "models": out_models,

@@ -3,6 +3,9 @@
 A study is one module of this package, named in :data:`STUDIES`. It defines
 
 - ``NAME`` (as in the registry) and ``QUESTION`` (one sentence);
+- optionally ``headline(results) -> str``: the one finding ``index.html`` shows for it (``results`` as
+  :func:`measure` returns them); without it, the first finding of its first part that is not the sentence
+  naming the data (:func:`reglab.studies.data.describe`);
 - ``PARTS``: a tuple of :class:`reglab.experiments.Part`, each a piece of the study
   with its own heading in the report, made of pure functions:
 
@@ -91,6 +94,21 @@ def measure(name: str, quick: bool = False, seed: int = 0) -> dict:
             raise
         raise ReglabError(f"study {name} needs {exc.name.split('.')[0]}: pip install "
                           f"'reglab[{OPTIONAL[exc.name.split('.')[0]]}]'") from None
+
+
+def headline(name: str, results: dict) -> str:
+    """The finding of study ``name`` that ``index.html`` shows: its module's ``headline(results)``, else the first
+    finding of its first part that is not the data-set sentence."""
+    from reglab.studies import data as study_data
+
+    module = load(name)
+    if hasattr(module, "headline"):
+        return str(module.headline(results))
+    first = module.PARTS[0]
+    part = results[first.key]
+    findings = first.findings(part)
+    data = study_data.describe(part["data"]) if isinstance(part, dict) and "data" in part else None
+    return next((f for f in findings if f != data), findings[0])
 
 
 def sections(name: str, results: dict) -> list[Section]:
@@ -197,10 +215,9 @@ def run_all(
         load(name)  # fail on an unknown name before any work
     rows = []
     for name in names:
-        first = load(name).PARTS[0]
         kept = finished(out_dir, name, quick, seed) if reuse else None
-        try:  # the first finding, from the numbers kept (as JSON: a study whose findings cannot read them runs again)
-            finding = first.findings(kept["results"][first.key])[0] if kept is not None else None
+        try:  # the headline, from the numbers kept (as JSON: a study whose findings cannot read them runs again)
+            finding = headline(name, kept["results"]) if kept is not None else None
         except (KeyError, TypeError, ValueError, IndexError):
             kept = None
         if kept is not None:
@@ -211,7 +228,7 @@ def run_all(
             if progress is not None:
                 progress(name, 0, 1)
             _, results, seconds = _run(name, out_dir / name, quick, seed)
-            finding = first.findings(results[first.key])[0]
+            finding = headline(name, results)
             if progress is not None:
                 progress(name, 1, 1)
         rows.append((Link(name, f"{name}/report.html"), load(name).QUESTION, finding, seconds))
@@ -220,7 +237,7 @@ def run_all(
         title="reglab studies",
         lead=(f"{count}, measured with quick = {quick}, seed = {seed}; "
               f"{num(sum(r[-1] for r in rows))} s in all. Each report says how to run it again.",),
-        sections=(Section("", tables=(Table("", ("study", "question", "first finding", "seconds measured"), tuple(rows)),)),),
+        sections=(Section("", tables=(Table("", ("study", "question", "headline finding", "seconds measured"), tuple(rows)),)),),
         footer=(versions_text(library_versions()),),
     )
     return write_page(out_dir / "index.html", index)

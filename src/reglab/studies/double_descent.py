@@ -38,6 +38,7 @@ from reglab.engine.regularizers import L2
 from reglab.engine.threads import torch_threads
 from reglab.experiments import Part, Table, num
 from reglab.rng import generator
+from reglab.runs.plots import ordered_colors
 from reglab.studies import data as study_data
 
 NAME = "double-descent"
@@ -296,10 +297,11 @@ def figures_width(r: dict) -> dict[str, Figure]:
 def _curves_figure(x: list, rows: list[dict], lmbda: list[float], xlabel: str, title: str) -> Figure:
     fig = Figure(figsize=(11, 4.2), layout="constrained")
     ax, ax_train = fig.subplots(1, 2)
+    colors = ordered_colors(lmbda)  # λ is ordered: a sequential map
     for j, lam in enumerate(lmbda):
-        ax.plot(x, [100 * r["test"][j] for r in rows], "-", color=f"C{j % 10}", alpha=0.45, lw=1, label=f"λ = {lam:g}")
-        ax_train.plot(x, [100 * r["train"][j] for r in rows], "-", color=f"C{j % 10}", alpha=0.6, lw=1, label=f"λ = {lam:g}")
-    ax.plot(x, [100 * r["test"][0] for r in rows], "o-", color="C0", lw=2, label="λ = 0")
+        ax.plot(x, [100 * r["test"][j] for r in rows], "-", color=colors[j], alpha=0.45, lw=1, label=f"λ = {lam:g}")
+        ax_train.plot(x, [100 * r["train"][j] for r in rows], "-", color=colors[j], alpha=0.6, lw=1, label=f"λ = {lam:g}")
+    ax.plot(x, [100 * r["test"][0] for r in rows], "o-", color=colors[0], lw=2, label="λ = 0")
     ax.plot(x, [100 * r["tuned"]["test"] for r in rows], "s-", color="k", lw=2, label="λ tuned on validation")
     ax.set(xscale="log", xlabel=xlabel, ylabel="test error (%)", title="test error (clean labels)")
     ax_train.set(xscale="log", xlabel=xlabel, ylabel="training error (%)", title="training error (on the noisy labels)")

@@ -8,8 +8,10 @@ X (n, p) = U D Vᵀ (singular values d_i, right singular vectors v_i). Then
 so ridge shrinks the least-squares estimate along each singular direction by its own factor
 d_i²/(d_i² + λ): little where the data are spread out (large d_i, a direction the data support
 well), much where they barely vary (small d_i). For an orthonormal design (XᵀX = I) every d_i = 1
-and every coefficient shrinks by the same 1/(1 + λ); for a correlated design the small-d directions
-are differences of correlated features, and the per-coefficient ratios scatter.
+and every coefficient shrinks by the same fraction 1/(1 + λ) — so in absolute terms L2 takes the most
+from the largest weights, the useful ones. For a correlated design the small-d directions are
+differences of correlated features, the per-coefficient ratios scatter, and a coefficient can even
+grow: shrinking a difference of two features moves weight from one onto the other.
 
 Parts: ``linear`` (above), and the MNIST half (:mod:`reglab.studies.goldilocks_mnist`):
 validation accuracy against λ on 1,000 MNIST images, the best λ and the one-standard-error λ,
@@ -19,6 +21,7 @@ and the collapse to chance at very large λ.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from reglab.experiments import Part, Table, num
@@ -57,7 +60,7 @@ def measure_linear(quick: bool, seed: int) -> dict:
                 X = ar1_design(rng, n, p, rho)
             y = X @ w_true + sigma * rng.standard_normal(n)  # (n,)
             _, d, Vt = np.linalg.svd(X, full_matrices=False)  # d (p,), Vt (p, p)
-            w_ols = np.linalg.lstsq(X, y, rcond=None)[0]
+            w_ols = np.linalg.lstsq(X, y, rcond=None)[0]  # (p,)
             fits = []
             for lm in lmbdas:
                 w = ridge_sklearn(X, y, lm)
@@ -65,12 +68,13 @@ def measure_linear(quick: bool, seed: int) -> dict:
                 theory = d**2 / (d**2 + lm)
                 fits.append({
                     "lambda": lm,
+                    "w": w.tolist(),
                     "per_coefficient": (w / w_ols).tolist(),
                     "per_direction": per_direction.tolist(),
                     "theory": theory.tolist(),
                     "max_abs_difference": float(np.abs(per_direction - theory).max()),
                 })
-            designs[kind].append({"d": d.tolist(), "fits": fits})
+            designs[kind].append({"d": d.tolist(), "w_ols": w_ols.tolist(), "fits": fits})
     return {"n": n, "p": p, "rho": rho, "sigma": sigma, "lambdas": lmbdas, "repeats": repeats, **designs,
             "max_abs_difference": max(f["max_abs_difference"] for kind in designs for rep in designs[kind]
                                       for f in rep["fits"])}
@@ -84,13 +88,19 @@ def findings_linear(r: dict) -> list[str]:
     spread = max(max(f["per_coefficient"]) - min(f["per_coefficient"]) for rep in r["orthonormal"] for f in rep["fits"])
     d = corr["d"]
     lo, hi = int(np.argmin(d)), int(np.argmax(d))
+    ols_o, w_o = np.abs(orth["w_ols"]), np.abs(fo["w"])
+    big, small = int(np.argmax(ols_o)), int(np.argmin(ols_o))
     ratios = np.array(fc["per_coefficient"])
-    grew = int((ratios > 1).sum())
+    ols_c, w_c = np.array(corr["w_ols"]), np.array(fc["w"])
+    grew = np.flatnonzero(np.abs(w_c) > np.abs(ols_c))
     flipped = int((ratios < 0).sum())
     out = [
         f"Orthonormal design (n = {r['n']}, p = {r['p']}): at λ = {num(lm)} every coefficient kept the same "
         f"fraction of its least-squares value, {num(fo['per_coefficient'][0], 6)} (1/(1 + λ) = {num(1 / (1 + lm), 6)}); "
         f"over all λ the ratios of one fit differ by at most {num(spread)}.",
+        f"The same fraction means that in absolute terms L2 takes the most from the largest weights — the useful "
+        f"ones: at λ = {num(lm)} the largest least-squares coefficient (|ŵ| = {num(ols_o[big])}) lost "
+        f"{num(ols_o[big] - w_o[big])}, the smallest (|ŵ| = {num(ols_o[small])}) {num(ols_o[small] - w_o[small])}.",
         f"Correlated design (corr(x_j, x_k) = {num(r['rho'])}^|j−k|, singular values d from {num(min(d))} to "
         f"{num(max(d))}): at λ = {num(lm)} the direction the data support least (d = {num(d[lo])}) kept "
         f"{num(100 * fc['per_direction'][lo])}% of its least-squares component, the best-supported one "
@@ -99,10 +109,17 @@ def findings_linear(r: dict) -> list[str]:
         f"{num(r['max_abs_difference'])} (largest difference over both designs, {len(r['lambdas'])} values of λ"
         + (f", {r['repeats']} data sets)." if r["repeats"] > 1 else ")."),
         f"Per coefficient, the correlated design's ratios ŵ(λ)/ŵ(0) at λ = {num(lm)} range from "
-        f"{num(float(ratios.min()))} to {num(float(ratios.max()))}: {grew} of {r['p']} coefficients grew and "
-        f"{flipped} changed sign"
-        + (", as shrinking the small-d directions moves weight between correlated features." if grew + flipped else "."),
+        f"{num(float(ratios.min()))} to {num(float(ratios.max()))}: {len(grew)} of {r['p']} coefficients grew in "
+        f"magnitude and {flipped} changed sign"
+        + (", as shrinking the small-d directions moves weight between correlated features." if len(grew) + flipped
+           else "."),
     ]
+    if len(grew):
+        j = int(grew[np.argmax(np.abs(ratios[grew]))])
+        out.append(
+            f"L2 can even grow a near-useless weight: coefficient {j + 1}, whose least-squares value is "
+            f"{num(ols_c[j])} (the median |ŵ_j(0)| is {num(float(np.median(np.abs(ols_c))))}), became {num(w_c[j])} "
+            f"at λ = {num(lm)}, a ratio of {num(ratios[j], 4)}: its neighbours' shared weight moved onto it.")
     return out
 
 
@@ -110,12 +127,14 @@ def tables_linear(r: dict) -> list[Table]:
     corr = r["correlated"][0]
     order = np.argsort(corr["d"])
     rows = tuple(
-        (num(corr["d"][i]), *(x for f in corr["fits"] for x in (f["per_direction"][i], f["theory"][i])))
+        (num(corr["d"][i]), *(f["per_direction"][i] for f in corr["fits"]),
+         max(abs(f["per_direction"][i] - f["theory"][i]) for f in corr["fits"]))
         for i in order
     )
-    cols = ("d",) + tuple(c for lm in r["lambdas"] for c in (f"measured, λ = {num(lm)}", f"d²/(d²+λ), λ = {num(lm)}"))
+    cols = ("d", *(f"λ = {num(lm)}" for lm in r["lambdas"]), "max |measured − d²/(d²+λ)|")
     return [Table("Shrinkage along each singular direction of the correlated design (first data set)", cols, rows,
-                  note="measured = v_iᵀŵ(λ) / v_iᵀŵ(0), with ŵ from scikit-learn's Ridge.")]
+                  note="Each λ column: measured v_iᵀŵ(λ) / v_iᵀŵ(0), with ŵ from scikit-learn's Ridge; the last column: "
+                       "its largest difference from d²/(d²+λ) over the λ.")]
 
 
 def figures_linear(r: dict) -> dict[str, Figure]:
@@ -124,9 +143,10 @@ def figures_linear(r: dict) -> dict[str, Figure]:
     corr, orth = r["correlated"][0], r["orthonormal"][0]
     d = np.array(corr["d"])
     grid = np.geomspace(d.min() / 2, d.max() * 2, 200)
+    colors = colormaps["viridis"](np.linspace(0, 0.9, len(corr["fits"])))  # λ is ordered: a sequential map
     for k, f in enumerate(corr["fits"]):
-        ax1.plot(grid, grid**2 / (grid**2 + f["lambda"]), color=f"C{k}", lw=1)
-        ax1.plot(d, f["per_direction"], "o", color=f"C{k}", ms=4, label=f"λ = {num(f['lambda'])}")
+        ax1.plot(grid, grid**2 / (grid**2 + f["lambda"]), color=colors[k], lw=1)
+        ax1.plot(d, f["per_direction"], "o", color=colors[k], ms=4, label=f"λ = {num(f['lambda'])}")
     ax1.set_xscale("log")
     ax1.set_xlabel("singular value d of the direction")
     ax1.set_ylabel("fraction of least-squares component kept")
@@ -137,8 +157,10 @@ def figures_linear(r: dict) -> dict[str, Figure]:
     ax2.plot(j, orth["fits"][mid]["per_coefficient"], "s-", label="orthonormal design")
     ax2.plot(j, corr["fits"][mid]["per_coefficient"], "o-", label="correlated design")
     ax2.axhline(0, color="0.6", lw=0.6)
+    ax2.axhline(1, color="0.6", lw=0.6, ls=":")
+    ax2.set_yscale("symlog", linthresh=1.0)  # linear within ±1, logarithmic beyond: one outlier flattens nothing
     ax2.set_xlabel("coefficient j")
-    ax2.set_ylabel("ŵ_j(λ) / ŵ_j(0)")
+    ax2.set_ylabel("ŵ_j(λ) / ŵ_j(0) (symlog: linear within ±1)")
     ax2.set_title(f"per coefficient, λ = {num(r['lambdas'][mid])}", fontsize=10)
     ax2.legend(fontsize=8)
     fig.suptitle("Ridge's shrinkage along each singular direction and per coefficient")

@@ -11,8 +11,11 @@ confidence still changes: ``softmax(c^L z)`` sharpens as ``c`` grows.
 
 With sigmoid or tanh hidden units ``a = f(cz)``: as ``c`` grows the units saturate (``f'(cz) → 0``; a unit
 counts as saturated where ``f'(z) < 1%`` of its maximum: ``|z| > 5.99`` for the sigmoid, ``|z| > 2.99`` for
-tanh), the gradient ``∂C₀/∂W`` carries the factor ``f'`` and vanishes, and the network's function changes;
-as ``c → 0`` every unit sits at ``f(0)`` and the network forgets its input.
+tanh) and the network's function changes; as ``c → 0`` every unit sits at ``f(0)`` and the network forgets its
+input. The first layer's gradient ``∂C₀/∂W₀ = (f'(cz) ⊙ c W₁ᵀδ) xᵀ`` carries the factor ``f'``, which falls,
+and the factor ``c`` of the layer above, which grows: its *absolute* size need not vanish (here it grows with
+``c`` above 1); what shrinks is the gradient *relative to the weights*, ``‖∂C₀/∂W₀‖/‖W₀‖``, the fraction of
+its size by which a step of fixed η moves a layer.
 
 One neuron. ``σ(w·x)`` with ``w = [1, 0.1]`` and ``w = [100, 10]``: the same direction, so the same decision
 boundary ``w·x = 0``, but the second is saturated almost everywhere and its gradient
@@ -119,6 +122,30 @@ def _at(r: dict, name: str, key: str, c: float) -> float:
     return r[name][key][r["c"].index(c)]
 
 
+def gradient_sentence(r: dict, name: str) -> str:
+    """Absolute against relative: the first layer's gradient of the ``name`` network as its parameters scale by c."""
+    cs, e = r["c"], r[name]
+    lo, hi, i1 = cs[0], cs[-1], cs.index(1.0)
+    first, last = e["grad_norm_layers"][0], e["grad_norm_layers"][-1]
+    rel = [np.array(g) / np.array(w) for g, w in zip(e["grad_norm_layers"], e["weight_norm_layers"])]
+    grows = first[-1] > first[i1]
+    return (
+        f"{name.capitalize()}, gradients on the same images: the first layer's absolute gradient ‖∂C₀/∂W₀‖ "
+        f"{'grows' if grows else 'falls'} with c above 1, from {num(first[i1])} (c = 1) to {num(first[-1])} "
+        f"(c = {num(hi)}; {num(first[0])} at c = {num(lo)}), the output layer's goes from {num(last[i1])} to "
+        f"{num(last[-1])}; the gradient relative to the weights, ‖∂C₀/∂W₀‖/‖W₀‖, shrinks from "
+        f"{num(rel[0][i1])} to {num(rel[0][-1])} ({num(rel[0][0])} at c = {num(lo)}): a step of the same η moves "
+        f"the first layer of the c = {num(hi)} network by a {num(rel[0][i1] / rel[0][-1])}× smaller fraction of "
+        f"its size than at c = 1"
+        + (" — in the absolute gradient the factor c of the layer above outgrows the saturation's f'; divided "
+           "by ‖W₀‖, itself ×c, it shrinks." if grows else "."))
+
+
+def headline(results: dict) -> str:
+    """The finding ``index.html`` shows for this study."""
+    return gradient_sentence(results["scaling"], "sigmoid")
+
+
 def findings_scaling(r: dict) -> list[str]:
     cs = r["c"]
     lo, hi = cs[0], cs[-1]
@@ -139,23 +166,23 @@ def findings_scaling(r: dict) -> list[str]:
     ]
     for name in ("sigmoid", "tanh"):
         e = r[name]
-        first, last = e["grad_norm_layers"][0], e["grad_norm_layers"][-1]
         out.append(
             f"{name.capitalize()}: accuracy {num(100 * _at(r, name, 'accuracy', 1.0))}% at c = 1, "
             f"{num(100 * e['accuracy'][0])}% at c = {num(lo)} and {num(100 * e['accuracy'][-1])}% at c = {num(hi)}; "
-            f"the saturated fraction of hidden units rose from {num(100 * e['saturated'][0])}% to "
-            f"{num(100 * _at(r, name, 'saturated', 1.0))}% (c = 1) to {num(100 * e['saturated'][-1])}%, mean f'(z) "
-            f"fell from {num(e['mean_fprime'][0])} to {num(e['mean_fprime'][-1])}, and the confidence rose from "
-            f"{num(e['confidence'][0])} to {num(e['confidence'][-1])}.")
-        rel = [np.array(g) / np.array(w) for g, w in zip(e["grad_norm_layers"], e["weight_norm_layers"])]
-        i1 = cs.index(1.0)
-        out.append(
-            f"{name.capitalize()}, gradients on the same images: the first layer's ‖∂C₀/∂W₀‖ went from "
-            f"{num(first[0])} (c = {num(lo)}) to {num(first[i1])} (c = 1) to {num(first[-1])} (c = {num(hi)}), the "
-            f"output layer's from {num(last[0])} to {num(last[i1])} to {num(last[-1])}; relative to the weights, "
-            f"‖∂C₀/∂W₀‖/‖W₀‖ went from {num(rel[0][0])} to {num(rel[0][i1])} to {num(rel[0][-1])}: a step of the "
-            f"same η moves the first layer of the c = {num(hi)} network by a "
-            f"{num(rel[0][i1] / rel[0][-1])}× smaller fraction of its size than at c = 1.")
+            f"the saturated fraction of hidden units was {num(100 * e['saturated'][0])}% at c = {num(lo)}, "
+            f"{num(100 * _at(r, name, 'saturated', 1.0))}% at c = 1 and {num(100 * e['saturated'][-1])}% at "
+            f"c = {num(hi)}; from c = {num(lo)} to {num(hi)} the mean f'(z) fell from {num(e['mean_fprime'][0])} to "
+            f"{num(e['mean_fprime'][-1])} and the confidence rose from {num(e['confidence'][0])} to "
+            f"{num(e['confidence'][-1])}.")
+        out.append(gradient_sentence(r, name))
+    sig = r["sigmoid"]
+    kept, base = _at(r, "sigmoid", "accuracy", hi), _at(r, "sigmoid", "accuracy", 1.0)
+    out.append(
+        f"Scaling a trained network's weights up changes its predictions less than one might expect: at c = {num(hi)} "
+        f"the sigmoid network, {num(100 * sig['saturated'][-1])}% of its hidden units saturated, still classifies "
+        f"{num(100 * kept)}% of the images correctly ({num(100 * base)}% at c = 1)"
+        + (": large weights mostly slow learning here (next parts), rather than wreck what was learnt."
+           if base - kept < 0.05 else "."))
     return out
 
 
@@ -268,7 +295,7 @@ def figures_neuron(r: dict) -> dict[str, Figure]:
         ax.set_title(f"σ(w·x), w = {w}: {num(100 * r[key]['saturated'])}% saturated", fontsize=10)
         ax.set_xlabel("x₁")
         ax.set_ylabel("x₂")
-    fig.colorbar(im, ax=axes[:2], shrink=0.85)
+    fig.colorbar(im, ax=axes[:2], shrink=0.85, label="σ(w·x), the neuron's output")
     t = np.linspace(-1.0, 1.0, 401)  # x = t·w/‖w‖: along the common direction
     for key, color in (("small", "C0"), ("large", "C3")):
         w = np.array(r[key]["w"])
@@ -324,8 +351,11 @@ def findings_training(r: dict) -> list[str]:
         "epoch " + ", ".join(f"{num(100 * r['saturation'][i][-1])}%" for i in range(len(cs))) + ".",
     ]
     if ok:
-        fastest = min(ok)
-        out.append(f"Fastest: c = {num(fastest[1])} ({fastest[0]} epochs); {len(cs) - len(ok)} of {len(cs)} scales "
+        best = min(e for e, _ in ok)
+        tied = [c for e, c in ok if e == best]
+        who = "c = " + num(tied[0]) if len(tied) == 1 else f"a {len(tied)}-way tie, c = " + ", ".join(map(num, tied))
+        out.append(f"Fastest: {who} ({best} epoch{'s' if best != 1 else ''}"
+                   + (" each" if len(tied) > 1 else "") + f"); {len(cs) - len(ok)} of {len(cs)} scales "
                    f"did not reach {num(100 * r['target'])}% within {r['epochs']} epochs.")
     return out
 
@@ -337,7 +367,7 @@ def figures_training(r: dict) -> dict[str, Figure]:
     for i, c in enumerate(r["c"]):
         ax.plot(np.arange(r["epochs"] + 1), 100 * np.array(r["accuracy"][i]), color=cmap(i / (len(r["c"]) - 1)),
                 label=f"c = {num(c)}")
-    ax.axhline(100 * r["target"], color="0.5", ls=":", lw=1)
+    ax.axhline(100 * r["target"], color="0.5", ls=":", lw=1, label=f"target {num(100 * r['target'])}%")
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy (%)")
     ax.legend(fontsize=8, ncols=2)

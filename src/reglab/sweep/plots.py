@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from reglab.sweep.ridge import Grid, reading
@@ -91,12 +92,27 @@ def curve_figure(curve: Curve, chance: float | None = None, title: str | None = 
     return fig
 
 
+def curve_colors(curves: list[Curve]) -> list:
+    """One colour per curve: from a sequential map (in the order of the values) where every setting that varies
+    between the curves is a number (η, training-set size: ordered), else matplotlib's categorical cycle."""
+    vary = _varying(curves)
+    numeric = bool(vary) and all(isinstance(c.settings.get(k), (int, float)) and not isinstance(c.settings.get(k), bool)
+                                 for c in curves for k in vary)
+    if not numeric:
+        return [f"C{k % 10}" for k in range(len(curves))]
+    order = sorted(range(len(curves)), key=lambda i: [curves[i].settings[k] for k in vary])
+    shades = colormaps["viridis"](np.linspace(0, 0.85, len(curves)))
+    colors: list = [None] * len(curves)
+    for rank, i in enumerate(order):
+        colors[i] = shades[rank]
+    return colors
+
+
 def overview_figure(curves: list[Curve], labels: list[str], chance: float | None = None) -> Figure:
     """Every curve's validation accuracy (mean ± sd) against λ in one plot, with its λ_min."""
     fig = Figure(figsize=(8, 5))
     ax = fig.subplots()
-    for k, (curve, label) in enumerate(zip(curves, labels)):
-        color = f"C{k % 10}"
+    for curve, label, color in zip(curves, labels, curve_colors(curves)):
         band(ax, curve, "final_validation_accuracy", label, "-", color, 100)
         if curve.selection is not None:
             ax.plot([curve.selection.best_lmbda], [100 * curve.selection.best_mean], "*", color=color, ms=10)
