@@ -134,12 +134,7 @@ def claim(path: str | Path, command: str, config: str = "", *, flag: str = "--ou
     ReglabError
         One line naming the folder and why it cannot be written, before anything is written.
     """
-    text = str(path)
-    if not text.strip():
-        raise ReglabError(f"{flag} needs a folder name, got {text!r}")
-    if "\0" in text:
-        raise ReglabError(f"{flag} {shown(text)!r}: a path cannot contain a NUL character")
-    path = Path(path)
+    path = _named(path, "folder", flag)
     held = _held.get(_key(path))
     if held is not None:
         if held.command != command:
@@ -176,12 +171,7 @@ def check_file(path: str | Path, flag: str = "--out") -> Path:
     that cannot be created or written (read-only, ``/proc``, no permission), a name too long. The check writes
     a temporary file and removes it, and removes the folders it created to do so.
     """
-    text = str(path)
-    if not text.strip():
-        raise ReglabError(f"{flag} needs a file name, got {text!r}")
-    if "\0" in text:
-        raise ReglabError(f"{flag} {shown(text)!r}: a path cannot contain a NUL character")
-    path = Path(path)
+    path = _named(path, "file", flag)
     try:
         is_folder = stat.S_ISDIR(path.stat().st_mode)
     except (FileNotFoundError, NotADirectoryError):
@@ -210,6 +200,16 @@ def check_file(path: str | Path, flag: str = "--out") -> Path:
 
 
 # -- the steps of a claim --------------------------------------------------------------------------
+def _named(path: str | Path, kind: str, flag: str) -> Path:
+    """``path`` as a :class:`~pathlib.Path`, refused where it names nothing (blank) or holds a NUL."""
+    text = str(path)
+    if not text.strip():
+        raise ReglabError(f"{flag} needs a {kind} name, got {text!r}")
+    if "\0" in text:
+        raise ReglabError(f"{flag} {shown(text)!r}: a path cannot contain a NUL character")
+    return Path(path)
+
+
 def _key(path: Path) -> str:
     return os.path.abspath(path)
 
