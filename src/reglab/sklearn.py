@@ -32,15 +32,21 @@ linear outputs and the quadratic cost ``C₀ = (1/n) Σ_x ½‖a_x − y_x‖²`
 trains on the engine's tensor steps (any regularizer, optimizer and
 initializer; no early stopping, which reglab measures by accuracy).
 
-Cross-validated λ in one batched run per fold
----------------------------------------------
-:class:`RegularizationPathCV` fits every λ of a grid on each fold's training
-rows as *one* batched run of ``len(lmbdas)`` models (the engine trains M
-models at once), scores each on the fold's held-out rows, and chooses
-``lmbda_best_`` (the best mean score) and ``lmbda_1se_`` (glmnet's rule: the
-largest λ whose mean is within one standard error of the best, over folds;
-:func:`reglab.sweep.select.one_se_rule`). The folds are separate runs: the
-engine's models share one training set.
+Cross-validated λ in one batched run
+------------------------------------
+:class:`RegularizationPathCV` fits every λ of a grid on every fold as *one*
+batched run of ``len(lmbdas) × n_folds`` models: the engine's k-fold
+cross-validation (:class:`reglab.engine.data.Folds`, as ``reglab sweep
+--folds`` and ``reglab path --folds``), with the folds of a scikit-learn
+splitter. Model ``(λ_j, fold f)`` trains on the rows outside fold ``f`` in its
+own order and is scored on fold ``f``'s rows; ``lmbda_best_`` is the best mean
+score and ``lmbda_1se_`` glmnet's rule (the largest λ whose mean is within one
+standard error of the best, over folds; :func:`reglab.sweep.select.one_se_rule`).
+Where the folds have one size this is, model for model, what fitting the
+estimator on each fold's training rows trains (``GridSearchCV``'s fits);
+where their sizes differ by one, each epoch every model trains on ``L`` rows,
+the size of the smallest training set (a model of a larger one leaves out a
+different row each epoch), and ``n`` in ``λ/2n`` is ``L``.
 """
 
 from __future__ import annotations
@@ -59,7 +65,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from reglab.config import TrainConfig
 from reglab.data.dataset import Dataset, Split
-from reglab.engine.data import TensorData, TensorSplit
+from reglab.engine.data import Folds, TensorData, TensorSplit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor
 from reglab.engine.nn import Cost, get_activation
@@ -143,7 +149,7 @@ class _ReglabMLP(BaseEstimator):
             raise ValueError(f"lmbda must be a number ≥ 0, got {value!r}")
         return (float(value),)
 
-    def _config(self, n: int, lmbdas=None, validation: bool = False) -> TrainConfig:
+    def _config(self, n: int, lmbdas=None, validation: bool = False, folds: int = 0) -> TrainConfig:
         hidden = (self.hidden,) if isinstance(self.hidden, Integral) else tuple(self.hidden)
         batch_size = self.batch_size
         if isinstance(batch_size, Integral) and int(batch_size) > n:
@@ -155,7 +161,7 @@ class _ReglabMLP(BaseEstimator):
                 hidden=hidden, lmbda=self._lmbdas(n, batch_size, lmbdas), reg=self.reg, l1_ratio=self.l1_ratio,
                 activation=self.activation, cost=self.cost, init=self.init,
                 optimizer=self.optimizer, momentum=self.momentum, eta=(self.eta,), batch_size=batch_size,
-                epochs=self.epochs, early_stop=self.early_stop, seed=self._seed(), dtype=self.dtype,
+                epochs=self.epochs, early_stop=self.early_stop, seed=self._seed(), dtype=self.dtype, folds=folds,
                 engine=self.engine, threads=self.threads, device="cpu",
                 monitor=("train", "validation") if validation else ("train",),
             )
@@ -187,11 +193,14 @@ class _ReglabMLP(BaseEstimator):
         self.alpha_ = convert(self.lmbda_, "book", "sklearn", n=n, batch_size=config.batch_size)
         self.loss_ = float(history.get("train_cost")[-1, 0]) if history.has("train_cost") else float("nan")
 
-    def _outputs(self, X, model: MLP | None = None) -> np.ndarray:
-        """The network's outputs ``(M, N, K)`` on ``X`` (already validated), computed in float64 from the trained
-        weights: a row's prediction does not depend on the rows beside it (float32 products would, in the last bit)."""
+    def _outputs(self, X, model: MLP | None = None, models: list[int] | None = None) -> np.ndarray:
+        """The outputs ``(M, N, K)`` of the network's models (``models``: those only) on ``X`` (already validated),
+        computed in float64 from the trained weights: a row's prediction does not depend on the rows beside it
+        (float32 products would, in the last bit)."""
         model = self.model_ if model is None else model
-        wide = MLP([W.double() for W in model.weights], [b.double() for b in model.biases], model.activation, model.cost)
+        pick = slice(None) if models is None else models
+        wide = MLP([W[pick].double() for W in model.weights], [b[pick].double() for b in model.biases],
+                   model.activation, model.cost)
         with torch.no_grad():
             return wide.output(torch.as_tensor(np.asarray(X, dtype=np.float64))).numpy()
 
@@ -269,17 +278,24 @@ class MLPClassifier(ClassifierMixin, _ReglabMLP):
         self._finish(model, history, n, config)
         return self
 
-    def _fit_models(self, X, codes, n_classes: int, lmbdas=None):
+    def _fit_models(self, X, codes, n_classes: int, lmbdas=None, held_out=None):
         """Train one model per λ (``lmbdas``, else the estimator's) on ``X`` with classes ``codes`` (0..K-1) as one
-        batched run of :func:`reglab.train`; return ``(MLP, History, n, TrainConfig)``."""
-        X_tr, y_tr, X_va, y_va = self._validation_split(X, codes, codes)
-        config = self._config(len(y_tr), lmbdas, validation=len(y_va) > 0)
+        batched run of :func:`reglab.train`; return ``(MLP, History, n, TrainConfig)``. ``held_out``: the rows of
+        each fold; then one model per λ × fold (fold fastest), each early-stopped, if at all, on its fold."""
+        if held_out is None:
+            X_tr, y_tr, X_va, y_va = self._validation_split(X, codes, codes)
+        else:
+            X_tr, y_tr, X_va, y_va = X, codes, X[:0], codes[:0]
+        n = _rows_per_model(len(y_tr), held_out)
+        config = self._config(n, lmbdas, validation=len(y_va) > 0 or bool(held_out and self.early_stop),
+                              folds=len(held_out or ()))
         ds = Dataset("arrays", _split(X_tr, y_tr), _split(X_va, y_va), _split(X_va[:0], y_va[:0]), n_classes, "fit")
         try:
-            result = train(config, ds, monitor=self.monitor or Monitor(splits=config.monitor, saturation_examples=0))
+            result = train(config, ds, monitor=self.monitor or Monitor(splits=config.monitor, saturation_examples=0),
+                           held_out=held_out)
         except ReglabError as exc:
             raise ValueError(f"{type(self).__name__}: {exc}") from None
-        return result.fit.model, result.fit.history, len(y_tr), config
+        return result.fit.model, result.fit.history, n, config
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(N, K)``: the softmax outputs, or the sigmoid outputs normalized to sum to 1."""
@@ -318,10 +334,12 @@ class MLPRegressor(RegressorMixin, _ReglabMLP):
         self._finish(model, history, n, config)
         return self
 
-    def _fit_models(self, X, y, lmbdas=None):
-        """Train one model per λ on real targets ``y`` (N,) or (N, K) as one batched run (tensor steps)."""
+    def _fit_models(self, X, y, lmbdas=None, held_out=None):
+        """Train one model per λ on real targets ``y`` (N,) or (N, K) as one batched run (tensor steps); with
+        ``held_out`` (the rows of each fold) one model per λ × fold (fold fastest)."""
         Y = np.asarray(y, dtype=self._np_dtype).reshape(len(y), -1)
-        config = self._config(len(Y), lmbdas)
+        n = _rows_per_model(len(Y), held_out)
+        config = self._config(n, lmbdas, folds=len(held_out or ()))
         dtype = torch.float64 if config.dtype == "float64" else torch.float32
         Xt = torch.as_tensor(np.asarray(X), dtype=dtype)
         split = TensorSplit(Xt, torch.zeros(len(Y), dtype=torch.int64), torch.as_tensor(Y, dtype=dtype))
@@ -329,13 +347,13 @@ class MLPRegressor(RegressorMixin, _ReglabMLP):
         sizes = [X.shape[1], *config.hidden, Y.shape[1]]
         monitor = self.monitor or Monitor(splits=("train",), saturation_examples=0, train="exact")
         try:
-            result = fit_config(config, data, sizes, cost=RegressionCost(), monitor=monitor)
+            result = fit_config(config, data, sizes, cost=RegressionCost(), monitor=monitor, held_out=held_out)
         except ReglabError as exc:
             raise ValueError(f"{type(self).__name__}: {exc}") from None
         for record in result.history.records:  # accuracy means nothing for real targets
             for key in [k for k in record if isinstance(k, str) and k.endswith("_accuracy")]:
                 del record[key]
-        return result.model, result.history, len(Y), config
+        return result.model, result.history, n, config
 
     def predict(self, X) -> np.ndarray:
         """The network's outputs, ``(N,)`` for a one-target fit, else ``(N, K)``."""
@@ -362,17 +380,27 @@ def _split(X, y) -> Split:
     return Split(np.ascontiguousarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64))
 
 
+def _rows_per_model(N: int, held_out) -> int:
+    """The rows each model trains on: all ``N``, or with folds ``L`` (the smallest fold's complement)."""
+    return N if not held_out else N - max(len(h) for h in held_out)
+
+
 class RegularizationPathCV(BaseEstimator):
-    """Choose λ by cross-validation, every λ of a fold trained together as one batched run.
+    """Choose λ by cross-validation, every λ × fold trained together as one batched run (module docstring).
 
     Parameters
     ----------
     estimator : MLPClassifier or MLPRegressor, optional
-        The model whose λ is chosen (its other parameters are kept); default ``MLPClassifier()``.
+        The model whose λ is chosen (its other parameters are kept); default ``MLPClassifier()``. With
+        ``early_stop`` each model stops on its fold's held-out rows (as ``reglab sweep --folds --early-stop``),
+        the rows it is then scored on.
     lmbdas : int or sequence of float
         The λ grid in the book's units; an int ``J`` is ``J`` log-spaced values from ``1e-3`` to ``1e2``.
     cv : int, cross-validation generator or iterable
-        As for scikit-learn's ``cross_val_score`` (an int: stratified folds for a classifier).
+        As for scikit-learn's ``cross_val_score`` (an int: stratified folds for a classifier), with one condition:
+        the test sets are disjoint and cover the rows, and each split trains on all the rows outside its test set
+        (``KFold``, ``StratifiedKFold``, ``GroupKFold``; not ``ShuffleSplit``), since every model of the batch is
+        one fold's.
     select : {"1se", "best"}
         Which λ ``lmbda_`` is and the refit uses: glmnet's ``lambda.1se`` (the default: the most regularized
         model that the folds cannot tell from the best) or the best mean score.
@@ -387,15 +415,17 @@ class RegularizationPathCV(BaseEstimator):
         ``(n_folds, n_lmbdas)``: accuracy (a classifier) or R² (a regressor) on each fold's held-out rows.
     cv_results_ : dict of np.ndarray
         As ``GridSearchCV``'s: ``param_lmbda``, ``params``, ``split{k}_test_score``, ``mean_test_score``,
-        ``std_test_score``, ``se_test_score``, ``rank_test_score``, ``mean_fit_time`` (a fold's batched
-        run divided among its λ).
+        ``std_test_score``, ``se_test_score``, ``rank_test_score``, ``mean_fit_time`` (the batched run
+        divided among its models).
     lmbda_best_, lmbda_1se_, lmbda_ : float
         The best mean score's λ (the largest among ties), the largest λ within one standard error of it,
         and the one ``select`` names.
+    held_out_ : list of np.ndarray
+        The rows of each fold (its test set), sorted.
     best_estimator_ : estimator
         Refit with ``lmbda_`` on all the data (``refit=True``).
     fit_seconds_ : float
-        Time spent training the folds (not the refit).
+        Time spent on the batched run of every λ × fold (not the refit).
     """
 
     def __init__(self, estimator=None, *, lmbdas=13, cv=5, select="1se", refit=True):
@@ -429,22 +459,23 @@ class RegularizationPathCV(BaseEstimator):
             target = np.searchsorted(self.classes_, y)
         else:
             target = y
-        folds = list(check_cv(self.cv, y, classifier=classifier).split(X, y))
-        scores = np.empty((len(folds), len(grid)))
-        seconds = 0.0
-        for k, (tr, va) in enumerate(folds):
-            t0 = time.perf_counter()
-            args = (X[tr], target[tr], len(self.classes_)) if classifier else (X[tr], target[tr])
-            model, *_ = base._fit_models(*args, lmbdas=grid)  # one batched run of len(grid) models
-            seconds += time.perf_counter() - t0
-            scores[k] = base._scores(base._outputs(X[va], model).astype(np.float64), target[va])
+        held_out = _held_out(check_cv(self.cv, y, classifier=classifier).split(X, y), len(y))
+        k, J = len(held_out), len(grid)
+        t0 = time.perf_counter()
+        args = (X, target, len(self.classes_)) if classifier else (X, target)
+        model, *_ = base._fit_models(*args, lmbdas=grid, held_out=held_out)  # one batched run of J × k models
+        seconds = time.perf_counter() - t0
+        scores = np.empty((k, J))
+        for f, rows in enumerate(held_out):  # model j·k + f: λ_j on fold f
+            outputs = base._outputs(X[rows], model, models=[j * k + f for j in range(J)])
+            scores[f] = base._scores(outputs.astype(np.float64), target[rows])
         selection = one_se_rule(grid, scores.T, metric="accuracy" if classifier else "r2")
         if selection is None:
             raise ValueError("no λ of the grid gave a finite score on any fold")
-        self.lmbdas_, self.scores_, self.fit_seconds_ = grid, scores, seconds
+        self.lmbdas_, self.scores_, self.fit_seconds_, self.held_out_ = grid, scores, seconds, held_out
         self.lmbda_best_, self.lmbda_1se_ = selection.best_lmbda, selection.one_se_lmbda
         self.lmbda_ = self.lmbda_1se_ if self.select == "1se" else self.lmbda_best_
-        self.cv_results_ = _cv_results(grid, scores, seconds / (len(folds) * len(grid)))
+        self.cv_results_ = _cv_results(grid, scores, seconds / (k * J))
         if self.refit:
             self.best_estimator_ = clone(base).set_params(lmbda=self.lmbda_).fit(X, y)
         return self
@@ -473,6 +504,24 @@ class RegularizationPathCV(BaseEstimator):
         tags.classifier_tags, tags.regressor_tags = inner.classifier_tags, inner.regressor_tags
         tags.target_tags = inner.target_tags
         return tags
+
+
+def _held_out(splits, N: int) -> list[np.ndarray]:
+    """The test rows of each split, sorted: the engine's folds (:meth:`Folds.of`), so the test sets must be
+    disjoint and cover the ``N`` rows, and each split must train on all the rows outside its test rows."""
+    held_out = []
+    for train_rows, test_rows in splits:
+        train_rows, test_rows = np.asarray(train_rows), np.asarray(test_rows)
+        if not np.array_equal(np.sort(np.concatenate([train_rows, test_rows])), np.arange(N)):
+            raise ValueError("RegularizationPathCV needs folds (a KFold-like cv): each split must train on all the "
+                             "rows outside its test rows; use GridSearchCV for other splitters")
+        held_out.append(np.sort(test_rows))
+    try:
+        Folds.of(held_out, (), N)
+    except ReglabError as exc:
+        raise ValueError(f"RegularizationPathCV needs folds (a KFold-like cv): {exc}; use GridSearchCV for other "
+                         "splitters") from None
+    return held_out
 
 
 def _cv_results(grid: np.ndarray, scores: np.ndarray, fit_time: float) -> dict[str, Any]:

@@ -96,9 +96,33 @@ def test_nothing_on_an_exception_nor_when_hidden():
         assert out.getvalue() == ("" if kw.get("show") is False else "said\n")
 
 
-def test_bars_at_a_terminal_show_names_as_text_not_markup():
+def terminal() -> tuple[Console, io.StringIO]:
     out = io.StringIO()
-    with Progress("epochs", console=Console(file=out, force_terminal=True, width=120)) as progress:
+    return Console(file=out, force_terminal=True, width=120), out
+
+
+def test_lines_when_stdout_is_not_a_terminal_though_stderr_is():
+    """`reglab study all | tee log`: stderr is the terminal, stdout a pipe; a line per task, not a bar."""
+    console, out = terminal()
+    with Progress("epochs", console=console, results=pipe()[0]) as progress:
+        progress("study goldilocks", 0, 2)
+        progress("study goldilocks", 2, 2)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "study goldilocks …" and re.fullmatch(r"study goldilocks: 2/2 epochs in \d+\.\d s", lines[1])
+    assert "\x1b" not in out.getvalue()  # no bar drawn
+
+
+def test_lines_when_stderr_is_not_a_terminal_though_stdout_is():
+    console, out = pipe()
+    with Progress("epochs", console=console, results=terminal()[0]) as progress:
+        progress("a task", 0, 1)
+        progress("a task", 1, 1)
+    assert out.getvalue().splitlines()[0] == "a task …" and "\x1b" not in out.getvalue()
+
+
+def test_bars_at_a_terminal_show_names_as_text_not_markup():
+    console, out = terminal()
+    with Progress("epochs", console=console, results=terminal()[0]) as progress:
         progress("[red]data[/red].csv", 0, 2)
         progress("[red]data[/red].csv", 2, 2)
     text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", out.getvalue())  # without the terminal's colours

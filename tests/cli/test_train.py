@@ -136,3 +136,35 @@ def test_monitor_train_running_or_exact_measures_without_changing_the_training(t
     assert running[(0, "train_cost")] == exact[(0, "train_cost")]  # epoch 0 is measured exactly
     assert running[(2, "train_cost")] != exact[(2, "train_cost")]  # epoch 2: during the epoch, or after it
     assert 0 < running[(2, "train_accuracy")] <= 1
+
+
+def test_train_folds_shows_each_models_fold_and_the_mean_over_folds(tmp_path, capsys):
+    """--folds 3: the models' table has a fold column; a λ table gives the mean ± sd over the folds and the
+    choice line λ_min ± standard error, as `reglab sweep --folds`; --json has each model's fold and, per λ,
+    mean, sd and standard error over the folds (checked against numpy) and the 1-SE choice."""
+    argv = ["train", *FAST, "--lmbda", "0.1", "5", "--folds", "3", "--no-plots"]
+    assert main([*argv, "--json", "--out", str(tmp_path / "a")]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert [(m["lmbda"], m["fold"]) for m in s["models"]] == [(lam, f) for lam in (0.1, 5.0) for f in range(3)]
+    (curve,) = s["curves"]
+    for point in curve["lambda"]:
+        acc = np.array([m["final_validation_accuracy"] for m in s["models"] if m["lmbda"] == point["lmbda"]])
+        got = point["final_validation_accuracy"]
+        assert got["mean"] == pytest.approx(acc.mean()) and got["sd"] == pytest.approx(acc.std(ddof=1))
+        assert got["se"] == pytest.approx(acc.std(ddof=1) / np.sqrt(3))
+    means = {p["lmbda"]: p["final_validation_accuracy"]["mean"] for p in curve["lambda"]}
+    assert curve["selection"]["best_lmbda"] == max(means, key=lambda lam: (means[lam], lam))
+
+    assert main([*argv, "--out", str(tmp_path / "b")]) == 0
+    text = capsys.readouterr().out
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in text.splitlines() if line.startswith("│")]
+    header = next(line for line in text.splitlines() if "model" in line and "fold" in line)
+    assert [c.strip() for c in header.split("┃")[1:-1]][4] == "fold"
+    assert [r[4] for r in rows[:6]] == ["0", "1", "2", "0", "1", "2"]
+    per_lmbda = {float(r[0]): r[3] for r in rows[6:]}  # held-out %: mean ± sd over the folds
+    for p in curve["lambda"]:
+        stats = p["final_validation_accuracy"]
+        assert per_lmbda[p["lmbda"]] == f"{100 * stats['mean']:.2f} ± {100 * stats['sd']:.2f}"
+    best = curve["selection"]
+    assert f"λ_min = {best['best_lmbda']:.4g} (held-out folds {100 * best['best_mean']:.2f}% ± " \
+           f"{100 * best['best_se']:.2f}% standard error over seeds × folds)" in text

@@ -36,6 +36,21 @@ def test_bad_fold_counts(N, k, message):
         kfold(N, k, 0)
 
 
+@pytest.mark.parametrize("held_out", [[[0, 2], [1, 3, 4]], [[4, 3], [2, 0], [1]]])
+def test_given_held_out_rows_make_the_folds(held_out):
+    f = Folds.of(held_out, [0, 1, 1], 5)
+    assert [h.tolist() for h in f.held_out] == [sorted(h) for h in held_out]
+    assert f.train_rows(1).tolist() == sorted(set(range(5)) - set(held_out[1]))
+    assert f.size == 5 - max(map(len, held_out))
+
+
+@pytest.mark.parametrize("held_out", [[[0, 1], [1, 2, 3, 4]], [[0, 1], [3, 4]], [[0, 1, 2, 3, 4]], [[0, 1, 2, 3, 4], []],
+                                      [[0, 1], [2, 3, 4, 5]]])
+def test_given_held_out_rows_must_be_disjoint_and_cover_the_rows(held_out):
+    with pytest.raises(ReglabError, match="disjoint, that together are the 5 training rows"):
+        Folds.of(held_out, [0], 5)
+
+
 def test_orders_are_permutations_of_each_models_own_rows():
     f = Folds.split(11, 3, 0, [0, 1, 2, 0])  # held-out sizes 4, 4, 3: every model trains on L = 7 rows an epoch
     from reglab.rng import generator

@@ -1,5 +1,5 @@
 """The scikit-learn estimators: scikit-learn's own checks, the same fit as ``reglab train``, λ and α in their
-units, GridSearchCV, the regressor's step against autograd, cross-validated λ equal to GridSearchCV's folds."""
+units, GridSearchCV, the regressor's step against autograd (RegularizationPathCV: test_path_cv.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -128,42 +128,6 @@ def test_the_regressor_learns_and_exports():
     with torch.no_grad():
         out = to_sequential(est)(torch.from_numpy(X[500:].astype(np.float32))).double().numpy()[:, 0]
     np.testing.assert_allclose(out, est.predict(X[500:]), atol=1e-5)  # float32 network against float64 predict
-
-
-def test_path_cv_scores_are_grid_search_cvs(digits):
-    """Every λ of a fold trained together in one batched run scores what GridSearchCV's separate fits score
-    (the same folds, the same models: the engine's M models equal M separate runs)."""
-    X, y = digits.train.X[:600], digits.train.y[:600]
-    grid, cv = [0.01, 1.0, 30.0, 300.0], StratifiedKFold(3)
-    path = rs.RegularizationPathCV(rs.MLPClassifier(epochs=3, eta=0.5), lmbdas=grid, cv=cv).fit(X, y)
-    search = GridSearchCV(rs.MLPClassifier(epochs=3, eta=0.5), {"lmbda": grid}, cv=cv).fit(X, y)
-    for k in range(3):
-        np.testing.assert_array_equal(path.cv_results_[f"split{k}_test_score"], search.cv_results_[f"split{k}_test_score"])
-    np.testing.assert_array_equal(path.cv_results_["rank_test_score"], search.cv_results_["rank_test_score"])
-    assert path.lmbda_best_ == search.best_params_["lmbda"] or path.cv_results_["mean_test_score"].max() == \
-        search.cv_results_["mean_test_score"][grid.index(path.lmbda_best_)]
-
-
-def test_path_cv_trains_each_fold_as_one_batched_run(digits, monkeypatch):
-    calls = []
-    train = rs.train
-    monkeypatch.setattr(rs, "train", lambda config, ds, **kw: calls.append(len(config.models())) or train(config, ds, **kw))
-    rs.RegularizationPathCV(rs.MLPClassifier(epochs=1), lmbdas=5, cv=3).fit(digits.train.X[:300], digits.train.y[:300])
-    assert calls == [5, 5, 5, 1]  # three folds of five models, then the refit
-
-
-def test_cross_validated_lmbda_on_digits(digits):
-    """On the digits (1,197 training images, 10 epochs) the 1-SE rule picks a λ no smaller than the best one's,
-    the chosen model scores near the best mean, and λ = 100 (weights crushed) is never chosen."""
-    path = rs.RegularizationPathCV(rs.MLPClassifier(epochs=10, eta=0.5), lmbdas=[0.01, 0.1, 1.0, 10.0, 100.0], cv=3)
-    path.fit(digits.train.X, digits.train.y)
-    res = path.cv_results_
-    assert path.lmbda_1se_ >= path.lmbda_best_ and path.lmbda_ == path.lmbda_1se_
-    best = res["mean_test_score"].max()
-    assert res["mean_test_score"][list(path.lmbdas_).index(path.lmbda_1se_)] >= best - res["se_test_score"].max()
-    assert path.lmbda_1se_ < 100.0 and best > 0.9
-    assert path.score(digits.test.X, digits.test.y) > 0.85
-    assert path.scores_.shape == (3, 5)
 
 
 def test_estimators_pickle_with_their_network(digits):

@@ -1,10 +1,12 @@
 """One progress display for every command: rich bars on stderr at a terminal, a plain line per task elsewhere.
 
 A task has a name (what the user reads), an optional total and unit (``epochs``,
-``cells``, ``bytes``) and a note (the best validation accuracy so far). At a
-terminal each task is a bar; when stderr is a pipe or a file, a task prints one
-line when it starts and one when it finishes, flushed at once, so that a log
-shows what runs (``reglab study all | tee log`` is not silent for ten minutes).
+``cells``, ``bytes``) and a note (the best validation accuracy so far). When
+both stdout and stderr are a terminal each task is a bar; when either is a pipe
+or a file (``reglab study all | tee log``, ``> log``, a CI job), a task prints
+one line on stderr when it starts and one when it finishes, flushed at once, so
+that what runs shows up as it runs, and a live bar does not fight with results
+piped back to the same terminal (``2>&1 | tee log`` puts the lines in the log).
 
 The same object serves every command:
 
@@ -41,7 +43,7 @@ from rich.progress import (
 from rich.progress import Progress as Bars
 from rich.text import Text
 
-from reglab.cli.console import stderr
+from reglab.cli.console import stderr, stdout
 
 
 def accuracy_note(record: dict) -> str:
@@ -92,7 +94,8 @@ class _Task:
 
 
 class Progress:
-    """Named tasks shown on ``console`` (stderr): bars at a terminal, else a line as each starts and finishes.
+    """Named tasks shown on ``console`` (stderr): bars when it and ``results`` (stdout) are terminals, else a line
+    as each starts and finishes.
 
     Parameters
     ----------
@@ -100,6 +103,9 @@ class Progress:
         Unit of the tasks that do not name their own: ``epochs``, ``cells``, ``bytes``, or ``""`` (none).
     console : rich Console
         Where to draw; ``reglab.cli.console.stderr`` by default.
+    results : rich Console
+        Where the command prints its results; ``reglab.cli.console.stdout`` by default. Bars only when both
+        it and ``console`` are terminals.
     show : bool
         ``False``: nothing is shown (``--quiet``, ``--json``); the calls cost next to nothing.
     lines : bool
@@ -109,9 +115,10 @@ class Progress:
     they got) and stops the bars; leaving it on an exception only stops the bars.
     """
 
-    def __init__(self, unit: str = "", *, console: Console = stderr, show: bool = True, lines: bool = True):
+    def __init__(self, unit: str = "", *, console: Console = stderr, results: Console = stdout, show: bool = True,
+                 lines: bool = True):
         self.unit, self.console, self.show = unit, console, show
-        live = show and console.is_terminal
+        live = show and console.is_terminal and results.is_terminal
         self.lines = show and lines and not live
         self.bars = Bars(
             TextColumn("[bold]{task.description}"), BarColumn(), _Amount(), TextColumn("{task.fields[note]}"),

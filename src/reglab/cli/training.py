@@ -125,13 +125,15 @@ def execute(config: TrainConfig, args, epoch_callbacks=()):
 
 def models_table(summary: dict) -> Table:
     train = "train acc (running)" if summary.get("train_measure") == "running" else "train acc"
+    folds = any("fold" in m for m in summary["models"])  # --folds: validation is the fold's held-out rows
     t = table(f"{summary['data']} {summary['sizes']} · {summary['regularizer']} · {summary['train_seconds']:.3g} s training",
-              ("model", "λ", "η", "seed", train, "val acc", "best val (epoch)", "test acc at best", "status"))
+              ("model", "λ", "η", "seed", *(["fold"] if folds else []), train, "held-out acc" if folds else "val acc",
+               "best held-out (epoch)" if folds else "best val (epoch)", "test acc at best", "status"))
     for m in summary["models"]:
         status = f"diverged (epoch {m['diverged_epoch']})" if m["diverged"] else (
             f"stopped (epoch {m['stopped_epoch']})" if m["stopped_epoch"] else "ok")
         t.add_row(
-            str(m["model"]), f"{m['lmbda']:g}", f"{m['eta']:g}", str(m["seed"]),
+            str(m["model"]), f"{m['lmbda']:g}", f"{m['eta']:g}", str(m["seed"]), *([str(m["fold"])] if folds else []),
             pct(m.get("final_train_accuracy")), pct(m.get("final_validation_accuracy")),
             f"{pct(m.get('best_validation_accuracy'))} ({m.get('best_epoch', '—')})",
             pct(m.get("test_accuracy_at_best")), status,

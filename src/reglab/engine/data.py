@@ -9,6 +9,7 @@ trains on its own rows and is validated on the rows it did not see.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -112,12 +113,23 @@ class Folds:
     rows: int  # N, the size of the training split
 
     @classmethod
-    def split(cls, N: int, k: int, seed: int, fold: list[int] | tuple[int, ...]) -> Folds:
+    def split(cls, N: int, k: int, seed: int, fold: Sequence[int]) -> Folds:
         """``k`` folds over ``N`` rows (:func:`kfold`) and the fold of each model."""
-        held = tuple(torch.from_numpy(h).long() for h in kfold(N, k, seed))
+        return cls.of(kfold(N, k, seed), fold, N)
+
+    @classmethod
+    def of(cls, held_out: Sequence[ArrayLike], fold: Sequence[int], N: int) -> Folds:
+        """Folds whose held-out rows are given (e.g. a scikit-learn splitter's test sets), and the fold of each
+        model: at least two non-empty parts, disjoint, that together are every one of the ``N`` rows."""
+        parts = [np.asarray(h, dtype=np.int64).reshape(-1) for h in held_out]
+        every = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+        if len(parts) < 2 or min(map(len, parts)) == 0 or not np.array_equal(every, np.arange(N)):
+            raise ReglabError(f"the folds' held-out rows must be at least two non-empty parts, disjoint, that "
+                              f"together are the {N} training rows")
+        k = len(parts)
         if any(not 0 <= f < k for f in fold):
             raise ReglabError(f"a model's fold must lie in 0…{k - 1}, got {sorted(set(fold))}")
-        return cls(held, tuple(int(f) for f in fold), N)
+        return cls(tuple(torch.from_numpy(np.sort(h)) for h in parts), tuple(int(f) for f in fold), N)
 
     @property
     def k(self) -> int:

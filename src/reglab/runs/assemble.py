@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import torch
 
@@ -30,6 +30,9 @@ from reglab.engine.regularizers import make_regularizer
 from reglab.engine.schedules import Constant, parse_schedule
 from reglab.errors import ReglabError
 from reglab.runs.budget import check_memory
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 def resolve_device(name: str) -> torch.device:
@@ -96,10 +99,11 @@ class TrainResult:
     standardization: Standardization | None = None
 
 
-def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = (), monitor: Monitor | None = None) -> TrainResult:
+def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = (), monitor: Monitor | None = None,
+          held_out: Sequence[ArrayLike] | None = None) -> TrainResult:
     """Train the models of ``config`` together; ``dataset`` defaults to the one it names (a ``dataset`` given
     is standardized here when ``config.standardize`` asks for it and it is not yet); ``monitor`` replaces the
-    one ``config.monitor`` describes.
+    one ``config.monitor`` describes; ``held_out`` the folds' rows (:func:`fit_config`).
 
     Sizes whose weights would not fit in memory are refused before anything is allocated
     (:func:`reglab.runs.budget.check_memory`). Warnings raised while training (numpy's "overflow
@@ -116,17 +120,20 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = (),
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         data = TensorData.from_dataset(ds, device, dtype, config.train_size)
-        result = fit_config(config, data, sizes, monitor=monitor, callbacks=callbacks)
+        result = fit_config(config, data, sizes, monitor=monitor, callbacks=callbacks, held_out=held_out)
     result.meta["warnings"] = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     return TrainResult(config, ds.name, sizes, config.models(), result, getattr(ds, "note", None),
                        getattr(ds, "classes", None), getattr(ds, "standardization", None))
 
 
 def fit_config(config: TrainConfig, data: TensorData, sizes: Sequence[int], *, cost: Cost | None = None,
-               monitor: Monitor | None = None, callbacks: Sequence[Callback] = ()) -> FitResult:
+               monitor: Monitor | None = None, callbacks: Sequence[Callback] = (),
+               held_out: Sequence[ArrayLike] | None = None) -> FitResult:
     """Initialize the models of ``config`` (``sizes``, on ``data``'s device and dtype) and :func:`fit` them on
     ``data``. ``cost`` (an instance) replaces ``config.cost``: a cost of your own, e.g. the regression cost
-    of :mod:`reglab.sklearn`; ``monitor`` replaces the one ``config.monitor`` describes."""
+    of :mod:`reglab.sklearn`; ``monitor`` replaces the one ``config.monitor`` describes. With ``config.folds``,
+    ``held_out`` gives the rows of each fold (e.g. a scikit-learn splitter's test sets; :meth:`Folds.of`)
+    instead of :func:`~reglab.engine.data.kfold`'s from ``config.seed``."""
     models = config.models()
     model = MLP.initialize(
         sizes,
@@ -163,7 +170,16 @@ def fit_config(config: TrainConfig, data: TensorData, sizes: Sequence[int], *, c
         threads=config.threads,
         engine=config.engine,
         lmbda_schedule=None if lmbda_schedule == Constant() else lmbda_schedule,
-        folds=Folds.split(len(data.train), config.folds, config.seed, [int(m["fold"]) for m in models]) if config.folds else None,
+        folds=_folds(config, len(data.train), [int(m["fold"]) for m in models], held_out) if config.folds else None,
     )
     result.meta["regularizer"] = repr(reg)
     return result
+
+
+def _folds(config: TrainConfig, N: int, fold: list[int], held_out: Sequence[ArrayLike] | None) -> Folds:
+    """The folds of ``config``'s models: ``held_out``'s rows, or :func:`kfold`'s from ``config.seed``."""
+    if held_out is None:
+        return Folds.split(N, config.folds, config.seed, fold)
+    if len(held_out) != config.folds:
+        raise ReglabError(f"{len(held_out)} folds of held-out rows given for --folds {config.folds}")
+    return Folds.of(held_out, fold, N)
