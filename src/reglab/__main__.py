@@ -1,5 +1,8 @@
 import sys
 
-from reglab.cli.main import main
+from reglab.cli.main import EXIT_SIGINT, forget_handled_interrupt, main
 
-sys.exit(main())
+code = main()
+if code == EXIT_SIGINT:
+    forget_handled_interrupt()
+sys.exit(code)

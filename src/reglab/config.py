@@ -14,6 +14,8 @@ import dataclasses
 import hashlib
 import json
 import math
+import numbers
+import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +29,7 @@ from reglab.engine.regularizers import KINDS
 from reglab.engine.schedules import parse_schedule
 from reglab.engine.steps import ENGINES
 from reglab.errors import ReglabError
+from reglab.rng import check_seed
 
 
 def _f(default, help: str, flag: str | None = None, aliases: tuple[str, ...] = (), choices=None, **kw):
@@ -107,6 +110,16 @@ class TrainConfig:
 
     # -- validation: the one place ---------------------------------------------------------------
     def validate(self) -> None:
+        """Check every field: first its type (from the field's annotation, so a field added later is
+        checked too), then its value; one line naming the flag on the first problem.
+
+        Lists become tuples and numpy numbers Python numbers, so that a configuration read from JSON,
+        built in Python or parsed from flags is the same value with the same :meth:`digest`.
+        """
+        for f in dataclasses.fields(self):
+            value = _checked(f.name, getattr(self, f.name), _field_types(type(self))[f.name])
+            object.__setattr__(self, f.name, value)  # frozen: only normalizing the value just checked
+        check_seed(self.seed, "--seed", self.seeds if isinstance(self.seeds, int) else 1)
         def positive_int(name):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
@@ -159,6 +172,12 @@ class TrainConfig:
         parse_schedule(self.lmbda_schedule, max(self.epochs, 1))
 
     # -- the models of the run -------------------------------------------------------------------
+    @property
+    def n_models(self) -> int:
+        """How many models the run trains: ``|lmbda| · |eta| · seeds`` (· ``folds`` with cross-validation), known
+        without listing them (``len(self.models())``)."""
+        return len(self.lmbda) * len(self.eta) * self.seeds * (self.folds or 1)
+
     def models(self) -> list[dict[str, float]]:
         """One dict per model: ``lmbda``, ``eta``, ``seed`` (the grid λ × η × seeds, λ slowest), and with
         ``folds`` its ``fold`` (the grid λ × η × seeds × folds)."""
@@ -176,12 +195,15 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        """The configuration a JSON object describes (``config.json``); every field checked as a flag would be."""
+        if not isinstance(d, dict):
+            raise ReglabError(f"a configuration is a JSON object of settings such as {{\"epochs\": 30}}, "
+                              f"not {_article(type(d).__name__)}")
         names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
+        unknown = set(map(str, d)) - names
         if unknown:
             raise ReglabError(f"unknown configuration keys: {', '.join(sorted(unknown))}")
-        values: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()}
-        return cls(**values)
+        return cls(**d)
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
@@ -189,6 +211,75 @@ class TrainConfig:
     def digest(self) -> str:
         """A short hash of the configuration (names run folders and sweep cells)."""
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
+
+
+# -- types of the fields ------------------------------------------------------------------------------
+_TYPES: dict[type, dict[str, Any]] = {}
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    """The annotations of ``cls``'s fields, resolved once."""
+    if cls not in _TYPES:
+        _TYPES[cls] = typing.get_type_hints(cls)
+    return _TYPES[cls]
+
+
+_KINDS = {bool: "true or false", int: "an integer", float: "a number", str: "a text"}
+_ITEMS = {int: "integers", float: "numbers", str: "names"}
+
+
+def _checked(name: str, value: Any, hint: Any) -> Any:
+    """``value`` of field ``name`` checked against its annotation ``hint``, lists as tuples and numpy
+    numbers as Python numbers; a :class:`ReglabError` naming the flag if it does not fit."""
+    optional = False
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        optional, hint = len(args) < len(typing.get_args(hint)), args[0]
+    if value is None and optional:
+        return None
+    flag = "--" + name.replace("_", "-")
+    if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
+        if isinstance(value, (list, tuple)):
+            items = [_scalar(v, item) for v in value]
+            if all(v is not _BAD for v in items):
+                return tuple(items)
+        expected = f"a list of {_ITEMS.get(item, 'values')}" + (" or null" if optional else "")
+        raise ReglabError(f"{flag} must be {expected}, got {_brief(value)}")
+    one = _scalar(value, hint)
+    if one is _BAD:
+        raise ReglabError(f"{flag} must be {_KINDS.get(hint, str(hint))}{' or null' if optional else ''}, "
+                          f"got {_brief(value)}")
+    return one
+
+
+_BAD = object()
+
+
+def _scalar(value: Any, kind: Any) -> Any:
+    """``value`` as a Python ``kind`` (bool, int, float, str), or ``_BAD``; ``True`` is not a number."""
+    if kind is bool:
+        return value if isinstance(value, bool) else _BAD
+    if isinstance(value, bool):
+        return _BAD
+    if kind is int:
+        return int(value) if isinstance(value, numbers.Integral) else _BAD
+    if kind is float:
+        return float(value) if isinstance(value, numbers.Real) else _BAD
+    if kind is str:
+        return value if isinstance(value, str) else _BAD
+    return value
+
+
+def _brief(value: Any) -> str:
+    """``repr(value)`` with its type, cut to a readable length."""
+    text = repr(value)
+    text = text if len(text) <= 60 else text[:45] + "…" + text[-10:]
+    return f"{text} ({type(value).__name__})"
+
+
+def _article(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 # -- the CLI built from the fields ---------------------------------------------------------------

@@ -1,15 +1,58 @@
-"""Atomic file output: a file is either absent or whole, never half-written."""
+"""Atomic file output: a file is either absent or whole, never half-written.
+
+A file is written to a temporary file beside it, ``.NAME.PID.TOKEN.tmp`` (:func:`temp_path`), and renamed
+into place. Writing that fails (no space left on the device, an I/O error, a folder gone read-only) raises
+:class:`reglab.errors.OutputError` naming the file and the system's reason; the temporary file is removed and
+the file at the final name is as it was. A process killed while writing leaves its temporary file behind;
+:func:`orphaned_temp_files` finds such files by their exact pattern, for the owner of the folder to remove.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from reglab.errors import OutputError
+
+#: The temporary files of :func:`atomic_open`: ``.NAME.PID.TOKEN.tmp`` (TOKEN: 32 hex digits).
+TEMP_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.(?P<token>[0-9a-f]{32})\.tmp$", re.DOTALL)
+#: Errors of a write itself (as opposed to, say, reading a source file inside the ``with`` block).
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+
+
+def temp_path(path: Path) -> Path:
+    """A new temporary name beside ``path`` for this process (see :data:`TEMP_PATTERN`)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+
+
+def orphaned_temp_files(folder: Path) -> list[Path]:
+    """Temporary files of :func:`atomic_open` in ``folder`` left by another process (killed while writing).
+
+    Only names matching :data:`TEMP_PATTERN` exactly, with another process's id, are listed: a file of the
+    user's never is. Only the holder of the folder (:func:`reglab.outdir.claim`) may remove them.
+    """
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    me = os.getpid()
+    return [folder / n for n in sorted(names) if (m := TEMP_PATTERN.match(n)) and int(m["pid"]) != me]
+
+
+def output_error(path: Path | str, exc: OSError) -> OutputError:
+    """The one-line error for a failed write of ``path``."""
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        reason = f"{reason} (the disk is full: free some space, or write elsewhere)"
+    return OutputError(f"cannot write {path}: {reason}")
 
 
 @contextlib.contextmanager
@@ -18,18 +61,33 @@ def atomic_open(path: str | Path, mode: str = "w", **kw) -> Iterator[IO]:
 
     The temporary file is created with ``open(..., "x")`` under a unique name, so the result gets
     the usual permissions (the umask), and a failure or interruption leaves ``path`` as it was.
+
+    Raises
+    ------
+    OutputError
+        The folder cannot be created or written, or the device is full (the write's own errors; an
+        error of the ``with`` block's other work passes through as it is).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    tmp, f, body = temp_path(path), None, False
     try:
-        with open(tmp, mode.replace("w", "x"), **kw) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(tmp, mode.replace("w", "x"), **kw)
+        body = True
+        yield f
+        body = False
+        f.flush()
+        os.fsync(f.fileno())
+        f.close()
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        if f is not None:
+            with contextlib.suppress(OSError):
+                f.close()  # closes the file even where flushing what is left fails again
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and (not body or exc.errno in _WRITE_ERRNOS):
+            raise output_error(path, exc) from None
         raise
 
 

@@ -77,6 +77,9 @@ NPZ_PROBLEMS = {
                                                                      "row 1, feature 0."),
     "inf": (np.array([[0.0, np.inf], [1.0, 2.0]]), np.array([0, 1]), "X has 1 NaN or infinite values .the first at "
                                                                      "row 0, feature 1."),
+    "beyond float32": (np.array([[0.0, 1.0], [2.0, -1e39]]), np.array([0, 1]),
+                       "1 values of X lie beyond float32's range .3.4e38 and would become infinite .the first, -1e.39, "
+                       "at row 1, feature 1."),
     "fractional label": (np.zeros((3, 2)), np.array([0, 1.5, 1]), "labels must be integers 0..K-1, found 1.5 at row 1"),
     "NaN label": (np.zeros((3, 2)), np.array([0, np.nan, 1]), "labels must be integers 0..K-1, found nan"),
     "one class": (np.zeros((3, 2)), np.array([0, 0, 0]), "at least two classes"),
@@ -123,8 +126,9 @@ CSV_PROBLEMS = {  # text of bad.csv, whose label column is "label"; the error
     "non-numeric": ("a,label\n1,0\nx,1\n", "line 3, column 'a': 'x' is not a number"),
     "empty field": ("a,label\n1,0\n,1\n", "line 3, column 'a': '' is not a number"),
     "ragged": ("a,b,label\n1,2,0\n3,1\n", "line 3 has 2 fields but the header names 3 columns"),
-    "NaN": ("a,label\n1,0\nnan,1\n", "X has 1 NaN or infinite values .the first at line 3, feature 0."),
-    "inf": ("a,label\n1,0\n2,1\ninf,1\n", "the first at line 4, feature 0"),
+    "NaN": ("a,label\n1,0\nnan,1\n", "X has 1 NaN or infinite values .the first at line 3, column 'a'."),
+    "inf": ("a,label\n1,0\n2,1\ninf,1\n", "the first at line 4, column 'a'"),
+    "beyond float32": ("a,b,label\n1,0,0\n2,5e38,1\n", "values of X lie beyond float32's range .* at line 3, column 'b'"),
     "fractional label": ("a,label\n1,0\n2,0.5\n", "labels must be integers 0..K-1, found 0.5 at line 3"),
     "empty label": ("a,label\n1,cat\n2,\n", "an empty label at line 3"),
     "no target column": ("a,b\n1,0\n", "no column 'label' in the header .columns: a, b."),

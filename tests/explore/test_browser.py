@@ -14,16 +14,12 @@ import time
 
 import pytest
 
-from tests.chromium import CHROMEDRIVER, CHROMIUM, IMAGES_JS, driver, screenshot
+from tests.chromium import IMAGES_JS, driver, requires_browser, screenshot
 
 pytest.importorskip("uvicorn", reason="the explore extra (pip install 'reglab[explore]') is not installed")
 pytest.importorskip("selenium", reason="selenium is not installed")
 
-pytestmark = [
-    pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-                       reason=f"{CHROMIUM} or {CHROMEDRIVER} not found (Debian's chromium, chromium-driver)"),
-    pytest.mark.slow,
-]
+pytestmark = [requires_browser, pytest.mark.slow]  # skips, with the reason, without chromium, its driver or selenium
 
 
 @pytest.fixture(scope="module")

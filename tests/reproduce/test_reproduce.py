@@ -144,7 +144,8 @@ def test_cli_writes_the_files(shared_data_dir, tmp_path, capsys):
     code = main(["reproduce", "nielsen-ch3", "--only", "I", "--max-epochs", "1", "--seeds", "1",
                  "--out", str(out), "--data-dir", str(shared_data_dir)])
     assert code == 0
-    assert {p.name for p in out.iterdir()} == {"reproduce.md", "reproduce.json", "report.html", "i_init.png", "runs"}
+    assert {p.name for p in out.iterdir()} == {"reproduce.md", "reproduce.json", "report.html", "i_init.png", "runs",
+                                               ".reglab.json"}
     printed = capsys.readouterr().out
     assert "| I | large | validation accuracy after epoch 1, large init | 86.43% |" in printed
     rows = json.loads((out / "reproduce.json").read_text())["rows"]

@@ -10,11 +10,9 @@ import pytest
 
 from reglab.cli.main import main
 from reglab.studies import STUDIES
-from tests.chromium import CHROMIUM, IMAGES_JS, driver, screenshot
+from tests.chromium import IMAGES_JS, driver, requires_browser, screenshot
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (Debian package 'chromium'): reports not checked in a browser"
-)
+pytestmark = requires_browser
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +39,7 @@ def open_page(browser, path: Path) -> list[dict]:
 
 
 @pytest.mark.parametrize("name", list(STUDIES))
-def test_report_opens_with_every_image(name, reports, browser):
+def test_report_opens_with_every_image(name, browser, reports):  # the browser first: it may skip
     errors = open_page(browser, reports / name / "report.html")
     images = browser.execute_script(IMAGES_JS)
     png_files = sorted((reports / name).glob("*.png"))
@@ -60,7 +58,7 @@ def test_report_opens_with_every_image(name, reports, browser):
     assert shot.stat().st_size > 10_000
 
 
-def test_index_links_every_report(reports, browser):
+def test_index_links_every_report(browser, reports):
     errors = open_page(browser, reports / "index.html")
     links = browser.execute_script("return Array.from(document.links).map(a => a.href)")
     assert errors == []

@@ -346,7 +346,7 @@ def test_cli_list(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["study", "nonsense"], "unknown study 'nonsense'; the studies are: penalty-geometry"),
     (["study"], "give a study NAME, 'all', or --list"),
-    (["study", "goldilocks", "--seed", "-1"], "--seed must be a non-negative integer"),
+    (["study", "goldilocks", "--seed", "-1"], "--seed must be an integer from 0 to 2**63-1, got -1"),
 ])
 def test_cli_errors_are_one_line(argv, message, capsys, tmp_path):
     assert main(argv + ["--out", str(tmp_path)]) == 2

@@ -151,12 +151,14 @@ def test_ctrl_c_keeps_finished_chunks_and_resume_equals_uninterrupted(tmp_path):
     assert len(read_results(tmp_path / "cut")) == 4
     assert json.loads((tmp_path / "cut" / "sweep.json").read_text())["status"] == "interrupted"
     (tmp_path / "cut" / "chunks" / "junk.json").write_text("{not json")  # ignored
-    (tmp_path / "cut" / ".results.csv.half.tmp").write_text("cell,")  # what a kill mid-write leaves: removed
+    left = tmp_path / "cut" / f".results.csv.{2**22 + 1}.{'0' * 32}.tmp"  # what a kill mid-write leaves: removed
+    left.write_text("cell,")
+    (tmp_path / "cut" / "chunks" / ".notes.tmp").write_text("mine")  # a name reglab never writes: kept
     resumed = sweep(base, grid, out=tmp_path / "cut", max_models=4, plot=False)
     assert (resumed.trained, resumed.reused) == (4, 4)
     whole = sweep(base, grid, out=tmp_path / "whole", max_models=4, plot=False)
     assert read_results(tmp_path / "cut") == read_results(tmp_path / "whole") and resumed.rows == whole.rows
-    assert not list((tmp_path / "cut").glob(".*.tmp"))
+    assert not left.exists() and (tmp_path / "cut" / "chunks" / ".notes.tmp").read_text() == "mine"
 
 
 def test_a_32_value_lambda_sweep_is_one_chunk(tmp_path):

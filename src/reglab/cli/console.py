@@ -45,6 +45,17 @@ def note(text: str) -> None:
     stderr.print(f"[yellow]note:[/] {escape(text)}")
 
 
+def say(text: str) -> None:
+    """A line on stderr exactly as it is (not markup, tabs not expanded): plans and notes with the user's text."""
+    stderr.file.write(text + "\n")
+    stderr.file.flush()
+
+
+def line(text: str) -> None:
+    """A line on stdout exactly as it is (not markup, tabs not expanded), e.g. ``run folder: PATH``."""
+    stdout.file.write(text + "\n")
+
+
 def print_json(obj) -> None:
     """``obj`` as JSON on stdout (non-finite numbers as ``null``)."""
     sys.stdout.write(dumps(obj) + "\n")

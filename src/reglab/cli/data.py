@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from reglab.data.digits import DIGITS_SOURCE
 from reglab.data.dirs import locate_data_dir
 from reglab.data.fetch import DEFAULT_MIRRORS, fetch_mnist
 from reglab.data.mnist import FETCH_HINT, MNIST_FILES, mnist_dir, mnist_status
-from reglab.errors import RunFailure
+from reglab.errors import ReglabError, RunFailure
 
 DESCRIPTION = "List the data present (info), download MNIST (fetch), or load a data set and summarize it (show)."
 
@@ -83,6 +84,8 @@ def offline_hint(data_dir) -> str:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise ReglabError(f"--timeout must be a positive number of seconds, got {args.timeout}")
     # bars at a terminal only: the files are listed on stdout as soon as they are in place
     try:
         with Progress("bytes", show=not (args.quiet or args.json), lines=False) as progress:

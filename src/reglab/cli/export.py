@@ -29,6 +29,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from reglab.cli.console import print_json
     from reglab.errors import ReglabError
+    from reglab.outdir import check_file
     from reglab.runs.export import FORMATS as SUFFIX
     from reglab.runs.export import export, from_run
 
@@ -47,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
             raise ReglabError(f"{source} is not a sweep folder (no sweep.json): --cell applies to sweeps, --model to runs")
         model = from_run(source, args.model)
         default = source / "export" / f"model-{args.model}{SUFFIX[args.to]}"
-    done = export(model, Path(args.out) if args.out else default, args.to)
+    # checked before the export runs: a folder, a path under a file, read-only or too long is one line, exit 2
+    target = check_file(args.out if args.out else default, "--out" if args.out else "the export's file")
+    done = export(model, target, args.to)
     if args.json:
         print_json(done.to_dict())
         return 0

@@ -4,19 +4,27 @@ Each subcommand lives in its own module of this package and exposes
 ``configure(parser)``, which adds its arguments and sets ``func`` on its parser.
 Only the command being run is imported (so ``reglab --help`` and a light command
 like ``convert`` do not load torch); the one-line help of every command lives in
-:data:`COMMANDS`. Errors: a :class:`reglab.errors.ReglabError` (or a bad
-argument) prints one line and exits 2, a :class:`reglab.errors.RunFailure` (or an
-unexpected error) one line and 1; ``--debug`` shows the traceback (the exit
-codes: :mod:`reglab.errors`).
+:data:`COMMANDS`.
+
+Errors (:func:`report`): whatever goes wrong prints one line on stderr, never a traceback
+(``--debug`` shows it): a bad argument ``reglab train: error: … (see reglab train --help)`` and a
+:class:`reglab.errors.ReglabError` ``reglab: error: …``, both exit 2; a :class:`reglab.errors.RunFailure`
+(or an unexpected error) exit 1; a failed write of the results (disk full) exit 74; Ctrl-C 130 and
+SIGTERM 143 (see :mod:`reglab.errors`). Warnings of the libraries underneath print as one ``note:`` line
+each, not as Python's two-line warnings.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib
+import os
 import sys
+import warnings
 
-from reglab.errors import ReglabError
+from reglab.errors import EXIT_IOERR, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE, ReglabError, Terminated, shown
 
 #: Subcommands (module ``reglab.cli.<name>``) and their one-line help, in the order ``reglab --help`` lists them.
 COMMANDS = {
@@ -41,7 +49,7 @@ def command_of(argv: list[str]) -> str | None:
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser, with every subcommand listed and ``command`` (if one of them) fully configured."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="reglab",
         description="A laboratory for regularization in neural networks.",
     )
@@ -61,27 +69,108 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv  # accepted anywhere on the line, not only before COMMAND
     argv = [a for a in argv if a != "--debug"]
-    parser = build_parser(command_of(argv))
-    args = parser.parse_args(argv)
-    args.debug = debug
-    if getattr(args, "func", None) is None:
-        parser.print_help()
-        return 2
+    from reglab.cli.interrupt import sigterm_as_interrupt  # here: `reglab --help` imports no other command module
+
     try:
-        return int(args.func(args) or 0)
-    except ReglabError as exc:
-        if args.debug:
+        with sigterm_as_interrupt(), warnings.catch_warnings():
+            if not debug:
+                warnings.showwarning = _one_line_warning
+            parser = build_parser(command_of(argv))
+            args, extra = parser.parse_known_args(argv)
+            if extra:
+                raise UsageError(getattr(args, "command_prog", parser.prog), f"unrecognized arguments: {' '.join(extra)}")
+            args.debug = debug
+            if getattr(args, "func", None) is None:
+                parser.print_help()
+                return EXIT_USAGE
+            return int(args.func(args) or 0)
+    except SystemExit:  # --help and --version
+        raise
+    except BaseException as exc:
+        if debug and not isinstance(exc, (UsageError, KeyboardInterrupt)):
             raise
-        print(f"reglab: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("reglab: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # an unexpected failure: still one line unless --debug
-        if args.debug:
-            raise
-        print(f"reglab: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
-        return 1
+        return report(exc)
+
+
+# -- errors: one line each ---------------------------------------------------------------------
+class UsageError(Exception):
+    """A bad command line, as argparse finds it: reported as ``PROG: error: MESSAGE (see PROG --help)``."""
+
+    def __init__(self, prog: str, message: str):
+        super().__init__(message)
+        self.prog = prog
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but an error is one line naming the problem (:func:`report`) instead of the whole usage.
+
+    Its subcommands' parsers are of this class too (argparse makes them of their parent's class), and the
+    deepest parser that ran leaves its ``prog`` in ``command_prog``, so that an unknown flag names the
+    command it was given to.
+    """
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(self.prog, message)
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        ns, extra = super().parse_known_args(args, namespace)
+        ns.__dict__.setdefault("command_prog", self.prog)
+        return ns, extra
+
+
+def report(exc: BaseException) -> int:
+    """Print ``exc`` as one line on stderr; return the exit code (see :mod:`reglab.errors`)."""
+    if isinstance(exc, UsageError):
+        return _error_line(f"{exc.prog}: error: {exc} (see {exc.prog} --help)", EXIT_USAGE)
+    if isinstance(exc, ReglabError):
+        return _error_line(f"reglab: error: {exc}", exc.exit_code)
+    if isinstance(exc, Terminated):
+        return _error_line("reglab: interrupted by SIGTERM", EXIT_SIGTERM)
+    if isinstance(exc, KeyboardInterrupt):
+        return _error_line("reglab: interrupted by Ctrl-C", EXIT_SIGINT)
+    if isinstance(exc, BrokenPipeError):  # `reglab … | head`: the reader left; say nothing more
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    if isinstance(exc, MemoryError):
+        return _error_line("reglab: error: out of memory; use smaller sizes, fewer models or a smaller --max-models",
+                           EXIT_USAGE)
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        full = " (the disk is full)" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+        return _error_line(f"reglab: error: {exc.strerror or type(exc).__name__}{full}{where}", EXIT_IOERR)
+    if isinstance(exc, Exception):
+        return _error_line(f"reglab: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", 1)
+    raise exc
+
+
+def _error_line(text: str, code: int) -> int:
+    """``text`` on stderr as exactly one line (a newline in a file's name shown as ``\\n``)."""
+    with contextlib.suppress(OSError):
+        sys.stderr.write(shown(text) + "\n")
+        sys.stderr.flush()
+    return code
+
+
+def forget_handled_interrupt() -> None:
+    """Let ``python -m reglab`` exit 130 after a Ctrl-C that :func:`report` handled.
+
+    CPython up to 3.11 remembers a ``KeyboardInterrupt`` that passed through ``exec`` of a string (a
+    dataclass or namedtuple being built when Ctrl-C came) as if it had never been caught, and ends a
+    ``python -m`` process by SIGINT after ``main`` returned (the shell's ``$?`` is 130 either way, a
+    parent process sees ``-2``). Later versions keep that flag elsewhere; there is nothing to do.
+    """
+    import ctypes
+
+    with contextlib.suppress(ValueError, AttributeError, OSError):
+        ctypes.c_int.in_dll(ctypes.pythonapi, "_Py_UnhandledKeyboardInterrupt").value = 0
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A library's warning as one ``note:`` line on stderr (no file name, no source line)."""
+    text = " ".join(str(message).split())
+    with contextlib.suppress(OSError):
+        sys.stderr.write(shown(f"note: {category.__name__}: {text}") + "\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

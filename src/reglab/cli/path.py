@@ -13,15 +13,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from reglab.cli.console import note, print_json, stdout
+from reglab.cli.console import line, note, print_json, say, stdout
 from reglab.cli.interrupt import interrupted, sigterm_as_interrupt
 from reglab.cli.progress import Progress
 from reglab.cli.sweep import SweepBars, choice_line, curve_table
 from reglab.cli.training import load_config
 from reglab.config import TrainConfig, add_arguments
-from reglab.errors import ReglabError
+from reglab.errors import ReglabError, shown
 from reglab.path.core import PathProgress
 from reglab.path.lambdas import EPS, STEPS
+from reglab.runs.budget import DEFAULT_LIMIT
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -43,6 +44,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     s.add_argument("--config", metavar="FILE", help="start from a config.json (flags override it)")
     s.add_argument("--out", metavar="DIR", help="output folder (default: paths/<timestamp>-<data>)")
     s.add_argument("--max-models", type=int, metavar="N", help="models per chunk of the cold sweep")
+    s.add_argument("--limit", type=int, metavar="N",
+                   help=f"refuse paths of more than N λ steps, models or cold cells (default: {DEFAULT_LIMIT:,})")
     s.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     s.add_argument("--json", action="store_true", help="print path.json's summary on stdout instead of tables")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -64,6 +67,41 @@ def settings_from_args(args):
     kinds = tuple(args.kinds.replace(",", " ").split())
     start = "cold" if args.cold else "both" if args.both else "warm"
     return PathSettings(kinds, span, args.path_epochs, start)
+
+
+def check_size(base: TrainConfig, settings, limit: int | None, flag: str | None = None) -> int:
+    """Refuse a path larger than ``limit`` (:mod:`reglab.runs.budget`) before anything is spread out or loaded:
+    its λ steps (``flag``: the ``--lmbda`` range that gave them), its models (kinds × seeds × folds) and, cold, its
+    cells (models × steps); return the models."""
+    from reglab.runs.budget import check_count, check_limit_flag
+
+    check_limit_flag(limit)
+    steps, folds = settings.span.steps, max(base.folds, 1)
+    check_count(steps, "λ steps", limit, "--steps" if flag is None else f"--lmbda {flag}")
+    models = len(settings.kinds) * base.seeds * folds
+    detail = f"{len(settings.kinds)} regularizer(s) × {base.seeds} seeds" + (f" × {folds} folds" if base.folds else "")
+    check_count(models, "models", limit, detail)
+    if settings.cold:
+        check_count(models * steps, "cells", limit, f"{detail} × {steps} λ steps, cold")
+    return models
+
+
+def plan(base: TrainConfig, settings, ds, sizes, models: int):
+    """The estimate of the whole path (:class:`reglab.runs.budget.Estimate`): the warm path's models for
+    ``steps × path_epochs`` epochs, the cold sweep's cells for ``--epochs`` each."""
+    from reglab.runs.budget import estimate
+
+    n_train, n_eval = base.train_size or len(ds.train.y), len(ds.validation.y) + len(ds.test.y)
+    steps = settings.span.steps
+    parts = []
+    if settings.warm:
+        parts.append(estimate(base.replace(epochs=steps * settings.path_epochs), sizes, n_train, n_eval, models))
+    if settings.cold:
+        parts.append(estimate(base, sizes, n_train, n_eval, models * steps, "cells"))
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
 
 
 class PathBars(SweepBars, PathProgress):
@@ -88,15 +126,23 @@ class PathBars(SweepBars, PathProgress):
 
 def run(args) -> int:
     from reglab.path import path
+    from reglab.path.batch import check_batch
     from reglab.runs.assemble import load_data
+    from reglab.runs.budget import ANNOUNCE_SECONDS, check_memory
     from reglab.runs.folder import default_run_dir
     from reglab.sweep.core import SweepInterrupted
 
     settings = settings_from_args(args)
     base = load_config(args)
+    models = check_size(base, settings, args.limit, args.range)
     ds = load_data(base)
     if ds.note and not args.json:
         note(ds.note)
+    sizes = check_batch(base, ds, settings.kinds)
+    check_memory(base.replace(epochs=settings.span.steps * settings.path_epochs), sizes, models)
+    estimate = plan(base, settings, ds, sizes, models)
+    if estimate.seconds > ANNOUNCE_SECONDS and not args.quiet:
+        say(estimate.line())
     out = Path(args.out) if args.out else default_run_dir(ds.name, root="paths")
     try:
         with sigterm_as_interrupt(), Progress(show=not (args.quiet or args.json)) as progress:
@@ -104,8 +150,9 @@ def run(args) -> int:
                           plot=not args.no_plots, max_models=args.max_models)
     except KeyboardInterrupt as exc:
         cause = exc.cause if isinstance(exc, SweepInterrupted) else exc
-        return interrupted(cause, f"the warm steps finished so far are in {out / 'results.csv'}, the cold sweeps' finished "
-                                  f"chunks in {out / 'cold'}; the same command with --out {out} reuses those chunks (the "
+        return interrupted(cause, f"the warm steps finished so far are in {shown(out / 'results.csv')}, the cold sweeps' "
+                                  f"finished chunks in {shown(out / 'cold')}; the same command with --out {shown(out)} "
+                                  "reuses those chunks (the "
                                   "warm path starts again from λ_max)")
     if args.json:
         print_json(result.summary)
@@ -128,6 +175,6 @@ def run(args) -> int:
                      f"{100 * c['time_ratio']:.1f}% of the cold sweeps' {c['cold_seconds_all']:.1f} s and {reached}",
                      markup=False)
     s = result.seconds
-    stdout.print(f"{len(result.rows)} rows · λ_max search {s.get('search', 0):.1f} s · results: {result.out / 'results.csv'}"
-                 + ("" if args.no_plots else f" · plots: {result.out}/path_*.png"), markup=False)
+    line(f"{len(result.rows)} rows · λ_max search {s.get('search', 0):.1f} s · results: {result.out / 'results.csv'}"
+         + ("" if args.no_plots else f" · plots: {result.out}/path_*.png"))
     return 0

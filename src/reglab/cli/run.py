@@ -16,7 +16,7 @@ import math
 
 from rich.table import Table
 
-from reglab.cli.console import pct, print_json, stdout, table
+from reglab.cli.console import line, pct, print_json, stdout, table
 from reglab.cli.training import add_output_flags, execute, load_config, models_table
 from reglab.config import add_arguments
 
@@ -93,5 +93,5 @@ def run(args) -> int:
     for m in range(len(summary["models"])):
         stdout.print(before_after_table(summary, m))
         stdout.print(decay_table(summary, m))
-    stdout.print(f"run folder: {out}")
+    line(f"run folder: {out}")
     return 0

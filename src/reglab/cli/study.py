@@ -7,12 +7,14 @@
 A study is written to ``DIR/NAME/`` (``report.html``, ``results.json``, one PNG per figure);
 ``all`` also writes ``DIR/index.html``. DIR defaults to ``./studies``. ``all`` keeps the studies ``DIR``
 already holds from the same settings, so that an interrupted ``study all`` resumes with the same command
-(``--fresh`` runs every study again).
+(``--fresh`` runs every study again). DIR (and ``DIR/NAME``) are claimed before any study runs
+(:func:`reglab.outdir.claim`): new, empty, or written by ``reglab study``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 from pathlib import Path
 
 from reglab.errors import ReglabError
@@ -25,7 +27,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="a smaller run (under a minute each): fewer repeats and grid points")
     p.add_argument("--out", type=Path, default=Path("studies"), metavar="DIR",
                    help="folder of the reports; a study goes to DIR/NAME/ (default: ./studies)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of every random draw (default: 0)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of every random draw, 0 to 2**63-1 (default: 0)")
     p.add_argument("--fresh", action="store_true",
                    help="all: run every study again (by default those DIR holds from the same settings are kept)")
     p.add_argument("--json", action="store_true", help="print what was written (and kept) as JSON")
@@ -37,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from reglab.cli.console import print_json
     from reglab.cli.interrupt import interrupted, sigterm_as_interrupt
     from reglab.cli.progress import Progress
+    from reglab.outdir import claim
+    from reglab.rng import check_seed
 
     if args.list:
         if args.json:
@@ -47,11 +51,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.name is None:
         raise ReglabError("give a study NAME, 'all', or --list")
-    if args.seed < 0:
-        raise ReglabError(f"--seed must be a non-negative integer, not {args.seed}")
+    check_seed(args.seed)
     if args.fresh and args.name != "all":
         raise ReglabError("--fresh applies to 'all' (a single study always runs)")
     mode = "quick" if args.quick else "full"
+    digest = hashlib.sha256(f"{args.name} {mode} {args.seed}".encode()).hexdigest()[:10]
 
     def label(name: str) -> str:
         return f"study {name} ({mode}, seed {args.seed})"
@@ -70,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             progress(label(name), done, total)
 
         try:
-            with sigterm_as_interrupt(), Progress(show=not args.json) as progress:
+            with claim(args.out, "study", digest), sigterm_as_interrupt(), Progress(show=not args.json) as progress:
                 index = studies.run_all(args.out, quick=args.quick, seed=args.seed, progress=hook, reuse=not args.fresh)
         except KeyboardInterrupt as exc:
             done = sum(studies.finished(args.out, name, args.quick, args.seed) is not None for name in studies.STUDIES)
@@ -83,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
                                       "--fresh runs them again)" if kept else ""))
         return 0
     studies.load(args.name)  # an unknown name fails here, before any work
-    with Progress(show=not args.json) as progress:
+    with claim(args.out, "study", digest), claim(args.out / args.name, "study", digest), \
+            Progress(show=not args.json) as progress:
         progress.start(label(args.name))
         report = studies.run_study(args.name, args.out / args.name, quick=args.quick, seed=args.seed)
     if args.json:

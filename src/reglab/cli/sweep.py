@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rich.table import Table
 
-from reglab.cli.console import note, pct, print_json, stdout, table
-from reglab.cli.interrupt import interrupted, sigterm_as_interrupt
+from reglab.cli.console import line, note, pct, print_json, stdout, table
+from reglab.cli.interrupt import interrupted
 from reglab.cli.progress import Progress, accuracy_note
 from reglab.cli.training import load_config
 from reglab.config import TrainConfig, add_arguments
-from reglab.errors import ReglabError
+from reglab.errors import ReglabError, shown
+from reglab.runs.budget import DEFAULT_LIMIT
 from reglab.sweep.core import SweepProgress
 
 if TYPE_CHECKING:  # the sweep modules import torch: only when the command runs, not for --help
@@ -31,14 +32,26 @@ GRID_FIELDS = ("lmbda", "eta", "reg", "init", "hidden", "train_size")
 DEFAULT_LMBDA = "1e-2:1e2:9"
 
 
-def _values(flag: str, words: list[str], kind=float) -> tuple:
-    """Values of a grid flag; a bad one is a one-line error naming the flag."""
+def _values(flag: str, words: list[str], kind=float, limit: int | None = None) -> tuple:
+    """Values of a grid flag; a bad one is a one-line error naming the flag. A range of more values than
+    ``limit`` cells is refused before it is spread out."""
     from reglab.config import parse_values
+    from reglab.runs.budget import check_count
 
+    check_count(_declared(words), "values", limit, f"{flag} {' '.join(words)}")
     try:
         return tuple(v for word in words for v in parse_values(word, kind))
     except ValueError as exc:
         raise ReglabError(f"{flag} {' '.join(words)}: {exc}") from None
+
+
+def _declared(words: list[str]) -> int:
+    """How many values grid words declare (``A:B:N`` counts N), without spreading them out."""
+    n = 0
+    for token in " ".join(words).replace(",", " ").split():
+        parts = token.split(":")
+        n += int(parts[2]) if len(parts) == 3 and parts[2].strip().isdigit() else 1
+    return n
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -58,7 +71,10 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="training-set sizes, e.g. 1000 5000 (default: all)")
     s = p.add_argument_group("sweep")
     s.add_argument("--config", metavar="FILE", help="start from a config.json (flags override it)")
-    s.add_argument("--out", metavar="DIR", help="output folder; an existing one is resumed (default: sweeps/<timestamp>-<data>)")
+    s.add_argument("--out", metavar="DIR", help="output folder: new, empty, or one a sweep wrote, which is resumed "
+                                                "(default: sweeps/<timestamp>-<data>)")
+    s.add_argument("--limit", type=int, metavar="N",
+                   help=f"refuse grids of more than N cells (default: {DEFAULT_LIMIT:,})")
     s.add_argument("--max-models", type=int, metavar="N", help="models per chunk (default: from the memory available)")
     s.add_argument("--backend", choices=("local", "ray"), default="local", help="where chunks train (default: local)")
     s.add_argument("--address", help="Ray cluster: auto, HOST:PORT, or local for a private one (default: auto)")
@@ -71,20 +87,31 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def grid_from_args(args) -> tuple[TrainConfig, dict]:
-    """The base configuration (λ and η included) and the other axes of the grid."""
+    """The base configuration (λ and η included) and the other axes of the grid; a grid of more cells than
+    ``--limit`` is refused here, before anything is spread out or loaded."""
+    from reglab.runs.budget import check_count, check_limit_flag
+
+    limit = args.limit
+    check_limit_flag(limit)
     base = load_config(args, {"lmbda": _values("--lmbda", [DEFAULT_LMBDA])})
     if args.grid_lmbda:
-        base = base.replace(lmbda=_values("--lmbda", args.grid_lmbda))
+        base = base.replace(lmbda=_values("--lmbda", args.grid_lmbda, limit=limit))
     if args.grid_eta:
-        base = base.replace(eta=_values("--eta", args.grid_eta))
+        base = base.replace(eta=_values("--eta", args.grid_eta, limit=limit))
     grid: dict[str, list] = {}
     for name in ("reg", "init"):
         if getattr(args, f"grid_{name}"):
-            grid[name] = list(_values(f"--{name}", getattr(args, f"grid_{name}"), str))
+            grid[name] = list(_values(f"--{name}", getattr(args, f"grid_{name}"), str, limit))
     if args.grid_train_size:
-        grid["train_size"] = list(_values("--train-size", args.grid_train_size, int))
+        grid["train_size"] = list(_values("--train-size", args.grid_train_size, int, limit))
     if args.grid_hidden:
-        grid["hidden"] = [_values("--hidden", [word], int) for word in args.grid_hidden]
+        grid["hidden"] = [_values("--hidden", [word], int, limit) for word in args.grid_hidden]
+    sizes = {"λ": len(base.lmbda), "η": len(base.eta), "seeds": base.seeds, **({"folds": base.folds} if base.folds else {}),
+             **{k: len(v) for k, v in grid.items()}}
+    cells = 1
+    for n in sizes.values():
+        cells *= n
+    check_count(cells, "cells", limit, " × ".join(f"{n} {k}" for k, n in sizes.items()))
     if args.max_models is not None and args.max_models < 1:
         raise ReglabError(f"--max-models must be a positive integer, got {args.max_models}")
     if args.backend != "ray" and args.address:
@@ -96,14 +123,16 @@ class SweepBars(SweepProgress):
     """The hooks of :class:`reglab.sweep.SweepProgress`, shown with the one :class:`Progress`: a task for the
     cells, and one for the epochs of the chunk in training (its bar replaced by the next chunk's)."""
 
-    def __init__(self, out: Path, progress: Progress):
-        self.out, self.progress = out, progress
+    def __init__(self, out: Path, progress: Progress, dataset=None):
+        self.out, self.progress, self.dataset = out, progress, dataset
         self.chunk: str | None = None  # the name of the chunk's task
 
     def begin(self, total, done, chunks):
         self.progress.say(f"sweep: {total} cells, {total - done} to train in {len(chunks)} chunk(s) "
                           f"(≤ {max((len(c) for c in chunks), default=0)} models each) → {self.out}"
                           + (f"; {done} found finished" if done else ""))
+        if chunks and self.dataset is not None:
+            self.progress.say(plan_line(chunks, self.dataset))
         self.progress.start("cells", total, completed=done, unit="cells")
 
     def chunk_started(self, chunk):
@@ -119,6 +148,23 @@ class SweepBars(SweepProgress):
 
     def chunk_finished(self, chunk, output):
         self.progress.update("cells", advance=len(chunk))
+
+
+def plan_line(chunks, ds) -> str:
+    """The estimate line of the chunks to train (:mod:`reglab.runs.budget`)."""
+    from dataclasses import replace
+
+    from reglab.runs.assemble import layer_sizes
+    from reglab.runs.budget import estimate
+
+    n_eval = len(ds.validation.y) + len(ds.test.y)
+    parts = [replace(estimate(c.config, layer_sizes(c.config, ds.n_features, ds.n_classes), c.config.train_size
+                              or len(ds.train.y), n_eval, what="cells"), count=len(c.cells))  # a cell: its folds' models
+             for c in chunks]
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total.line()
 
 
 def _num(x: float, fmt: str) -> str:
@@ -202,16 +248,16 @@ def run(args) -> int:
     ds = load_data(base)
     if ds.note and not args.json:
         note(ds.note)
-    out = Path(args.out) if args.out else default_run_dir(ds.name, root="sweeps")
+    out = Path(args.out) if args.out is not None else default_run_dir(ds.name, root="sweeps")
     backend = (RayBackend(address=args.address or "auto", cpus_per_task=args.ray_cpus, gpus_per_task=args.ray_gpus)
                if args.backend == "ray" else LocalBackend())
     try:
-        with sigterm_as_interrupt(), Progress(show=not (args.quiet or args.json)) as progress:
+        with Progress(show=not (args.quiet or args.json)) as progress:
             result = sweep(base, grid, out=out, max_models=args.max_models, backend=backend,
-                           progress=SweepBars(out, progress), dataset=ds, plot=not args.no_plots)
+                           progress=SweepBars(out, progress, ds), dataset=ds, plot=not args.no_plots)
     except SweepInterrupted as exc:
-        return interrupted(exc.cause, f"{exc.done} of {exc.total} cells done in {exc.out}; "
-                                      f"run the same command with --out {exc.out} to train the rest")
+        return interrupted(exc.cause, f"{exc.done} of {exc.total} cells done in {shown(exc.out)}; "
+                                      f"run the same command with --out {shown(exc.out)} to train the rest")
     if args.json:
         print_json(result.summary)
         return 0
@@ -224,8 +270,8 @@ def run(args) -> int:
     for g in result.grids:
         label = " ".join(f"{k}={'all' if v is None else v}" for k, v in g.settings.items())
         stdout.print(heatmap_table(g, f"{label} · {ds.name} · {base.epochs} epochs"))
-        stdout.print(f"ridge: {reading(g.ridge)}", markup=False)
+        line(f"ridge: {reading(g.ridge)}")
     plotted = "curve_*.png" + (", heatmap_*.png" if result.grids else "")
-    stdout.print(f"{result.trained} cells trained, {result.reused} reused · results: {result.out / 'results.csv'}"
-                 + ("" if args.no_plots else f" · plots: {result.out}/{plotted}"), markup=False)
+    line(f"{result.trained} cells trained, {result.reused} reused · results: {result.out / 'results.csv'}"
+         + ("" if args.no_plots else f" · plots: {result.out}/{plotted}"))
     return 0

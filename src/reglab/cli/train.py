@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from reglab.cli.console import print_json, stdout
+from reglab.cli.console import line, print_json, stdout
 from reglab.cli.training import add_output_flags, execute, load_config, models_table
 from reglab.config import add_arguments
 
@@ -48,6 +48,6 @@ def run(args) -> int:
         for curve in found:
             title = f"{len(found) > 1 and curve.label(['eta']) + ' · ' or ''}{summary['data']} · {config.folds} folds"
             stdout.print(curve_table(curve, title, config.monitor_train))
-            stdout.print(choice_line(curve), markup=False)
-    stdout.print(f"run folder: {out}")
+            line(choice_line(curve))
+    line(f"run folder: {out}")
     return 0

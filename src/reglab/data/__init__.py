@@ -18,6 +18,7 @@ from reglab.data.mnist import FETCH_HINT, load_mnist, mnist_available, mnist_dir
 from reglab.data.user import load_file
 from reglab.data.user import standardize as standardize_dataset
 from reglab.errors import ReglabError
+from reglab.rng import check_seed
 
 __all__ = [
     "Split",
@@ -73,6 +74,7 @@ def load_dataset(
     ReglabError
         A missing or unusable file, or arguments that do not fit the data.
     """
+    check_seed(seed)  # one rule for seeds, whichever data set it would shuffle
     if spec in ("auto", "mnist", "digits"):
         check_split(split, spec)  # unused here, but a wrong value is still wrong
         if target is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -12,12 +13,15 @@ from reglab.errors import ReglabError
 _NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float
 
 
-def check_arrays(X: np.ndarray, y: np.ndarray, what: str, *, first_line: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def check_arrays(X: np.ndarray, y: np.ndarray, what: str, *, first_line: int | None = None,
+                 columns: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Return ``X`` as float32 ``(N, d)`` and ``y`` as int64 ``(N,)``, or raise a one-line error.
 
     ``X`` may have more than two dimensions (e.g. ``(N, 28, 28)`` images): it
     is flattened to ``(N, d)``. ``y`` may be ``(N, 1)``. Labels must be
-    integer-valued (``3.0`` is fine, ``3.5`` is not) and non-negative.
+    integer-valued (``3.0`` is fine, ``3.5`` is not) and non-negative. Inputs must be finite, and
+    finite in float32 too: a value beyond ±3.4e38 would become an infinity, and is refused, its
+    column named.
 
     Parameters
     ----------
@@ -28,6 +32,8 @@ def check_arrays(X: np.ndarray, y: np.ndarray, what: str, *, first_line: int | N
     first_line : int or None
         For text files: the line number of row 0, so that errors name lines
         (exact when each row is one line, as in any plain CSV).
+    columns : sequence of str or None
+        The names of ``X``'s columns (a CSV's header without the label), for errors.
     """
     X, y = np.asarray(X), np.asarray(y)
 
@@ -49,10 +55,19 @@ def check_arrays(X: np.ndarray, y: np.ndarray, what: str, *, first_line: int | N
     if len(y) == 0:
         raise ReglabError(f"{what}: no examples")
     X = X.reshape(len(X), -1)
+    def column(c: int) -> str:
+        return f"column {columns[c]!r}" if columns is not None and c < len(columns) else f"feature {c}"
+
     cells = np.argwhere(~np.isfinite(X))
     if len(cells):
         r, c = cells[0]
-        raise ReglabError(f"{what}: X has {len(cells)} NaN or infinite values (the first at {row(r)}, feature {c})")
+        raise ReglabError(f"{what}: X has {len(cells)} NaN or infinite values (the first at {row(r)}, {column(c)})")
+    if X.dtype.kind == "f" and X.dtype.itemsize > 4:
+        big = np.argwhere(np.abs(X) > np.finfo(np.float32).max)
+        if len(big):
+            r, c = big[0]
+            raise ReglabError(f"{what}: {len(big)} values of X lie beyond float32's range ±3.4e38 and would become "
+                              f"infinite (the first, {X[r, c]:g}, at {row(r)}, {column(c)}); rescale that column")
     bad = np.flatnonzero(~np.isfinite(y) | (y != np.round(y)) | (y < 0))
     if len(bad):
         raise ReglabError(f"{what}: labels must be integers 0..K-1, found {y[bad[0]]} at {row(bad[0])}")

@@ -1,7 +1,9 @@
 """Download MNIST's four files from public mirrors, checked before anything is written.
 
-Each file is downloaded whole into memory (about 10 MB at most), its
-decompressed content checked against the canonical sizes and sha256
+Each file is downloaded whole into memory (about 10 MB; a mirror that
+declares or sends more than the uncompressed file's size is refused as it
+arrives), its content read with a bound (the header first: a decompression
+bomb is refused after it) and checked against the canonical sizes and sha256
 (:data:`reglab.data.mnist.MNIST_FILES`), and only then written: to a temporary
 file in the same directory, moved into place with :func:`os.replace`. An
 interrupted or corrupt download therefore leaves no file under a name that the
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reglab.data.idx import IdxSpec, decode_idx
+from reglab.data.limits import MAX_IDX_BYTES
 from reglab.data.mnist import MNIST_FILES, mnist_dir, mnist_status
 from reglab.errors import ReglabError, RunFailure
 from reglab.io import write_bytes
@@ -94,7 +97,8 @@ def fetch_mnist(
         if status.state == "OK" and status.path is not None:
             results.append(FetchResult(status.path.name, "present", str(status.path)))
             continue
-        content, url = _download_verified(status.name, MNIST_FILES[status.name], mirrors or DEFAULT_MIRRORS, progress, timeout)
+        content, url = _download_verified(status.name, MNIST_FILES[status.name], mirrors or DEFAULT_MIRRORS, progress,
+                                          timeout)
         target = directory / f"{status.name}.gz"
         _write_atomically(target, content)
         results.append(FetchResult(target.name, "replaced" if status.state == "bad" else "downloaded", url))
@@ -109,7 +113,7 @@ def _download_verified(
     for mirror in mirrors:
         url = f"{mirror.rstrip('/')}/{name}.gz"
         try:
-            raw = _download(url, f"{name}.gz", progress, timeout)
+            raw = _download(url, f"{name}.gz", progress, timeout, _most_bytes(spec))
             decode_idx(raw, spec, url)
         except ReglabError as exc:
             failures.append(str(exc))
@@ -120,15 +124,26 @@ def _download_verified(
     raise RunFailure(f"could not fetch {name}.gz from any mirror: {'; '.join(failures)}")
 
 
-def _download(url: str, label: str, progress: ProgressHook | None, timeout: float) -> bytes:
+def _most_bytes(spec: IdxSpec) -> int:
+    """The most bytes a mirror may send for a file of ``spec``: the file uncompressed, and a little (gzip's
+    header, and data that does not compress); its content is then read with a bound (:func:`decode_idx`)."""
+    return (spec.size or MAX_IDX_BYTES) + (1 << 16)
+
+
+def _download(url: str, label: str, progress: ProgressHook | None, timeout: float, most: int) -> bytes:
+    """The body at ``url``; refused (``ValueError``) once it passes ``most`` bytes, or declares more."""
     with urllib.request.urlopen(url, timeout=timeout) as response:
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
+        if total is not None and total > most:
+            raise ValueError(f"it declares {total:,} bytes, more than the file can take ({most:,})")
         data = bytearray()
         if progress is not None:
             progress(label, 0, total)
         while chunk := response.read(_CHUNK):
             data += chunk
+            if len(data) > most:
+                raise ValueError(f"it sent more than {most:,} bytes, more than the file can take")
             if progress is not None:
                 progress(label, len(data), total)
     if total is not None and len(data) != total:

@@ -19,7 +19,9 @@ import numpy as np
 from reglab.data.book_pickle import load_book_pickle
 from reglab.data.checks import check_arrays, check_split, count_classes, split_arrays
 from reglab.data.dataset import Dataset, Split, Standardization
+from reglab.data.limits import check_npz_member
 from reglab.errors import ReglabError
+from reglab.rng import check_seed
 
 SUFFIXES = (".npz", ".csv", ".pkl.gz", ".pkl")
 
@@ -67,6 +69,7 @@ def load_file(
     if suffix == ".csv" and target is None:
         raise ReglabError(f"{what}: a .csv file needs target=COLUMN naming its label column (--target)")
     split = check_split(split, what)
+    seed = check_seed(seed)
     if not path.is_file():
         raise ReglabError(f"{what}: no such file")
     if suffix in (".pkl.gz", ".pkl"):
@@ -80,7 +83,7 @@ def load_file(
         X, labels, names = _read_csv(path, target)
         first_line = 2
     y, classes = encode_labels(labels, what, first_line=first_line)
-    X, y = check_arrays(X, y, what, first_line=first_line)
+    X, y = check_arrays(X, y, what, first_line=first_line, columns=names)
     n_classes = count_classes(y, what)
     train, validation, test = split_arrays(X, y, split, seed, what)
     note = None if standardize else scale_note(train.X, what, names)
@@ -164,6 +167,11 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
                 held = ", ".join(archive.files) or "nothing"
                 raise ReglabError(f"{path}: no array named {' or '.join(missing)} (it holds {held}); "
                                   "an .npz needs arrays X and y")
+            members = archive.zip
+            assert members is not None  # an NpzFile opened from a path holds its zip file
+            names = members.namelist()
+            for key in ("X", "y"):  # sizes checked before numpy allocates the arrays
+                check_npz_member(members, f"{key}.npy" if f"{key}.npy" in names else key, str(path))
             return archive["X"], archive["y"]
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise ReglabError(f"{path}: not a readable .npz file ({exc})") from None

@@ -27,9 +27,10 @@ from reglab.experiments import Report, Section, Table, library_versions, num, ve
 from reglab.explore import figures, snapshot
 from reglab.explore.datasets import BOX, PLANAR
 from reglab.explore.session import Session
+from reglab.outdir import claim
 from reglab.runs import plots
 from reglab.runs.assemble import TrainResult
-from reglab.runs.folder import write_run
+from reglab.runs.folder import COMMAND, write_run
 from reglab.runs.summary import summarize
 
 
@@ -48,16 +49,18 @@ def export_session(session: Session, out: Path) -> dict[str, Any]:
     folder = _folder(Path(out) / "exports", f"{s.dataset.name.removesuffix('.npz')}-{s.config.reg}")
     run = folder / "run"
     config = s.config.replace(epochs=max(1, math.ceil(s.epoch)))
-    if s.settings.data in PLANAR:  # the 2-D set goes along, and the configuration names the copy
-        run.mkdir(parents=True)
-        shutil.copyfile(s.config.data, run / "data.npz")
+    planar = s.settings.data in PLANAR
+    if planar:  # the 2-D set goes along, and the configuration names the copy
         config = config.replace(data=str((run / "data.npz").resolve()))
-    fit = FitResult(s.model, s.history, s.initial, s.state, s.train_seconds, s.n,
-                    meta={"regularizer": repr(s.regularizer), "explore_events": [vars(e) for e in s.events]})
-    result = TrainResult(config, s.dataset.name, s.sizes, s.models, fit, getattr(s.dataset, "note", None))
-    summary = summarize(result)
-    summary["explore_events"] = fit.meta["explore_events"]
-    write_run(result, run, summary)
+    with claim(run, COMMAND, config.digest()):  # the run folder is reglab's before the copy goes in
+        if planar:
+            shutil.copyfile(s.config.data, run / "data.npz")
+        fit = FitResult(s.model, s.history, s.initial, s.state, s.train_seconds, s.n,
+                        meta={"regularizer": repr(s.regularizer), "explore_events": [vars(e) for e in s.events]})
+        result = TrainResult(config, s.dataset.name, s.sizes, s.models, fit, getattr(s.dataset, "note", None))
+        summary = summarize(result)
+        summary["explore_events"] = fit.meta["explore_events"]
+        write_run(result, run, summary)
     write_page(folder / "report.html", report(s, summary))
     return {"name": folder.name, "folder": str(folder), "report": str(folder / "report.html"), "run": str(run)}
 

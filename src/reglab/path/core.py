@@ -20,6 +20,7 @@ on validation or held-out folds, never on the test set. The output folder::
         epochs.csv         the warm path's per-epoch metrics, epochs counted along the path
         path_<reg>.png     the coefficient path: accuracy, ‖W‖ per layer, exact zeros, dead units against λ
         cold/<reg>/        the cold sweep's own folder (results, chunks to resume from, plots)
+        .reglab.json       the marker: the folder is reglab path's (:func:`reglab.outdir.claim`, before any work)
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from reglab.engine.monitors import Monitor
 from reglab.engine.regularizers import KINDS
 from reglab.errors import ReglabError
 from reglab.io import atomic_open, finite_or_none, write_json
+from reglab.outdir import claim
 from reglab.path import collapse
 from reglab.path.batch import Batch, check_batch, runs_of
 from reglab.path.lambdas import Span
@@ -256,43 +258,44 @@ def path(
     ds = dataset if dataset is not None else load_data(base)
     check_batch(base, ds, settings.kinds)  # bad settings fail here, before any work
     out = Path(out) if out is not None else default_run_dir(ds.name, root="paths")
-    out.mkdir(parents=True, exist_ok=True)
-    store = SweepStore(out)
-    if settings.span.lmbda_max is not None:
-        found = {k: collapse.Found(k, settings.span.lmbda_max, "given") for k in settings.kinds}
-    else:
-        found = collapse.find(base, ds, list(settings.kinds), settings.path_epochs)
-    progress.found(found)
-    lambdas = {k: settings.span.sequence(found[k].lmbda) for k in settings.kinds}
-    header = {
-        "status": "running", "data": ds.name, "n_classes": ds.n_classes, "base": base.to_dict(),
-        "kinds": list(settings.kinds), "start": settings.start, "path_epochs": settings.path_epochs,
-        "eps": settings.span.eps, "steps": settings.span.steps,
-        "lmbda_max": {k: f.summary() for k, f in found.items()}, "lambdas": {k: v.tolist() for k, v in lambdas.items()},
-        "metric": METRIC,
-    }
-    write_json(out / "path.json", header)
-    rows: list[dict] = []
-    seconds: dict = {"search": max((f.seconds for f in found.values()), default=0.0)}
-    warm_rows: list[dict] = []
-    if settings.warm:
-        warm_rows, seconds["warm"] = warm_path(base, ds, settings, lambdas, store, progress)
-        rows += warm_rows
-    cold_seconds: dict[str, float] = {}
-    if settings.cold:
-        cold_rows, cold_seconds = cold_sweep(base, ds, settings, lambdas, out, progress, max_models, plot)
-        rows += cold_rows
-        seconds["cold"] = cold_seconds
-    store.write_results(rows)
-    found_curves = curves(rows, ("start",), METRIC)
-    comparison = compare(found_curves, settings.kinds, warm_rows, seconds.get("warm", 0.0), cold_seconds) \
-        if settings.start == "both" else []
-    summary = {**header, "status": "complete", "seconds": seconds, "curves": [c.summary() for c in found_curves],
-               "comparison": comparison}
-    write_json(out / "path.json", finite_or_none(summary))
-    if plot:
-        from reglab.path.plots import write_all
+    digest = hashlib.sha256(f"{base.digest()} {settings!r}".encode()).hexdigest()[:10]
+    with claim(out, "path", digest):  # new, empty or a path's own folder, before any work
+        store = SweepStore(out)
+        if settings.span.lmbda_max is not None:
+            found = {k: collapse.Found(k, settings.span.lmbda_max, "given") for k in settings.kinds}
+        else:
+            found = collapse.find(base, ds, list(settings.kinds), settings.path_epochs)
+        progress.found(found)
+        lambdas = {k: settings.span.sequence(found[k].lmbda) for k in settings.kinds}
+        header = {
+            "status": "running", "data": ds.name, "n_classes": ds.n_classes, "base": base.to_dict(),
+            "kinds": list(settings.kinds), "start": settings.start, "path_epochs": settings.path_epochs,
+            "eps": settings.span.eps, "steps": settings.span.steps,
+            "lmbda_max": {k: f.summary() for k, f in found.items()}, "lambdas": {k: v.tolist() for k, v in lambdas.items()},
+            "metric": METRIC,
+        }
+        write_json(out / "path.json", header)
+        rows: list[dict] = []
+        seconds: dict = {"search": max((f.seconds for f in found.values()), default=0.0)}
+        warm_rows: list[dict] = []
+        if settings.warm:
+            warm_rows, seconds["warm"] = warm_path(base, ds, settings, lambdas, store, progress)
+            rows += warm_rows
+        cold_seconds: dict[str, float] = {}
+        if settings.cold:
+            cold_rows, cold_seconds = cold_sweep(base, ds, settings, lambdas, out, progress, max_models, plot)
+            rows += cold_rows
+            seconds["cold"] = cold_seconds
+        store.write_results(rows)
+        found_curves = curves(rows, ("start",), METRIC)
+        comparison = compare(found_curves, settings.kinds, warm_rows, seconds.get("warm", 0.0), cold_seconds) \
+            if settings.start == "both" else []
+        summary = {**header, "status": "complete", "seconds": seconds, "curves": [c.summary() for c in found_curves],
+                   "comparison": comparison}
+        write_json(out / "path.json", finite_or_none(summary))
+        if plot:
+            from reglab.path.plots import write_all
 
-        write_all(store, found_curves, settings.kinds, chance=1.0 / ds.n_classes)
-    return PathResult(out, rows, found_curves, found, {k: v.tolist() for k, v in lambdas.items()}, seconds, comparison,
-                      summary)
+            write_all(store, found_curves, settings.kinds, chance=1.0 / ds.n_classes)
+        return PathResult(out, rows, found_curves, found, {k: v.tolist() for k, v in lambdas.items()}, seconds, comparison,
+                          summary)

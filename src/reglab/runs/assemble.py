@@ -11,6 +11,7 @@ JSON-ready summary, :mod:`reglab.runs.folder` writes the run folder.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
@@ -34,6 +35,7 @@ from reglab.engine.regularizers import MaxNorm, NoRegularizer, Regularizer, make
 from reglab.engine.schedules import Constant, parse_schedule
 from reglab.errors import ReglabError
 from reglab.rng import seed_for
+from reglab.runs.budget import check_memory
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -143,15 +145,25 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = (),
           held_out: Sequence[ArrayLike] | None = None) -> TrainResult:
     """Train the models of ``config`` together; ``dataset`` defaults to the one it names (a ``dataset`` given
     is standardized here when ``config.standardize`` asks for it and it is not yet); ``monitor`` replaces the
-    one ``config.monitor`` describes; ``held_out`` the folds' rows (:func:`fit_config`)."""
+    one ``config.monitor`` describes; ``held_out`` the folds' rows (:func:`fit_config`).
+
+    Sizes whose weights would not fit in memory are refused before anything is allocated
+    (:func:`reglab.runs.budget.check_memory`). Warnings raised while training (numpy's "overflow
+    encountered", say, from a λ beyond float32's range) are not printed: they are recorded, once each, in
+    ``result.fit.meta["warnings"]`` and the summary, beside the models they made diverge.
+    """
     ds = dataset if dataset is not None else load_data(config)
     if config.standardize and ds.standardization is None:
         ds = standardize(ds)
     sizes = check(config, ds)
+    check_memory(config, sizes, config.n_models)
     device = resolve_device(config.device)
     dtype = torch.float64 if config.dtype == "float64" else torch.float32
-    data, noise = training_data(config, ds, device, dtype)
-    result = fit_config(config, data, sizes, monitor=monitor, callbacks=callbacks, held_out=held_out)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data, noise = training_data(config, ds, device, dtype)
+        result = fit_config(config, data, sizes, monitor=monitor, callbacks=callbacks, held_out=held_out)
+    result.meta["warnings"] = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     return TrainResult(config, ds.name, sizes, config.models(), result, getattr(ds, "note", None),
                        getattr(ds, "classes", None), getattr(ds, "standardization", None), noise)
 

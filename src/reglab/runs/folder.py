@@ -11,6 +11,11 @@
         weights_final.npz
         accuracy_cost.png, layer_rms.png, weight_histograms.png   (unless figures=False: --no-plots)
         label_noise.csv       with --label-noise: index, label, noisy_label of every changed training label
+        .reglab.json          the marker that makes it reglab's (see reglab.outdir)
+
+A run folder is taken with :func:`reglab.outdir.claim` (command ``train``) before anything is written: a
+new or empty folder, or one an earlier run wrote; a folder of someone else's files is refused. The CLI
+claims it before training, so that a bad ``--out`` costs nothing.
 """
 
 from __future__ import annotations
@@ -23,16 +28,25 @@ from typing import IO
 
 from reglab.engine.history import History
 from reglab.io import atomic_open, save_npz, write_json
+from reglab.outdir import claim
 from reglab.runs.assemble import TrainResult
 from reglab.runs.drawing import Drawer, Figures
 from reglab.runs.summary import summarize
 
+#: The command a run folder's marker names (``reglab run`` is ``reglab train`` with the book's defaults).
+COMMAND = "train"
+
+
+def run_name(dataset_name: str, sizes: list[int], reg: str) -> str:
+    """``mnist-784-30-10-l2``: the data, the layer sizes and the regularizer."""
+    return f"{dataset_name}-{'-'.join(map(str, sizes))}-{reg}"
+
 
 def default_run_dir(result_or_name: TrainResult | str, root: str | Path = "runs") -> Path:
-    """``runs/<YYYYmmdd-HHMMSS>-<name>``; ``name`` says data, sizes and regularizer."""
+    """``runs/<YYYYmmdd-HHMMSS>-<name>``; ``name`` says data, sizes and regularizer (:func:`run_name`)."""
     if isinstance(result_or_name, TrainResult):
         r = result_or_name
-        name = f"{r.dataset_name}-{'-'.join(map(str, r.sizes))}-{r.config.reg}"
+        name = run_name(r.dataset_name, r.sizes, r.config.reg)
     else:
         name = result_or_name
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -70,10 +84,17 @@ def write_run(result: TrainResult, out: str | Path, summary: dict | None = None,
               figures: bool = True) -> Path:
     """Write the run folder ``out`` and return it; the summary (computed unless given) gains ``run_dir``.
     ``drawer``: a :class:`~reglab.runs.drawing.Drawer` started before training draws the figures (else this process);
-    ``figures=False`` leaves out the PNG figures (``--no-plots``)."""
+    ``figures=False`` leaves out the PNG figures (``--no-plots``). ``out`` is claimed first
+    (:func:`reglab.outdir.claim`; at once where this process holds it already)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    summary = summary if summary is not None else summarize(result)
+    with claim(out, COMMAND, result.config.digest()):
+        _write(result, out, summary if summary is not None else summarize(result), drawer, figures)
+    return out
+
+
+def _write(result: TrainResult, out: Path, summary: dict, drawer: Drawer | None, figures: bool) -> None:
+    # an earlier run's summary goes first: until the new one is written, the folder is not a complete run
+    (out / "summary.json").unlink(missing_ok=True)
     summary["run_dir"] = str(out)
     fit = result.fit
     write_json(out / "config.json", result.config.to_dict())
@@ -92,4 +113,3 @@ def write_run(result: TrainResult, out: str | Path, summary: dict | None = None,
             w.writerow(["index", "label", "noisy_label"])
             w.writerows(result.label_noise.rows())
     write_json(out / "summary.json", summary)  # last: its presence marks a complete run
-    return out

@@ -111,5 +111,6 @@ def summarize(result: TrainResult) -> dict[str, Any]:
         "classes": None if result.classes is None else list(result.classes),
         "standardized": result.standardization is not None,
         "models": out_models,
+        "warnings": list(result.fit.meta.get("warnings", [])),
         **provenance(),
     }

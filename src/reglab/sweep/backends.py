@@ -13,6 +13,7 @@ The sweep writes each result as it arrives, so both backends resume alike.
 from __future__ import annotations
 
 import os
+import socket
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -99,6 +100,7 @@ class RayBackend:
 
     def __enter__(self) -> RayBackend:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        check_reachable(self.address)
         try:
             import ray
         except ImportError:
@@ -171,6 +173,26 @@ class RayBackend:
         finally:
             for ref in pending:
                 ray.cancel(ref, force=True)
+
+
+#: Seconds to wait for a Ray head's port to answer before giving up on it.
+CONNECT_TIMEOUT = 10.0
+
+
+def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """For a ``HOST:PORT`` address, check that something listens there before asking Ray, which retries a
+    missing head for minutes; ``auto``, ``local`` and ``ray://`` addresses are left to Ray."""
+    if address in ("auto", "local") or "://" in address:
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ReglabError(f"--address {address!r} is not HOST:PORT, auto or local")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        reason = "nothing answered" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise ReglabError(f"no Ray cluster at --address {address} ({reason}); start one with 'ray start --head' "
+                          "or use --address local") from None
 
 
 def make_backend(backend: str | object = "local", **kw):

@@ -12,6 +12,7 @@ output folder already holds, train the rest on a backend
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 from reglab.config import TrainConfig
 from reglab.errors import ReglabError
 from reglab.runs.assemble import check, load_data, resolve_device
+from reglab.runs.budget import check_memory
 from reglab.runs.folder import default_run_dir
 from reglab.sweep import plots
 from reglab.sweep.backends import make_backend
@@ -100,9 +102,10 @@ class SweepResult:
 
 
 def check_groups(groups: Iterable[TrainConfig], dataset) -> None:
-    """Check every group against the data set and the device, so a bad setting fails before hours of training, not after."""
+    """Check every group against the data set and the device, and that one of its models fits in memory, so a
+    bad setting fails before hours of training (and before the output folder is touched), not after."""
     for g in groups:
-        check(g, dataset)
+        check_memory(g, check(g, dataset), 1)
         resolve_device(g.device)
 
 
@@ -177,12 +180,12 @@ def sweep(
     check_groups(groups, ds)
     out = Path(out) if out is not None else default_run_dir(ds.name, root="sweeps")
     store = SweepStore(out)
-    with make_backend(backend) as be:
+    with store.claim(_digest(groups)), make_backend(backend) as be:
         limits = _limits(groups, ds, be, max_models)
         chunks = plan(groups, limits)
         cells = [c for ch in chunks for c in ch.cells]
-        store.remove_partial()
         finished = store.finished()
+        store.check_kept((c.key for c in cells), finished)
         reused = sum(c.key in finished for c in cells)
         todo = [ch for ch in chunks if any(c.key not in finished for c in ch.cells)]
         summary = _header(base, axes, ds, len(cells), len(chunks), limits, be.name, metric)
@@ -204,19 +207,24 @@ def sweep(
         except Exception:
             store.write_summary({**summary, "status": "failed", "finished": sum(c.key in finished for c in cells)})
             raise
-    rows = _rows(cells, finished, extra)
-    store.write_results(rows)
-    store.write_epochs((c.key for c in cells), finished)
-    found = curves(rows, extra, metric)
-    heat = grids(found, metric)
-    times = store.chunk_times(dict.fromkeys(finished[c.key]["chunk"] for c in cells), trained={r["key"] for r in reports})
-    summary.update(status="complete", finished=len(rows), curves=[c.summary() for c in found],
-                   heatmaps=[g.summary() for g in heat], train_seconds=sum(t["train_seconds"] for t in times),
-                   chunk_times=times)
-    store.write_summary(summary)
-    if plot:
-        plots.write_all(store, found, chance=1.0 / ds.n_classes, grids=heat)
-    return SweepResult(out, rows, found, len(rows) - reused, reused, reports, limits, summary, heat)
+        rows = _rows(cells, finished, extra)
+        store.write_results(rows)
+        store.write_epochs((c.key for c in cells), finished)
+        found = curves(rows, extra, metric)
+        heat = grids(found, metric)
+        times = store.chunk_times(dict.fromkeys(finished[c.key]["chunk"] for c in cells), trained={r["key"] for r in reports})
+        summary.update(status="complete", finished=len(rows), curves=[c.summary() for c in found],
+                       heatmaps=[g.summary() for g in heat], train_seconds=sum(t["train_seconds"] for t in times),
+                       chunk_times=times)
+        store.write_summary(summary)
+        if plot:
+            plots.write_all(store, found, chance=1.0 / ds.n_classes, grids=heat)
+        return SweepResult(out, rows, found, len(rows) - reused, reused, reports, limits, summary, heat)
+
+
+def _digest(groups: Sequence[TrainConfig]) -> str:
+    """A short hash of the grid: its groups' configurations, each with its whole λ × η × seeds."""
+    return hashlib.sha256(" ".join(g.digest() for g in groups).encode()).hexdigest()[:10]
 
 
 def _header(base, axes, ds, cells: int, chunks: int, limits: list[int], backend: str, metric: str) -> dict:

@@ -60,9 +60,11 @@ def normalize_grid(base: TrainConfig, grid: Mapping[str, Iterable] | None) -> di
         flag = "--" + name.replace("_", "-")
         if not values:
             raise ReglabError(f"{flag} needs at least one value")
-        twice = [v for i, v in enumerate(values) if v in values[:i]]
-        if twice:
-            raise ReglabError(f"{flag} lists {show(twice[0])} twice")
+        seen: set = set()
+        for v in values:
+            if v in seen:
+                raise ReglabError(f"{flag} lists {show(v)} twice")
+            seen.add(v)
     if base.sizes is not None and "hidden" in out:
         raise ReglabError("--hidden cannot vary when --sizes fixes every layer")
     return out

@@ -29,12 +29,11 @@ that an interruption loses little and time per model has stopped falling.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import torch
-
 from reglab.config import TrainConfig
-from reglab.runs.assemble import layer_sizes, resolve_device
+from reglab.runs.assemble import layer_sizes
+from reglab.runs.budget import OPTIMIZER_SLOTS, available_memory
+
+__all__ = ["CAP", "BUDGET_SHARE", "available_memory", "bytes_per_model", "models_per_chunk"]
 
 #: Most models per chunk when memory allows more: on the CPU the compiled steps' time per
 #: model-epoch stops falling once every core has a group (near 16 models on 2 cores); a GPU
@@ -42,7 +41,6 @@ from reglab.runs.assemble import layer_sizes, resolve_device
 CAP = {"cpu": 64, "cuda": 512}
 #: Share of the available memory a chunk may use.
 BUDGET_SHARE = 0.5
-_SLOTS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
 
 
 def bytes_per_model(config: TrainConfig, n_features: int, n_classes: int) -> int:
@@ -54,45 +52,9 @@ def bytes_per_model(config: TrainConfig, n_features: int, n_classes: int) -> int
     L = len(sizes) - 1
     m = config.batch_size
     own = m * sizes[0] if config.per_model_order or config.folds else 0
-    tensors = e * (P * (7 + _SLOTS.get(config.optimizer, 2)) + 3 * m * A + own + 2000 * A + 128 * A)
+    tensors = e * (P * (7 + OPTIMIZER_SLOTS.get(config.optimizer, 2)) + 3 * m * A + own + 2000 * A + 128 * A)
     records = 200 * (config.epochs + 1) * (12 + 10 * L)
     return int(1.5 * (tensors + records))
-
-
-def _cgroup_free() -> int | None:
-    """Room left under a cgroup memory limit (v2, then v1), or ``None`` without a limit."""
-    for limit, usage in (("memory.max", "memory.current"), ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
-        try:
-            text = (Path("/sys/fs/cgroup") / limit).read_text().strip()
-            if text == "max" or int(text) >= 1 << 60:
-                return None
-            return max(0, int(text) - int((Path("/sys/fs/cgroup") / usage).read_text()))
-        except (OSError, ValueError):
-            continue
-    return None
-
-
-def available_memory(device: str = "auto") -> int:
-    """Bytes free for training on ``device``: free GPU memory on CUDA, else available RAM."""
-    dev = resolve_device(device)
-    if dev.type == "cuda":
-        return int(torch.cuda.mem_get_info(dev)[0])
-    free = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                free = int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    if free is None:
-        try:
-            import psutil  # optional: only where /proc is missing
-
-            free = int(psutil.virtual_memory().available)
-        except ImportError:
-            free = 4 << 30  # no way to ask: assume a small machine
-    cgroup = _cgroup_free()
-    return free if cgroup is None else min(free, cgroup)
 
 
 def models_per_chunk(config: TrainConfig, n_features: int, n_classes: int, budget: int, cuda: bool = False) -> int:

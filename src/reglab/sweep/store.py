@@ -13,10 +13,17 @@
         chunks/<key>.epochs.csv    that chunk's per-epoch metrics
         chunks/<key>.weights.npz   its models' trained parameters (``reglab export SWEEP --cell KEY``)
 
+        .reglab.json               the marker: reglab's own folder, written by ``sweep`` (:mod:`reglab.outdir`)
+
 A chunk's ``.json`` is written last, after its ``.epochs.csv`` and ``.weights.npz``: its presence
 marks the chunk finished, and resuming reads nothing else. A process killed at
 any moment leaves whole files only (:func:`reglab.io.atomic_open`), so it loses
 at most the chunk it was training.
+
+The folder is held by one sweep at a time (:meth:`SweepStore.claim`: a new or empty folder, or one a
+sweep wrote; a second sweep on it is refused while the first runs). The temporary files a killed sweep
+left are removed by their exact names, never a file of the user's; and a sweep whose grid leaves out
+cells the folder already holds is refused, since rewriting ``results.csv`` would drop their rows.
 """
 
 from __future__ import annotations
@@ -30,8 +37,9 @@ from pathlib import Path
 import numpy as np
 
 from reglab.engine.nn import get_cost
-from reglab.errors import ReglabError
+from reglab.errors import ReglabError, shown
 from reglab.io import atomic_open, finite_or_none, save_figure, save_npz, write_json
+from reglab.outdir import Claim, claim
 from reglab.runs.export import TrainedModel, from_arrays
 from reglab.sweep.chunks import Chunk, ChunkOutput
 
@@ -45,12 +53,23 @@ class SweepStore:
         self.out = Path(out)
         self.chunk_dir = self.out / "chunks"
 
+    # -- holding the folder -----------------------------------------------------------------------
+    def claim(self, grid_digest: str) -> Claim:
+        """Hold the folder for this sweep (:func:`reglab.outdir.claim`, command ``sweep``) and remove the temporary
+        files a killed sweep left there; use it as a context manager around the whole sweep."""
+        held = claim(self.out, "sweep", grid_digest)
+        held.remove_orphans("chunks")
+        return held
+
+    def check_kept(self, cells: Iterable[str], finished: dict[str, dict]) -> None:
+        """Refuse a grid that leaves out cells the folder holds: ``results.csv`` would lose their rows."""
+        left_out = set(finished) - set(cells)
+        if left_out:
+            raise ReglabError(f"{shown(self.out)} holds {len(left_out)} finished cell(s) of another grid (see its "
+                              "sweep.json), whose rows this grid would drop from results.csv; give a grid that includes "
+                              "them, or another --out")
+
     # -- the record of finished chunks -----------------------------------------------------------
-    def remove_partial(self) -> None:
-        """Delete temporary files a killed sweep left half-written (never read: they are not results)."""
-        for folder in (self.out, self.chunk_dir):
-            for tmp in folder.glob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
 
     def finished(self) -> dict[str, dict]:
         """``{cell key: {"chunk": key, "metrics": {...}}}`` of every finished cell; the earliest chunk wins."""
