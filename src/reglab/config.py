@@ -20,6 +20,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from reglab.data.augment import Augment
 from reglab.engine.model import INITIALIZERS
 from reglab.engine.monitors import DEFAULT_TRAIN_MEASURE, TRAIN_MEASURES
 from reglab.engine.nn import ACTIVATIONS, COSTS
@@ -66,6 +67,18 @@ class TrainConfig:
                                   "several values train several models at once", aliases=("--lambda",))
     reg: str = _f("l2", "regularizer", choices=KINDS)
     l1_ratio: float = _f(0.5, "L1 share of --reg elastic")
+    max_norm: float | None = _f(None, "max-norm constraint: after every step each unit's incoming weight vector is "
+                                      "projected onto ‖w‖ ≤ C (Srivastava et al. 2014); added to --reg")
+    dropout: tuple[float, ...] = _f((0.0,), "dropout rate of the hidden layers' units while training: one rate for "
+                                            "every hidden layer, or one per hidden layer (inverted: no rescaling at "
+                                            "evaluation)")
+    input_dropout: float = _f(0.0, "dropout rate of the input pixels while training")
+    expand: bool = _f(False, "train on the book's expanded data: every training image and its shifts by one pixel "
+                             "down, up, right and left (5n images; n in λ/2n is 5n)")
+    augment: tuple[str, ...] = _f((), "random transformations drawn afresh every epoch: shift:PIXELS (each way), "
+                                      "rotate:DEGREES (each way), or both, e.g. shift:1,rotate:15")
+    label_noise: float = _f(0.0, "change this fraction of the training labels (⌊p·n + ½⌋ of them) to a random wrong "
+                                 "class, fixed by --seed (Zhang et al. 2017's p is p·(K−1)/K here)")
     lmbda_schedule: str = _f("constant", "λ per epoch e: s(e−1)·λ with s = constant, warmup:K[:R] (off for K epochs, then "
                                          "a ramp over R), follow-lr (η/η₀), step:K:GAMMA, cosine[:T[:FINAL]] (T: the "
                                          "epochs)", aliases=("--lambda-schedule",))
@@ -136,6 +149,17 @@ class TrainConfig:
             raise ReglabError(f"--l1-ratio must lie in [0, 1], got {self.l1_ratio}")
         if not 0.0 <= self.momentum < 1.0:
             raise ReglabError(f"--momentum must lie in [0, 1), got {self.momentum}")
+        if self.max_norm is not None and not (isinstance(self.max_norm, (int, float)) and 0 < self.max_norm < math.inf):
+            raise ReglabError(f"--max-norm must be a finite number > 0, got {self.max_norm!r}")
+        if not self.dropout:
+            raise ReglabError("--dropout needs at least one rate")
+        for name, rates in (("dropout", self.dropout), ("input_dropout", (self.input_dropout,))):
+            if any(not isinstance(p, (int, float)) or not 0.0 <= p < 1.0 for p in rates):
+                raise ReglabError(f"--{name.replace('_', '-')} rates must lie in [0, 1), got {list(rates)}")
+        if not isinstance(self.label_noise, (int, float)) or not 0.0 <= self.label_noise <= 1.0:
+            raise ReglabError(f"--label-noise must lie in [0, 1], got {self.label_noise!r}")
+        if self.augment:
+            Augment.parse(self.augment, side=28)  # the specs' form; the side is checked against the data later
         for f in dataclasses.fields(self):
             choices = f.metadata.get("choices")
             if choices and getattr(self, f.name) not in choices:

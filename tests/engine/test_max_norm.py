@@ -39,9 +39,40 @@ def test_rows_outside_the_ball_land_on_the_sphere_and_rows_inside_do_not_move_bi
     assert torch.allclose(out, w * (radius / before.clamp(min=radius)).unsqueeze(-1), rtol=1e-15)
 
 
-def test_inside_the_ball_prox_is_the_identity_itself():
+def test_inside_the_ball_prox_is_the_identity_bit_for_bit():
     w = torch.full((2, 4, 3), 0.1, dtype=torch.float32)
-    assert MaxNorm(1.0).prox(w, torch.ones(2, 1, 1), W0) is w
+    assert torch.equal(MaxNorm(1.0).prox(w, torch.ones(2, 1, 1), W0), w)
+
+
+def _branching_projection(w, c):
+    """The definition with its branch: rows outside the ball scaled by c/‖w‖, the others left as they are."""
+    units = w.reshape(w.shape[0], w.shape[1], -1)
+    norm = torch.linalg.vector_norm(units, dim=2, keepdim=True)
+    out = units.clone()
+    outside = (norm > c).expand_as(units)
+    out[outside] = (units * (c / norm))[outside]
+    return out.view_as(w)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+def test_the_branch_free_projection_equals_the_branching_one_bit_for_bit_and_never_asks_the_device(dtype, monkeypatch):
+    g = torch.Generator().manual_seed(3)
+    w = torch.randn(3, 40, 6, generator=g, dtype=dtype) * torch.rand(3, 40, 1, generator=g, dtype=dtype) * 3
+    w[0, 0] = 0.0  # a zero row: c/0 = inf, clamped to 1
+    c = torch.tensor([1.0, 2.5, math.inf], dtype=F64)
+    expected = _branching_projection(w, c.to(dtype).view(-1, 1, 1))
+    norms = _unit_norms(w)
+    assert 0 < int((norms > 1.0).sum()) and int((norms[:2] <= 1.0).sum()) > 0  # rows of both kinds
+    reg = MaxNorm(c)
+
+    def no_sync(*args):  # a value read back to Python: on a GPU, the host waiting for the device
+        raise AssertionError("prox read a tensor's value back")
+
+    monkeypatch.setattr(torch.Tensor, "__bool__", no_sync)
+    monkeypatch.setattr(torch.Tensor, "item", no_sync)
+    out = reg.prox(w, torch.ones(3, 1, 1, dtype=dtype), W0)
+    monkeypatch.undo()
+    assert torch.equal(out, expected)
 
 
 @settings(max_examples=100, deadline=None)
@@ -99,7 +130,7 @@ def test_a_radius_that_is_not_positive_is_refused(c):
         MaxNorm(c)
 
 
-@pytest.mark.parametrize("engine", ["auto", "tensor"])
+@pytest.mark.parametrize("engine", ["compiled", "tensor"])
 def test_after_training_every_unit_lies_in_its_ball(engine):
     data = small_data(n=60, dtype=F64)
     model = MLP.initialize([5, 8, 3], seeds=[0, 1], init="large", dtype=F64)
@@ -108,3 +139,19 @@ def test_after_training_every_unit_lies_in_its_ball(engine):
     fit(model, data, epochs=3, batch_size=5, eta=2.0, regularizer=L2(1.0) + MaxNorm([0.5, 1.5]), engine=engine)
     for W in model.weights:
         assert bool((_unit_norms(W) <= radius * (1 + 1e-12)).all())
+
+
+def test_radii_in_a_row_are_one_projection_onto_the_smallest():
+    reg = MaxNorm([2.0, 1.0]) + L2(1.0) + MaxNorm([1.5, math.inf], layer_scale={0: 2.0})
+    assert reg.compiled_form(W0)[:, 4].tolist() == [2.0, 1.0]
+    assert reg.compiled_form(Param(1, "weight", 50))[:, 4].tolist() == [1.5, 1.0]
+    assert reg.compiled_form(Param(0, "bias", 50))[:, 4].tolist() == [math.inf, math.inf]
+
+
+def test_a_projection_has_no_elementwise_form_but_a_compiled_one():
+    """``elementwise`` describes a regularizer whole: a fused path that holds it calls no ``prox``; max-norm is a
+    projection, so it has none and neither has a sum holding it, while the kernel's form carries its radius."""
+    assert MaxNorm(2.0).elementwise(W0) is None
+    assert (L2(5.0) + MaxNorm(2.0)).elementwise(W0) is None
+    assert L2(5.0).compiled_form(W0).tolist() == [[5.0 / 50, 0.0, 0.0, 0.0, math.inf]]
+    assert (L2(5.0) + MaxNorm(2.0)).compiled_form(W0).tolist() == [[5.0 / 50, 0.0, 0.0, 0.0, 2.0]]

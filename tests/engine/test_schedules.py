@@ -103,7 +103,7 @@ def test_a_constraints_strength_is_one_over_its_radius():
     scheduled.apply(1)
     assert reg.parts[0].lmbda.tolist() == [2.0] and reg.parts[1].c.tolist() == [4.0]  # half the strength
     w = torch.full((1, 3, 5), 1.0, dtype=torch.float64)  # each row's norm √5 ≈ 2.24 < 4: inside
-    assert reg.parts[1].prox(w, torch.ones(1, 1, 1), Param(0, "weight", 10)) is w
+    assert torch.equal(reg.parts[1].prox(w, torch.ones(1, 1, 1), Param(0, "weight", 10)), w)
     scheduled.apply(2)
     assert reg.parts[1].c.tolist() == [2.0]
     out = reg.parts[1].prox(w, torch.ones(1, 1, 1), Param(0, "weight", 10))  # a fresh radius, not a cached one

@@ -12,7 +12,17 @@ from reglab.engine.loop import fit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor
 from reglab.engine.optim import SGD, Adam
-from reglab.engine.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, NoRegularizer, Regularizer
+from reglab.engine.regularizers import (
+    L1,
+    L2,
+    DecoupledDecay,
+    ElasticNet,
+    L1Prox,
+    MaxNorm,
+    NoRegularizer,
+    Regularizer,
+    all_parameters,
+)
 from reglab.engine.steps import TensorSteps
 from reglab.errors import ReglabError
 from tests.engine.helpers import small_data
@@ -50,6 +60,8 @@ REGS = [
     lambda: DecoupledDecay([10.0, 0.0, 2.0]),
     lambda: L2(2.0) + L1Prox([1.0, 2.0, 3.0]),
     lambda: L2(3.0, layer_scale={0: 0.0, 2: 4.0}),
+    lambda: L2(2.0) + MaxNorm([0.8, 1.5, float("inf")]),
+    lambda: DecoupledDecay([10.0, 0.0, 2.0]) + L1Prox(1.0) + MaxNorm(1.0, mask=all_parameters, layer_scale={1: 0.5}),
 ]
 OPTS = [SGD(), SGD(momentum=0.9), SGD(momentum=0.5, nesterov=True), Adam()]
 
@@ -120,6 +132,10 @@ def test_auto_falls_back_to_tensor_steps_and_compiled_says_why_not():
     assert unsupported(model, DecoupledDecay(1.0) + DecoupledDecay(2.0), SGD()) is not None
     assert unsupported(model, L1Prox(1.0) + DecoupledDecay(2.0), SGD()) is not None
     assert unsupported(model, DecoupledDecay(1.0) + L1Prox(2.0), SGD()) is None
+    # the kernel projects last: a max-norm before a decay or a threshold does not commute with them
+    assert unsupported(model, MaxNorm(1.0) + DecoupledDecay(2.0), SGD()) is not None
+    assert unsupported(model, MaxNorm(1.0) + L1Prox(2.0), SGD()) is not None
+    assert unsupported(model, L2(1.0) + DecoupledDecay(2.0) + MaxNorm(1.0) + MaxNorm(2.0) + L1(1.0), SGD()) is None
     result = fit(model, _data(dtype=torch.float32), epochs=1, batch_size=10, eta=0.1, regularizer=Custom(1.0))
     assert result.meta["engine"] == "TensorSteps"
     with pytest.raises(ReglabError, match="regularizer .* has no elementwise form"):

@@ -39,12 +39,17 @@ def run_epochs(s: Session, epochs: int, chunk: int, measure_every: int | None = 
             s.measure()
 
 
-@pytest.mark.parametrize("reg, optimizer", [("l2", "sgd"), ("l1-prox", "momentum"), ("elastic", "adam")])
-def test_an_epoch_in_chunks_is_the_epoch_reglab_train_trains(tmp_path, digits, reg, optimizer):
-    s = session(tmp_path, digits, reg=reg, optimizer=optimizer, eta=0.5 if optimizer != "adam" else 0.01)
+@pytest.mark.parametrize("reg, optimizer, extra", [("l2", "sgd", {}), ("l1-prox", "momentum", {}), ("elastic", "adam", {}),
+                                                   ("l2", "sgd", {"dropout": 0.5, "max_norm": 0.5})],
+                         ids=["l2-sgd", "l1-prox-momentum", "elastic-adam", "l2-sgd-dropout-max-norm"])
+def test_an_epoch_in_chunks_is_the_epoch_reglab_train_trains(tmp_path, digits, reg, optimizer, extra):
+    s = session(tmp_path, digits, reg=reg, optimizer=optimizer, eta=0.5 if optimizer != "adam" else 0.01, **extra)
     run_epochs(s, 2, chunk=37)  # 37 examples: rounded to whole mini-batches of 10, never past an epoch's end
     ref = train(s.config.replace(epochs=2), digits)
     assert ref.fit.meta["engine"] == type(s.steps).__name__
+    if extra:  # the chunks dropped the units the run dropped, and projected as it did
+        assert ref.fit.meta["dropout"] is not None and ref.fit.meta["regularizer"] == repr(s.regularizer)
+        assert float(torch.linalg.vector_norm(s.model.weights[0], dim=2).max()) <= 0.5 * (1 + 1e-6)
     for W, V in zip(s.model.weights, ref.fit.model.weights):
         assert torch.equal(W, V)
     h, r = s.history, ref.fit.history

@@ -17,6 +17,13 @@ def test_the_defaults_make_a_valid_configuration(tmp_path):
     assert Settings.from_json(Settings().to_json()) == Settings()
 
 
+def test_dropout_and_max_norm_are_the_configurations(tmp_path):
+    config = Settings.from_json({"dropout": 0.5, "max_norm": 3}).config(tmp_path, tmp_path)
+    assert config.dropout == (0.5,) and config.input_dropout == 0.0 and config.max_norm == 3.0
+    plain = Settings.from_json({}).config(tmp_path, tmp_path)
+    assert plain.dropout == TrainConfig.dropout and plain.max_norm is None
+
+
 @pytest.mark.parametrize("settings, message", [
     ({"eta": -1.0}, r"eta must be a number in \[0, 1000\], got -1.0"),
     ({"lmbda": [1.0, -2.0]}, r"--lmbda values must be finite numbers ≥ 0, got -2.0"),  # TrainConfig's, as the CLI says it
@@ -34,6 +41,9 @@ def test_the_defaults_make_a_valid_configuration(tmp_path):
     ({"data": "/etc/passwd"}, r"data '/etc/passwd' is not one of circle, xor"),
     ({"data": "file"}, r"choose a file of the data directory"),
     ({"colour": "red"}, r"unknown settings: colour"),
+    ({"dropout": 1.0}, r"dropout must be a number in \[0, 0.95\], got 1.0"),
+    ({"max_norm": 0}, r"max_norm must be a number in \[0.001, 1000\], got 0"),
+    ({"max_norm": "3"}, r"max_norm must be a number"),
     ({"optimizer": "adamw", "reg": "l2"}, None),  # accepted here; refused once the data are known (as the CLI does)
 ])
 def test_bad_values_get_one_line_naming_the_problem(settings, message):

@@ -6,8 +6,11 @@ import pytest
 import torch
 from sklearn.linear_model import Ridge
 
+from reglab.config import TrainConfig
+from reglab.data import load_dataset
+from reglab.runs.assemble import training_data
 from reglab.studies import measure
-from reglab.studies.double_descent import NOISE, noisy_labels, peak, ridge_solutions
+from reglab.studies.double_descent import NOISE, _splits, peak, ridge_solutions
 
 
 @pytest.fixture(scope="module")
@@ -15,12 +18,18 @@ def quick():
     return measure("double-descent", quick=True, seed=0)
 
 
-def test_label_noise_changes_a_fifth_of_the_labels_to_another_class():
-    y = np.arange(1000) % 10
-    noisy, changed = noisy_labels(y, 0.2, 10, seed=3)
-    assert changed.sum() == 200 and (noisy[changed] != y[changed]).all() and (noisy[~changed] == y[~changed]).all()
-    assert np.array_equal(noisy, noisy_labels(y, 0.2, 10, seed=3)[0])
-    assert not np.array_equal(noisy, noisy_labels(y, 0.2, 10, seed=4)[0])
+def test_the_noisy_labels_are_those_of_label_noise_in_a_run():
+    """The study's corruption is ``reglab train --label-noise 0.2 --seed S`` on the same images: a fifth of the
+    labels, each changed to another class."""
+    data, _, changed = _splits(300, {"validation": 10, "test": 10}, seed=3)
+    ds = load_dataset("auto")
+    run, noise = training_data(TrainConfig(train_size=300, label_noise=NOISE, seed=3), ds, torch.device("cpu"),
+                               torch.float32)
+    assert torch.equal(data.train.y, run.train.y) and noise is not None
+    clean = torch.as_tensor(ds.train.y[:300])
+    assert changed.sum() == 60 and np.flatnonzero(changed).tolist() == noise.indices.tolist()
+    assert bool((data.train.y[changed] != clean[changed]).all()) and torch.equal(data.train.y[~changed], clean[~changed])
+    assert not np.array_equal(changed, _splits(300, {"validation": 10, "test": 10}, seed=4)[2])
 
 
 @pytest.mark.parametrize("n,p", [(30, 12), (12, 30)])  # the primal and the dual form

@@ -108,7 +108,7 @@ def execute(config: TrainConfig, args, epoch_callbacks=()):
         with claim(out, COMMAND, config.digest()):
             if ds.note and not args.json:
                 note(ds.note)
-            n_train = config.train_size or len(ds.train.y)
+            n_train = (config.train_size or len(ds.train.y)) * (5 if config.expand else 1)  # --expand: 5n images
             plan = estimate(config, sizes, n_train, len(ds.validation.y) + len(ds.test.y))
             if plan.seconds > ANNOUNCE_SECONDS and not args.quiet:
                 say(plan.line())
@@ -125,8 +125,10 @@ def execute(config: TrainConfig, args, epoch_callbacks=()):
 
 def models_table(summary: dict) -> Table:
     train = "train acc (running)" if summary.get("train_measure") == "running" else "train acc"
+    dropout = f" · {summary['dropout']}" if summary.get("dropout") else ""
     folds = any("fold" in m for m in summary["models"])  # --folds: validation is the fold's held-out rows
-    t = table(f"{summary['data']} {summary['sizes']} · {summary['regularizer']} · {summary['train_seconds']:.3g} s training",
+    t = table(f"{summary['data']} {summary['sizes']} · {summary['regularizer']}{dropout} · "
+              f"{summary['train_seconds']:.3g} s training",
               ("model", "λ", "η", "seed", *(["fold"] if folds else []), train, "held-out acc" if folds else "val acc",
                "best held-out (epoch)" if folds else "best val (epoch)", "test acc at best", "status"))
     for m in summary["models"]:

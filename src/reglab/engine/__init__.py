@@ -3,7 +3,8 @@
 =================  ==========================================================
 ``nn``             activations and costs, each with its derivative beside it
 ``model``          the batched MLP (``M`` models as ``(M, n_out, n_in)`` tensors)
-``regularizers``   ``penalty`` / ``grad`` / ``prox`` objects that compose
+``regularizers``   ``penalty`` / ``grad`` / ``prox`` objects that compose (max-norm too)
+``dropout``        inverted dropout: rates per layer, masks from a counter-based stream
 ``optim``          SGD, momentum, Adam (the ``Optimizer`` protocol)
 ``data``           the splits on the training device (``TensorData``)
 ``threads``        how many CPU threads torch uses, chosen in one place

@@ -7,8 +7,9 @@ integer codes. Everything that calls them goes through this module:
   optimizer), or ``None`` when it can;
 * :class:`KernelProgram` packs the kernel's arguments from a (model,
   regularizer, optimizer) once — numpy views of the parameters, the
-  regularizers' elementwise form ``(λ₂, λ₁, d, t)`` per model and layer, the
-  optimizer's code and state, the activation's and cost's codes — and trains
+  regularizers' elementwise form ``(λ₂, λ₁, d, t)`` and max-norm radius ``c`` per
+  model and layer, the optimizer's code and state, the activation's and cost's
+  codes, each model's dropout key, thresholds and scales — and trains
   an epoch per :meth:`KernelProgram.train_epoch` call. The engine's
   :class:`~reglab.engine.steps.CompiledSteps` and the book's
   :mod:`reglab.compat.network2` both use it;
@@ -28,6 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from reglab.engine.dropout import Dropout
 from reglab.engine.model import MLP
 from reglab.engine.nn import ACTIVATIONS, COSTS
 from reglab.engine.regularizers import Param, Regularizer
@@ -78,7 +80,7 @@ def unsupported(model: MLP, regularizer: Regularizer, optimizer: Optimizer) -> s
     if form is None or form()[0] not in _kernel().OPTIMIZER_CODES:
         return f"optimizer {optimizer!r} has no compiled form"
     L = len(model.weights)
-    if any(regularizer.elementwise(Param(layer, kind, 1)) is None for layer in range(L) for kind in ("weight", "bias")):
+    if any(regularizer.compiled_form(Param(layer, kind, 1)) is None for layer in range(L) for kind in ("weight", "bias")):
         return f"regularizer {regularizer!r} has no elementwise form"
     return None
 
@@ -94,12 +96,13 @@ def check_shapes(model: MLP, X: Tensor, Y: Tensor, what: str) -> None:
         raise ReglabError(f"{what} are {X.dtype} but the network computes in {model.dtype}")
 
 
-def _form(regularizer: Regularizer, p: Param) -> np.ndarray:
-    """The elementwise form ``(M, 4)`` of ``regularizer`` on ``p`` (:func:`unsupported` has checked it exists)."""
-    form = regularizer.elementwise(p)
+def _form(regularizer: Regularizer, p: Param, M: int) -> np.ndarray:
+    """``(M, 5)``: the compiled form ``(λ₂, λ₁, d, t, c)`` of ``regularizer`` on ``p`` (:func:`unsupported` has
+    checked it exists): its elementwise form and the max-norm radius ``c`` (∞: none)."""
+    form = regularizer.compiled_form(p)
     if form is None:
         raise ReglabError(f"regularizer {regularizer!r} has no elementwise form")
-    return form
+    return np.broadcast_to(form, (M, 5))
 
 
 class KernelProgram:
@@ -109,7 +112,8 @@ class KernelProgram:
     parameters are views of ``model``'s tensors, so ``model`` holds the latest weights after every
     call. ``eta`` (M,) is read at every call (a view: changes to it show). Models train in groups
     that fit in a core's cache, the groups spread over ``threads`` cores (0: every core numba sees;
-    never more than there are groups); each model's numbers are the same whatever the thread count.
+    never more than there are groups); a model too large for a group (``wide``) trains alone, each step
+    split over the threads. Each model's numbers are the same whatever the thread count.
 
     Parameters
     ----------
@@ -127,10 +131,12 @@ class KernelProgram:
         Mini-batch size ``m``.
     threads : int or None
         CPU threads (0: every core; ``None``: one).
+    dropout : Dropout or None
+        The dropout rates and seeds of the models (:mod:`reglab.engine.dropout`), or ``None``.
     """
 
     def __init__(self, model: MLP, regularizer: Regularizer, optimizer: CompiledOptimizer, eta: np.ndarray, n: int,
-                 batch_size: int, threads: int | None):
+                 batch_size: int, threads: int | None, dropout: Dropout | None = None):
         kernel = _kernel()
         self.kernel, self.model = kernel, model
         M, L = model.M, len(model.weights)
@@ -138,8 +144,11 @@ class KernelProgram:
         self.bs = tuple(b.numpy() for b in model.biases)  # bs[l] (M, n_out), views
         dt = self.Ws[0].dtype
         self.eta = eta
-        self.reg_w, self.reg_b = (np.zeros((M, L, 4), dtype=dt) for _ in range(2))  # (M, L, 4): (λ₂, λ₁, d, t)
+        self.reg_w, self.reg_b = (np.zeros((M, L, 5), dtype=dt) for _ in range(2))  # (M, L, 5): (λ₂, λ₁, d, t, c)
         self.pack_regularizer(regularizer, n)
+        drop = dropout if dropout is not None else Dropout([0.0] * L)
+        drop.check(M, L)
+        self.dkeys, self.dthr, self.dscale = drop.keys(M), drop.thresholds(M), drop.scales(M).astype(dt)
         name, hyper = optimizer.kernel_form()
         self.opt = kernel.OPTIMIZER_CODES[name]
         self.hyper = np.asarray(hyper, dtype=dt)  # (3,): μ or (β₁, β₂, ε)
@@ -153,14 +162,17 @@ class KernelProgram:
         self.S2w = tuple(state(W, two) for W in self.Ws)
         self.S1b = tuple(state(b, stateful) for b in self.bs)
         self.S2b = tuple(state(b, two) for b in self.bs)
-        self.t = 0  # the optimizer's steps so far (Adam's bias correction)
+        self.t = 0  # the steps so far (Adam's bias correction, the dropout stream)
         self.act = kernel.ACTIVATION_CODES[model.activation.name]
         self.cost = kernel.COST_CODES[model.cost.name]
         per_model = sum(W[0].nbytes + b[0].nbytes for W, b in zip(self.Ws, self.bs)) * (1 + stateful + two)
         wanted = max(1, kernel.pool_size() if threads == 0 else threads or 1)
+        # a model larger than a group trains alone, its steps split over every thread (decided by its size
+        # only: a model's numbers never depend on M or on the threads)
+        self.wide = per_model > kernel.GROUP_BYTES
         # as many models per group as fit GROUP_BYTES, but at least one group per thread
         self.group = int(max(1, min(M, kernel.GROUP_BYTES // max(per_model, 1), -(-M // wanted))))
-        self.batch_size, self.threads = batch_size, min(wanted, -(-M // self.group))
+        self.batch_size, self.threads = batch_size, wanted if self.wide else min(wanted, -(-M // self.group))
         self._checked: np.ndarray | None = None  # the training inputs last checked against the model
 
     def pack_regularizer(self, regularizer: Regularizer, n: int) -> None:
@@ -168,7 +180,7 @@ class KernelProgram:
         step, :meth:`~reglab.engine.steps.CompiledSteps.regularizer_changed`, the next epoch trains with it)."""
         L = len(self.Ws)
         for kind, packed in (("weight", self.reg_w), ("bias", self.reg_b)):
-            forms = np.stack([_form(regularizer, Param(layer, kind, n)) for layer in range(L)], axis=1)
+            forms = np.stack([_form(regularizer, Param(layer, kind, n), packed.shape[0]) for layer in range(L)], axis=1)
             np.copyto(packed, np.broadcast_to(forms, packed.shape))
 
     def train_epoch(self, X: np.ndarray, Y: np.ndarray, perms: np.ndarray, seen: np.ndarray | None = None) -> None:
@@ -182,12 +194,13 @@ class KernelProgram:
             check_shapes(self.model, torch.from_numpy(X), torch.from_numpy(Y), "the training data")
             self._checked = X
         counted = np.zeros((0, 2)) if seen is None else seen
+        head = (X, Y, perms, self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,
+                self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost)
         with kernel.threads(self.threads):
-            self.t = kernel.call(
-                kernel.train_epoch,
-                X, Y, perms, self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,
-                self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost, self.group, counted,
-            )
+            if self.wide:
+                self.t = kernel.call(kernel.train_epoch_wide, *head, counted, self.dkeys, self.dthr, self.dscale)
+            else:
+                self.t = kernel.call(kernel.train_epoch, *head, self.group, counted, self.dkeys, self.dthr, self.dscale)
 
     def save_state(self) -> tuple[tuple[np.ndarray, ...], int]:
         """Copies of the optimizer's state and step count (the parameters are the model's)."""

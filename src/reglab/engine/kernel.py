@@ -12,9 +12,15 @@ tensor program. For each mini-batch of ``m`` examples and each model:
            \quad\text{(the data gradient plus the coupled regularizers)},
 
 then the optimizer's step with ``η`` of the model, then the decoupled parts:
-``w ← (1 − η d) w`` and ``w ← w − clip(w, −η t, η t)`` (soft-thresholding).
+``w ← (1 − η d) w`` and ``w ← w − clip(w, −η t, η t)`` (soft-thresholding), then the
+max-norm constraint: each unit's row ``w_j ← w_j·min(1, c/‖w_j‖)``.
 ``λ₂, λ₁, d, t`` are the regularizers' elementwise form
-(:meth:`reglab.engine.regularizers.Regularizer.elementwise`), per model and parameter.
+(:meth:`reglab.engine.regularizers.Regularizer.elementwise`) and ``c`` their radius
+(:meth:`~reglab.engine.regularizers.Regularizer.max_norm`), per model and parameter.
+With dropout, each layer's input ``a^l`` is replaced by ``a^l ⊙ r/(1 − p_l)`` in the
+forward pass and in the weight gradient, and ``δ^{l−1}`` is multiplied by the same
+factors; the masks ``r`` are hashes of (model, step, layer, example, unit), the
+stream of :mod:`reglab.engine.dropout`, computed here in 32-bit vector lanes.
 Plain SGD without soft-thresholding (the book's step) adds ``−(η/m) δᵀa`` straight
 into the shrunk weights instead of forming ``g`` first. Sigmoids and the cost's
 exponentials and logarithms are polynomials written so that their loops vectorize
@@ -68,6 +74,12 @@ OPTIMIZER_CODES = {"sgd": SGD, "momentum": MOMENTUM, "nesterov": NESTEROV, "adam
 #: each mini-batch's gathered rows; 16 models of [784, 30, 10] (1.5 MB, in L3) were faster per
 #: model than 4 (in L2), measured here.
 GROUP_BYTES = 1536 * 1024
+#: Units per block when one model's step is split over the threads (:func:`train_epoch_wide`); even, so that
+#: the blocks keep :func:`dense`'s and :func:`_rows`'s pairs of units, and fixed, so that the numbers do not
+#: depend on the thread count.
+WIDE_UNITS = 32
+
+U32 = np.uint32
 
 
 def call(compiled, *args):
@@ -414,54 +426,203 @@ def _step(w, g, s1, s2, eta, reg, opt, hyper, bc1, bc2):
 
 
 @nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
-def _forward(x, m, Ws, bs, mi, act, cost, acts, zlast):
-    """Model ``mi`` on ``x[:m]``: ``acts[l][:m]`` the activations of layer ``l``, ``zlast[:m]`` the
-    output layer's pre-activations (the output non-linearity is the cost's: sigmoid or softmax)."""
-    L = len(Ws)
-    for l in range(L):
-        inp = x if l == 0 else acts[l - 1]
-        out = acts[l]
-        n_out = out.shape[1]
-        dense(inp, Ws[l][mi], bs[l][mi], out, m)
-        if l < L - 1:
-            if act == SIGMOID:
-                _sigmoid_all(out, m * n_out)
-            else:
-                for i in range(m):
-                    for j in range(n_out):
-                        out[i, j] = _activate(out[i, j], act)
-            continue
-        zlast[:m] = out[:m]
-        if cost != LOG_LIKELIHOOD:
+def _layer(inp, m, W, b, out, last, act, cost, zlast):
+    """``out[:m] = f(inp[:m] Wᵀ + b)``; for the output layer (``last``) ``zlast[:m]`` keeps the pre-activations
+    and ``f`` is the cost's non-linearity (sigmoid or softmax)."""
+    n_out = out.shape[1]
+    dense(inp, W, b, out, m)
+    if not last:
+        if act == SIGMOID:
             _sigmoid_all(out, m * n_out)
-            continue
-        for i in range(m):  # softmax
-            top = out[i, 0]
-            for j in range(n_out):
-                top = max(top, out[i, j])
-            total = 0.0
-            for j in range(n_out):
-                e = math.exp(out[i, j] - top)
-                out[i, j] = e
-                total += e
-            for j in range(n_out):
-                out[i, j] /= total
+        else:
+            for i in range(m):
+                for j in range(n_out):
+                    out[i, j] = _activate(out[i, j], act)
+        return
+    zlast[:m] = out[:m]
+    if cost != LOG_LIKELIHOOD:
+        _sigmoid_all(out, m * n_out)
+        return
+    for i in range(m):  # softmax
+        top = out[i, 0]
+        for j in range(n_out):
+            top = max(top, out[i, j])
+        total = 0.0
+        for j in range(n_out):
+            e = math.exp(out[i, j] - top)
+            out[i, j] = e
+            total += e
+        for j in range(n_out):
+            out[i, j] /= total
 
 
 @nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
-def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, bc1, bc2,
-                 act, cost, acts, zlast, deltas, grad, cvec, seen):
-    """One step of model ``mi`` on the mini-batch ``x[:m]`` whose targets are ``Y[rows[:m]]``; adds the
-    mini-batch's data cost and correct predictions before the step to ``seen[mi]`` (when it has rows)."""
+def _forward(x, m, Ws, bs, mi, act, cost, acts, zlast):
+    """Model ``mi`` on ``x[:m]``, the whole network (no dropout): ``acts[l][:m]`` the activations of layer ``l``,
+    ``zlast[:m]`` the output layer's pre-activations."""
     L = len(Ws)
-    inv_m = x.dtype.type(1.0 / m)
-    zero = x.dtype.type(0)
-    _forward(x, m, Ws, bs, mi, act, cost, acts, zlast)
-    if seen.shape[0]:  # the running measure: cost and hits before this step
+    for l in range(L):
+        _layer(x if l == 0 else acts[l - 1], m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
+
+
+@nb.njit(cache=True, inline="always")
+def _hash32(x):
+    """*lowbias32* (C. Wellons' hash-prospector) of the 32-bit ``x``: :func:`reglab.engine.dropout.hash32`.
+
+    numba widens unsigned 32-bit arithmetic to 64 bits; each result is cut back to 32 (and LLVM then
+    computes in 32-bit lanes)."""
+    x = U32(x ^ (x >> 16))
+    x = U32(x * U32(0x7FEB352D))
+    x = U32(x ^ (x >> 15))
+    x = U32(x * U32(0x846CA68B))
+    return U32(x ^ (x >> 16))
+
+
+@nb.njit(cache=True, inline="always")
+def _layer_key(key, t, l):
+    """``s = h(h(k ⊕ h(t)) ⊕ h(l))``: the dropout stream of a model (key ``k``) at step ``t`` and layer ``l``."""
+    return _hash32(U32(_hash32(U32(key ^ _hash32(U32(t & 0xFFFFFFFF)))) ^ _hash32(U32(l))))
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _dropout(inp, m, s, thr, scale, keep, out, store):
+    """Inverted dropout of ``inp[:m]`` (B, n) into ``out``, and where ``store`` the factors into ``keep``:
+    ``keep[i, j]`` = ``scale`` (kept) or 0 (the network's input needs none: no error goes below it).
+
+    Unit ``j`` of example ``i`` is kept when ``h(h(s ⊕ h(i)) + j) ≥ thr`` (the stream of
+    :mod:`reglab.engine.dropout`, ``s`` from :func:`_layer_key`); ``scale = 1/(1 − p)``.
+    """
+    n = inp.shape[1]
+    zero = out.dtype.type(0)
+    for i in range(m):
+        r = _hash32(U32(s ^ _hash32(U32(i))))
+        if store:
+            for j in range(n):
+                k = scale if _hash32(U32(r + U32(j))) >= thr else zero
+                keep[i, j] = k
+                out[i, j] = inp[i, j] * k
+        else:
+            for j in range(n):
+                out[i, j] = inp[i, j] * (scale if _hash32(U32(r + U32(j))) >= thr else zero)
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _cap(w, cap):
+    """The max-norm projection of one unit's incoming weights ``w`` (n,): ``w ← w·cap/‖w‖`` where ``‖w‖ > cap``."""
+    total = w.dtype.type(0)
+    for k in range(w.shape[0]):
+        total += w[k] * w[k]
+    norm = np.sqrt(total)
+    if norm > cap:
+        f = cap / norm
+        for k in range(w.shape[0]):
+            w[k] *= f
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _cap_each(b, cap):
+    """:func:`_cap` of every element of ``b`` on its own (a unit's bias is its one incoming number)."""
+    for j in range(b.shape[0]):
+        a = abs(b[j])
+        if a > cap:
+            b[j] *= cap / a
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1):
+    """Rows ``j`` and ``j + 1`` of ``W``: the optimizer's step from the data gradient ``(1/m) δᵀa`` (for the
+    book's SGD step fused into the rows, without forming it), the decoupled parts ``r = (λ₂, λ₁, d, t, c)``,
+    then the max-norm projection onto ``c`` (∞: none). ``g0``, ``g1``: gradient rows to work in."""
+    one = W.dtype.type(1)
+    if opt == SGD and r[1] == 0 and r[3] == 0:  # the book's step, fused with the gradient
+        keep = one - eta * r[2]
+        _rows(d, inp, m, j, -eta * keep * inv_m, (one - eta * r[0]) * keep, W[j], W[j + 1])
+    else:
+        _rows(d, inp, m, j, inv_m, W.dtype.type(0), g0, g1)
+        _step(W[j], g0, S1[j], S2[j], eta, r, opt, hyper, bc1, bc2)
+        _step(W[j + 1], g1, S1[j + 1], S2[j + 1], eta, r, opt, hyper, bc1, bc2)
+    if r[4] < np.inf:
+        _cap(W[j], r[4])
+        _cap(W[j + 1], r[4])
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _below_row(i, d, W, a_below, act, keep, dropping, below):
+    """Example ``i``'s error of the layer below: ``δ^{l−1} = (δ^l W) ⊙ f'(z)``, times the dropout factors."""
+    n_out, n_in = W.shape
+    _weighted_rows(d[i], W, n_out, below[i])
+    for k in range(n_in):
+        below[i, k] *= _slope(a_below[i, k], act)
+    if dropping:
+        for k in range(n_in):
+            below[i, k] *= keep[i, k]
+
+
+@nb.njit(fastmath=_EXACT_ORDER, cache=True, parallel=True, error_model="numpy")
+def _hidden_wide(inp, m, W, b, out, act):
+    """:func:`_layer` of a hidden layer, its units in blocks of ``WIDE_UNITS`` spread over the threads."""
+    n_out = W.shape[0]
+    for k in nb.prange((n_out + WIDE_UNITS - 1) // WIDE_UNITS):
+        j0 = k * WIDE_UNITS
+        j1 = min(n_out, j0 + WIDE_UNITS)
+        block = out[:, j0:j1]
+        dense(inp, W[j0:j1], b[j0:j1], block, m)
+        one = block.dtype.type(1)
+        for i in range(m):
+            for j in range(j1 - j0):
+                z = block[i, j]
+                if act == SIGMOID:
+                    block[i, j] = one / (one + (_exp32(-z) if block.itemsize == 4 else _exp64(-z)))
+                else:
+                    block[i, j] = _activate(z, act)
+
+
+@nb.njit(fastmath=_FAST, cache=True, parallel=True, error_model="numpy")
+def _below_wide(d, W, a_below, act, keep, dropping, below, m):
+    """:func:`_below_row` of every example, the examples spread over the threads."""
+    for i in nb.prange(m):
+        _below_row(i, d, W, a_below, act, keep, dropping, below)
+
+
+@nb.njit(fastmath=_FAST, cache=True, parallel=True, error_model="numpy")
+def _update_wide(d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, gw):
+    """:func:`_update_pair` of every pair of rows, in blocks of ``WIDE_UNITS`` rows spread over the threads
+    (``gw[k]``: block ``k``'s two gradient rows)."""
+    n_in = W.shape[1]
+    pairs = W.shape[0] // 2
+    per = WIDE_UNITS // 2
+    for k in nb.prange((pairs + per - 1) // per):
+        g0, g1 = gw[k, 0, :n_in], gw[k, 1, :n_in]
+        for p in range(k * per, min(pairs, k * per + per)):
+            _update_pair(2 * p, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1)
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _layer_input(x, acts, dropped, dthr, l):
+    """What layer ``l`` reads: the mini-batch or the activations below, or their dropped copy."""
+    if dthr[l] != 0:
+        return dropped[l]
+    return x if l == 0 else acts[l - 1]
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _drop(x, acts, m, l, dkey, t, dthr, dscale, keeps, dropped):
+    """Layer ``l``'s input at step ``t``, dropped into ``dropped[l]`` with the factors ``keeps[l]`` where the
+    model's threshold ``dthr[l]`` is not 0 (:func:`_dropout`, the model's key ``dkey``)."""
+    if dthr[l] != 0:
+        _dropout(x if l == 0 else acts[l - 1], m, _layer_key(dkey, t, l), dthr[l], dscale[l], keeps[l], dropped[l], l > 0)
+    return _layer_input(x, acts, dropped, dthr, l)
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi):
+    """The running measure (cost and hits before the step, into ``seen[mi]`` when it has rows), then the output
+    error ``δ = ∂fn/∂z`` into ``deltas[L − 1]``."""
+    L = len(acts)
+    if seen.shape[0]:
         c, h = _cost_and_hits(acts[L - 1], zlast, Y, rows, m, cost)
         seen[mi, 0] += c
         seen[mi, 1] += h
-    # output error δ = ∂fn/∂z
     top = acts[L - 1]
     d = deltas[L - 1]
     for i in range(m):
@@ -470,58 +631,123 @@ def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_
             a = top[i, j]
             e = a - y[j]
             d[i, j] = e * a * (1.0 - a) if cost == QUADRATIC else e
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _last_row_and_bias(d, inp, m, W, S1, S2, b, S1b, S2b, eta, r, rb, opt, hyper, bc1, bc2, inv_m, g, cvec):
+    """The odd last row of ``W`` (when ``n_out`` is odd) and the biases: step, decoupled parts, max-norm.
+    ``g``: a buffer at least as long as a row and as the biases."""
+    n_out, n_in = W.shape
+    if n_out % 2:
+        j = n_out - 1
+        for i in range(m):
+            cvec[i] = d[i, j] * inv_m
+        g0 = g[:n_in]
+        _weighted_rows(cvec, inp, m, g0)
+        _step(W[j], g0, S1[j], S2[j], eta, r, opt, hyper, bc1, bc2)
+        if r[4] < np.inf:
+            _cap(W[j], r[4])
+    gb = g[:n_out]
+    for j in range(n_out):
+        total = 0.0
+        for i in range(m):
+            total += d[i, j]
+        gb[j] = total * inv_m
+    _step(b, gb, S1b, S2b, eta, rb, opt, hyper, bc1, bc2)
+    if rb[4] < np.inf:
+        _cap_each(b, rb[4])
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, t, bc1, bc2,
+                 act, cost, acts, zlast, deltas, grad, cvec, seen, dkey, dthr, dscale, keeps, dropped):
+    """Step ``t`` of model ``mi`` on the mini-batch ``x[:m]`` whose targets are ``Y[rows[:m]]``; adds the
+    mini-batch's data cost and correct predictions before the step to ``seen[mi]`` (when it has rows).
+
+    Dropout: where the model's threshold ``dthr[l]`` is not 0, layer ``l``'s input is dropped
+    (:func:`_drop`); the weight gradient uses the dropped input and the error below is multiplied by the
+    same factors. Max-norm: after the step every row of ``W^l`` (and every bias) is projected onto the radius
+    ``reg[4]`` (∞: none). :func:`_train_model_wide` is the same step with its large loops over the threads.
+    """
+    L = len(Ws)
+    inv_m = x.dtype.type(1.0 / m)
+    for l in range(L):
+        inp = _drop(x, acts, m, l, dkey, t, dthr, dscale, keeps, dropped)
+        _layer(inp, m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
+    _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi)
     for l in range(L - 1, -1, -1):
-        inp = x if l == 0 else acts[l - 1]
-        W = Ws[l][mi]
+        inp = _layer_input(x, acts, dropped, dthr, l)
+        W, d = Ws[l][mi], deltas[l]
         n_out, n_in = W.shape
-        d = deltas[l]
         if l > 0:  # δ of the layer below, from the weights before their update
-            below = deltas[l - 1]
-            a_below = acts[l - 1]
             for i in range(m):
-                _weighted_rows(d[i], W, n_out, below[i])
-                for k in range(n_in):
-                    below[i, k] *= _slope(a_below[i, k], act)
+                _below_row(i, d, W, acts[l - 1], act, keeps[l], dthr[l] != 0, deltas[l - 1])
         g0, g1 = grad[0, :n_in], grad[1, :n_in]
-        r = reg_w[l]
-        paired = 0
-        if opt == SGD and r[1] == 0 and r[3] == 0:  # the book's step, fused with the gradient
-            one = x.dtype.type(1)
-            keep = one - eta * r[2]
-            for j in range(0, n_out - 1, 2):
-                _rows(d, inp, m, j, -eta * keep * inv_m, (one - eta * r[0]) * keep, W[j], W[j + 1])
-            paired = n_out - n_out % 2
-        for j in range(paired, n_out - 1, 2):
-            _rows(d, inp, m, j, inv_m, zero, g0, g1)
-            _step(W[j], g0, S1w[l][mi][j], S2w[l][mi][j], eta, reg_w[l], opt, hyper, bc1, bc2)
-            _step(W[j + 1], g1, S1w[l][mi][j + 1], S2w[l][mi][j + 1], eta, reg_w[l], opt, hyper, bc1, bc2)
-        if n_out % 2:
-            j = n_out - 1
-            for i in range(m):
-                cvec[i] = d[i, j] * inv_m
-            _weighted_rows(cvec, inp, m, g0)
-            _step(W[j], g0, S1w[l][mi][j], S2w[l][mi][j], eta, reg_w[l], opt, hyper, bc1, bc2)
-        gb = grad[0, :n_out]
-        for j in range(n_out):
-            total = 0.0
-            for i in range(m):
-                total += d[i, j]
-            gb[j] = total * inv_m
-        _step(bs[l][mi], gb, S1b[l][mi], S2b[l][mi], eta, reg_b[l], opt, hyper, bc1, bc2)
+        for j in range(0, n_out - 1, 2):
+            _update_pair(j, d, inp, m, W, S1w[l][mi], S2w[l][mi], eta, reg_w[l], opt, hyper, bc1, bc2, inv_m, g0, g1)
+        _last_row_and_bias(d, inp, m, W, S1w[l][mi], S2w[l][mi], bs[l][mi], S1b[l][mi], S2b[l][mi], eta, reg_w[l],
+                           reg_b[l], opt, hyper, bc1, bc2, inv_m, grad[0], cvec)
+
+
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+def _train_model_wide(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, t, bc1, bc2,
+                      act, cost, acts, zlast, deltas, grad, cvec, seen, dkey, dthr, dscale, keeps, dropped, gw):
+    """:func:`_train_model` with the hidden layers' products, the errors below and the row updates split over
+    the threads in fixed blocks (:func:`_hidden_wide`, :func:`_below_wide`, :func:`_update_wide`; ``gw`` the
+    blocks' gradient rows): the same arithmetic per unit, whatever the thread count."""
+    L = len(Ws)
+    inv_m = x.dtype.type(1.0 / m)
+    for l in range(L):
+        inp = _drop(x, acts, m, l, dkey, t, dthr, dscale, keeps, dropped)
+        if l < L - 1:
+            _hidden_wide(inp, m, Ws[l][mi], bs[l][mi], acts[l], act)
+        else:
+            _layer(inp, m, Ws[l][mi], bs[l][mi], acts[l], True, act, cost, zlast)
+    _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi)
+    for l in range(L - 1, -1, -1):
+        inp = _layer_input(x, acts, dropped, dthr, l)
+        W, d = Ws[l][mi], deltas[l]
+        if l > 0:
+            _below_wide(d, W, acts[l - 1], act, keeps[l], dthr[l] != 0, deltas[l - 1], m)
+        _update_wide(d, inp, m, W, S1w[l][mi], S2w[l][mi], eta, reg_w[l], opt, hyper, bc1, bc2, inv_m, gw)
+        _last_row_and_bias(d, inp, m, W, S1w[l][mi], S2w[l][mi], bs[l][mi], S1b[l][mi], S2b[l][mi], eta, reg_w[l],
+                           reg_b[l], opt, hyper, bc1, bc2, inv_m, grad[0], cvec)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _step_buffers(X, Ws, batch_size):
+    """One trainer's work arrays: per layer its activations and errors ``(batch, n_out)``, the output layer's
+    ``z``, and per layer the dropout factors and the dropped input ``(batch, n_in)``."""
+    L = len(Ws)
+    acts = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
+    deltas = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
+    zlast = np.empty((batch_size, Ws[L - 1].shape[1]), X.dtype)
+    keeps = [np.empty((batch_size, Ws[l].shape[2]), X.dtype) for l in range(L)]
+    dropped = [np.empty((batch_size, Ws[l].shape[2]), X.dtype) for l in range(L)]
+    return acts, deltas, zlast, keeps, dropped
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _bias_corrections(X, hyper, t):
+    """Adam's ``(1 − β₁ᵗ, 1 − β₂ᵗ)`` at step ``t`` in ``X``'s dtype (unused by the other optimizers)."""
+    return X.dtype.type(1.0 - hyper[0] ** t), X.dtype.type(1.0 - hyper[1] ** t)
 
 
 @nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w, reg_b, opt, hyper, t0,
-                act, cost, group, seen):
-    """Train every model for one epoch; returns the optimizer's step count after it.
+                act, cost, group, seen, dkeys, dthr, dscale):
+    """Train every model for one epoch; returns the step count after it.
 
     X (N, d); Y (N, K) targets (one-hot labels); perms (P, N) with P = 1 (shared order) or M;
     Ws[l] (M, n_out, n_in); bs[l] (M, n_out); S1*/S2* optimizer state shaped like the parameters
-    (zero-width last axis where unused); eta (M,); reg_w, reg_b (M, L, 4); hyper (3,): μ or
-    (β₁, β₂, ε); t0: Adam's steps so far; group: models per group; seen (M, 2) float64: each model's
+    (zero-width last axis where unused); eta (M,); reg_w, reg_b (M, L, 5): (λ₂, λ₁, d, t, c), c the
+    max-norm radius (∞: none); hyper (3,): μ or (β₁, β₂, ε); t0: the steps so far (Adam's bias
+    correction, the dropout stream); group: models per group; seen (M, 2) float64: each model's
     data cost and correct predictions summed over the epoch's mini-batches, each measured just before
-    its step (the running measure), added to; (0, 2) to skip it. It does not hold Python's lock, so that
-    a thread may measure the previous epoch's weights meanwhile (:func:`reglab.engine.loop.fit`).
+    its step (the running measure), added to; (0, 2) to skip it; dkeys (M,) uint32, dthr (M, L) uint32,
+    dscale (M, L): each model's dropout key, thresholds and scales (:mod:`reglab.engine.dropout`;
+    threshold 0: that layer is not dropped). It does not hold Python's lock, so that a thread may
+    measure the previous epoch's weights meanwhile (:func:`reglab.engine.loop.fit`).
     """
     M = Ws[0].shape[0]
     N = perms.shape[1]
@@ -534,17 +760,14 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
     for gi in nb.prange(n_groups):
         first, last = gi * group, min(M, gi * group + group)
         x = np.empty((batch_size, X.shape[1]), X.dtype)
-        acts = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
-        deltas = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
-        zlast = np.empty((batch_size, Ws[L - 1].shape[1]), X.dtype)
+        acts, deltas, zlast, keeps, dropped = _step_buffers(X, Ws, batch_size)
         grad = np.empty((2, widest), X.dtype)
         cvec = np.empty(batch_size, X.dtype)
         for s in range(steps):
             start = s * batch_size
             m = min(batch_size, N - start)
             t = t0 + s + 1
-            bc1 = X.dtype.type(1.0 - hyper[0] ** t)
-            bc2 = X.dtype.type(1.0 - hyper[1] ** t)
+            bc1, bc2 = _bias_corrections(X, hyper, t)
             for mi in range(first, last):
                 p = perms[0] if perms.shape[0] == 1 else perms[mi]
                 rows = p[start:start + m]
@@ -552,7 +775,46 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
                     for i in range(m):
                         x[i] = X[rows[i]]
                 _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
-                             opt, hyper, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen)
+                             opt, hyper, t, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen,
+                             dkeys[mi], dthr[mi], dscale[mi], keeps, dropped)
+    return t0 + steps
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def train_epoch_wide(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w, reg_b, opt, hyper, t0,
+                     act, cost, seen, dkeys, dthr, dscale):
+    """:func:`train_epoch` for models too large to share a core's cache: one model after another, each step's
+    hidden-layer products, errors and row updates split over the threads in blocks of ``WIDE_UNITS`` units (or
+    by example); the blocks are fixed, so each model's numbers do not depend on the thread count, nor on which
+    models train beside it. The arguments are :func:`train_epoch`'s but the group size.
+    """
+    M = Ws[0].shape[0]
+    N = perms.shape[1]
+    L = len(Ws)
+    widest = X.shape[1]
+    blocks = 1
+    for l in range(L):
+        widest = max(widest, Ws[l].shape[1], Ws[l].shape[2])
+        blocks = max(blocks, (Ws[l].shape[1] // 2 + WIDE_UNITS // 2 - 1) // (WIDE_UNITS // 2))
+    steps = (N + batch_size - 1) // batch_size
+    x = np.empty((batch_size, X.shape[1]), X.dtype)
+    acts, deltas, zlast, keeps, dropped = _step_buffers(X, Ws, batch_size)
+    grad = np.empty((2, widest), X.dtype)
+    gw = np.empty((blocks, 2, widest), X.dtype)
+    cvec = np.empty(batch_size, X.dtype)
+    for mi in range(M):
+        p = perms[0] if perms.shape[0] == 1 else perms[mi]
+        for s in range(steps):
+            start = s * batch_size
+            m = min(batch_size, N - start)
+            t = t0 + s + 1
+            bc1, bc2 = _bias_corrections(X, hyper, t)
+            rows = p[start:start + m]
+            for i in range(m):
+                x[i] = X[rows[i]]
+            _train_model_wide(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
+                              opt, hyper, t, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen,
+                              dkeys[mi], dthr[mi], dscale[mi], keeps, dropped, gw)
     return t0 + steps
 
 

@@ -44,7 +44,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from reglab.data.augment import Augment
 from reglab.engine.data import Folds, TensorData, TensorSplit
+from reglab.engine.dropout import Dropout
 from reglab.engine.history import History, Numbers
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor, Record, evaluate
@@ -258,6 +260,8 @@ def fit(
     threads: int | None = 0,
     engine: str = "auto",
     beside: bool | None = None,
+    dropout: Dropout | None = None,
+    augment: Augment | None = None,
     lmbda_schedule: Schedule | None = None,
     folds: Folds | None = None,
 ) -> FitResult:
@@ -267,7 +271,12 @@ def fit(
     order) or one per model. ``n`` of the regularizers is the size of ``data.train``. ``monitor``:
     what each epoch's record holds (default :class:`Monitor`). ``engine``: ``auto`` (compiled on the
     CPU where it applies), ``compiled`` or ``tensor`` (see :mod:`reglab.engine.steps`). ``threads``:
-    CPU threads of the steps (0: automatic; ``None``: torch's setting).
+    CPU threads of the steps (0: automatic; ``None``: torch's setting). ``dropout``: the rates of each layer's
+    input and the models' seeds (:class:`~reglab.engine.dropout.Dropout`), applied while training only.
+    ``augment``: before every epoch the training images are transformed afresh
+    (:class:`~reglab.data.augment.Augment`) into one buffer the steps train on, drawn from the stream
+    ``(order_seeds[0], "augment")`` shared by the models, as their mini-batch order is (one order seed only);
+    the monitor measures the training split as it is.
 
     ``beside``: measure each epoch's record on another thread while the next epoch trains
     (:class:`Beside`; ``None``: where the steps run on one CPU thread and another core is free, as for
@@ -298,12 +307,19 @@ def fit(
 
     if scheduled is not None:
         scheduled.apply(0, lr_ratio())
-    steps = make_steps(engine, model, regularizer, optimizer, eta_t, n, batch_size, threads)
+    steps = make_steps(engine, model, regularizer, optimizer, eta_t, n, batch_size, threads, dropout)
     beside = steps.leaves_core_idle() if beside is None else beside and model.device.type == "cpu"
     beside = beside and scheduled is None  # the records' penalty is measured with the λ of their epoch
     seeds = list(order_seeds) * (M if folds is not None and len(order_seeds) == 1 else 1)  # folds: one order per model
     gens = [generator(int(s), "order") for s in seeds]
     history, initial, seconds = History(), model.numpy_params(), [0.0]
+    train_split = data.train
+    if augment:
+        if len(order_seeds) > 1:
+            raise ReglabError("augmentation draws one transformation of the data per epoch, shared by the models: "
+                              "give one order seed")
+        augment_gen = generator(int(order_seeds[0]), "augment")
+        train_split = TensorSplit(data.train.X.clone(), data.train.y, data.train.Y)  # overwritten every epoch
     held_out = [] if folds is None else [
         TensorSplit(data.train.X[h], data.train.y[h], data.train.Y[h]) for h in (h.to(model.device) for h in folds.held_out)]
 
@@ -316,7 +332,7 @@ def fit(
         if scheduled is not None and scheduled.apply(epoch - 1, lr_ratio()):
             steps.regularizer_changed()
         t0 = time.perf_counter()
-        seen = steps.epoch(data.train, perms, running=monitor.running)
+        seen = steps.epoch(train_split, perms, running=monitor.running)
         if model.device.type == "cuda":
             torch.cuda.synchronize()
         seconds[0] += time.perf_counter() - t0
@@ -336,6 +352,8 @@ def fit(
         with torch.no_grad(), schedule:
             for epoch in range(1, epochs + 1):
                 perms = orders(n, gens) if folds is None else folds.orders(gens)
+                if augment:
+                    augment(data.train.X, augment_gen, train_split.X)
                 schedule.epoch(epoch, partial(train, epoch, perms), last=epoch == epochs)
                 if not state.active.any():
                     break

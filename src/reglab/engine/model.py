@@ -116,6 +116,12 @@ def _grads_into(gw: Tensor, gb: Tensor, delta: Tensor, a: Tensor) -> None:
         torch.sum(delta, dim=1, out=gb).mul_(1.0 / B)
 
 
+def _dropped(a: Tensor, masks: Sequence[Tensor | None] | None, l: int) -> Tensor:
+    """Layer ``l``'s input ``a`` times its dropout mask ``masks[l]`` (M, B, n_in), or ``a`` where it has none."""
+    mask = None if masks is None else masks[l]
+    return a if mask is None else a * mask
+
+
 @dataclass
 class MLP:
     """``M`` multilayer perceptrons of the same shape, held as batched tensors.
@@ -184,12 +190,17 @@ class MLP:
         return self.cost.output_activation if l == len(self.weights) - 1 else self.activation.name
 
     # -- forward and backward ----------------------------------------------------------------
-    def forward(self, x: Tensor) -> tuple[list[Tensor], list[Tensor]]:
-        """``(zs, activations)``: ``zs[l]`` (M, B, n_out) and ``activations[0] = x``, ``activations[l+1] = f(zs[l])``."""
+    def forward(self, x: Tensor, masks: Sequence[Tensor | None] | None = None) -> tuple[list[Tensor], list[Tensor]]:
+        """``(zs, activations)``: ``zs[l]`` (M, B, n_out) and ``activations[0] = x``, ``activations[l+1] = f(zs[l])``.
+
+        ``masks`` (dropout while training; :mod:`reglab.engine.dropout`): ``masks[l]`` (M, B, n_in) or ``None``
+        multiplies layer ``l``'s input, ``z^l = (a^l ⊙ mask^l) W^{lT} + b^l``; the activations returned are the
+        layers' own, before their masks.
+        """
         zs, acts = [], [x]
         last = len(self.weights) - 1
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
-            z = _affine(acts[-1], W, b)
+            z = _affine(_dropped(acts[-1], masks, l), W, b)
             zs.append(z)
             acts.append(self.cost.output(z) if l == last else self.activation.forward(z))
         return zs, acts
@@ -201,20 +212,26 @@ class MLP:
         acts: list[Tensor],
         grad_w: Sequence[Tensor] | None = None,
         grad_b: Sequence[Tensor] | None = None,
+        masks: Sequence[Tensor | None] | None = None,
     ) -> tuple[list[Tensor], list[Tensor]]:
         """Mean gradients of ``C_0`` over the mini-batch, written into ``grad_w``/``grad_b`` (allocated where ``None``).
 
-        ``y`` is one-hot, (B, K) or (M, B, K). Returns ``(grad_w, grad_b)`` shaped like the parameters.
-        The training loop passes the same buffers every step: no allocation of parameter-sized tensors.
+        ``y`` is one-hot, (B, K) or (M, B, K); ``masks`` as given to :meth:`forward` (the gradient of layer
+        ``l`` is taken at its dropped input, and the error below it is multiplied by the same mask:
+        ``δ^{l-1} = ((δ^l W^l) ⊙ f'(z^{l-1})) ⊙ mask^l``). Returns ``(grad_w, grad_b)`` shaped like the
+        parameters. The training loop passes the same buffers every step: no allocation of parameter-sized tensors.
         """
         L = len(self.weights)
         gw = list(grad_w) if grad_w is not None else [torch.empty_like(W) for W in self.weights]
         gb = list(grad_b) if grad_b is not None else [torch.empty_like(b) for b in self.biases]
         delta = self.cost.delta(zs[-1], acts[-1], y)  # (M, B, n_L)
         for l in range(L - 1, -1, -1):
-            _grads_into(gw[l], gb[l], delta, acts[l])
+            _grads_into(gw[l], gb[l], delta, _dropped(acts[l], masks, l))
             if l > 0:
                 delta = self.activation.backward(torch.bmm(delta, self.weights[l]), zs[l - 1], acts[l])  # (M, B, n_in)
+                mask = None if masks is None else masks[l]
+                if mask is not None:
+                    delta = delta * mask
         return gw, gb
 
     def output(self, x: Tensor) -> Tensor:

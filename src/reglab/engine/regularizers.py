@@ -16,7 +16,9 @@ For the compiled CPU step (:mod:`reglab.engine.kernel`) a regularizer also state
 *elementwise form* ``elementwise(p)``: per model the four numbers
 ``(λ₂, λ₁, d, t)`` of ``grad = λ₂ w + λ₁ sgn(w)`` and
 ``prox = soft-threshold at η t ∘ scale by (1 − η d)``, or ``None`` where it has
-none (a regularizer of your own: the tensor path trains it).
+none (a regularizer of your own: the tensor path trains it). The kernel reads
+``compiled_form(p)``: that form and a fifth number, the max-norm radius ``c``
+onto which each unit's incoming weights are projected after the step (∞: none).
 
 Whether decay is coupled (L2 through Adam) or decoupled (AdamW) is only where
 it sits: :class:`L2` acts in ``grad``, :class:`DecoupledDecay` in ``prox``.
@@ -215,6 +217,13 @@ class Regularizer:
         own = [getattr(type(self), name) is not getattr(Regularizer, name) for name in ("grad", "add_grad", "prox")]
         return None if any(own) else np.zeros((self.M, 4))
 
+    def compiled_form(self, p: Param) -> np.ndarray | None:
+        """``(M, 5)`` float64: what the compiled steps apply, ``(λ₂, λ₁, d, t, c)``: the elementwise form, then
+        the radius ``c`` onto which each unit's incoming weights are projected after the step (:class:`MaxNorm`;
+        ∞: none, as here), or ``None`` where the regularizer has neither."""
+        form = self.elementwise(p)
+        return None if form is None else np.concatenate([form, np.full((form.shape[0], 1), np.inf)], axis=1)
+
     def _form(self, p: Param, column: int, factor: float = 1.0) -> np.ndarray:
         """The elementwise form with ``factor·λ·scale/n`` in one column (0 where masked out)."""
         out = np.zeros((self.M, 4))
@@ -384,7 +393,9 @@ class MaxNorm(Regularizer):
     .. math::  w_j \leftarrow w_j \cdot \min\Bigl(1, \frac{c}{\lVert w_j \rVert_2}\Bigr)
 
     It is a projection, not a shrinkage: it does not depend on ``η`` or ``n``, leaves a vector inside the ball
-    exactly as it was (bit for bit) and puts one outside on the sphere, the nearest point of the ball. No
+    exactly as it was (bit for bit: its factor is exactly 1) and puts one outside on the sphere, the nearest
+    point of the ball. The factor is applied to every vector without asking which are outside, so on a GPU
+    ``prox`` queues its kernels and never waits for the device. No
     gradient; ``penalty`` is 0 (the constraint's indicator, 0 on the ball, where ``prox`` leaves every vector).
 
     Shape convention: a parameter is ``(M, U, …)``: the model axis, then one entry per unit, then that unit's
@@ -446,11 +457,33 @@ class MaxNorm(Regularizer):
         M = w.shape[0]
         units = w.reshape(M, w.shape[1] if w.dim() > 1 else 1, -1)  # (M, U, incoming)
         norm = torch.linalg.vector_norm(units, dim=2, keepdim=True)  # (M, U, 1)
-        outside = norm > r
-        if not bool(outside.any()):
-            return w  # every vector inside its ball: nothing moves
-        scale = torch.where(outside, r / norm, torch.ones_like(norm))
+        # min(1, c/‖w‖), applied to every vector: exactly 1 inside the ball (0/0 never occurs: c > 0), so those
+        # stay bit for bit; no branch on the data, hence no wait for a GPU to say whether any vector is outside
+        scale = torch.clamp(r / norm, max=1.0)
         return (units * scale).view_as(w)
+
+    def compiled_form(self, p: Param) -> np.ndarray | None:
+        """No elementwise part (a projection is not one: ``elementwise`` is ``None``, so a fused path elsewhere
+        calls ``prox``); the compiled steps project onto the radius ``c·scale`` (∞ where masked out)."""
+        out = np.zeros((self.M, 5))
+        out[:, 4] = self.lmbda.numpy() * self.layer_scale.get(p.layer, 1.0) if self.mask(p.layer, p.name) else np.inf
+        return out
+
+
+def _combine(forms: list[np.ndarray]) -> np.ndarray | None:
+    """Compiled forms ``(M, 5)`` applied in order as one, or ``None`` where they do not commute into one."""
+    M = max(f.shape[0] for f in forms)
+    total = np.zeros((M, 4))
+    radius = np.full(M, np.inf)
+    for f in forms:
+        decays, thresholds = (f[:, 2] != 0).any(), (f[:, 3] != 0).any()
+        if np.isfinite(radius).any() and (decays or thresholds):
+            return None
+        if decays and ((total[:, 2] != 0).any() or (total[:, 3] != 0).any()):
+            return None
+        total = total + f[:, :4]
+        radius = np.minimum(radius, f[:, 4])
+    return np.concatenate([total, radius[:, None]], axis=1)
 
 
 class Sum(Regularizer):
@@ -491,19 +524,20 @@ class Sum(Regularizer):
         return w
 
     def elementwise(self, p: Param) -> np.ndarray | None:
-        """Gradients add and thresholds add (two soft-thresholds in a row are one); a sum has no
-        elementwise form if it decays twice or thresholds before it decays (those do not commute)."""
+        """Gradients add and thresholds add (two soft-thresholds in a row are one); a sum has no elementwise
+        form if a part has none, or it decays twice or thresholds before it decays (those do not commute)."""
         forms = [r.elementwise(p) for r in self.parts]
-        present = [f for f in forms if f is not None]
-        if len(present) < len(forms):
+        if any(f is None for f in forms):
             return None
-        M = max(f.shape[0] for f in present)
-        total = np.zeros((M, 4))
-        for f in present:
-            if (f[:, 2] != 0).any() and ((total[:, 2] != 0).any() or (total[:, 3] != 0).any()):
-                return None
-            total = total + f
-        return total
+        total = _combine([np.concatenate([f, np.full((f.shape[0], 1), np.inf)], axis=1) for f in forms if f is not None])
+        return None if total is None else total[:, :4]
+
+    def compiled_form(self, p: Param) -> np.ndarray | None:
+        """:meth:`elementwise`'s rule, and projections (max-norm) last: one after another they are one, onto the
+        smallest radius; a decay or threshold after a projection has no compiled form (the kernel decays,
+        thresholds, then projects)."""
+        forms = [r.compiled_form(p) for r in self.parts]
+        return None if any(f is None for f in forms) else _combine([f for f in forms if f is not None])
 
     def __repr__(self) -> str:
         return " + ".join(repr(r) for r in self.parts)

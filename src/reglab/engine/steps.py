@@ -14,7 +14,9 @@ hands the mini-batch orders to one of these:
   mini-batch of 10 costs microseconds instead of ~25 framework calls.
 
 ``engine="auto"`` takes the compiled form where it applies, else the tensor
-form; the tests train every combination both ways and compare.
+form; the tests train every combination both ways and compare. Both count the
+steps they take and draw dropout's masks for step ``t`` from the same stream
+(:mod:`reglab.engine.dropout`), so they drop the same units.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from torch import Tensor
 
 from reglab.engine.compiled import KernelProgram, unsupported
 from reglab.engine.data import TensorSplit
+from reglab.engine.dropout import Dropout
 from reglab.engine.model import MLP
 from reglab.engine.optim import CompiledOptimizer, Optimizer
 from reglab.engine.regularizers import Param, Regularizer
@@ -103,7 +106,7 @@ class TensorSteps(_Steps):
     """One epoch of mini-batch steps as tensor operations (any device, any regularizer and optimizer)."""
 
     def __init__(self, model: MLP, regularizer: Regularizer, optimizer: Optimizer, eta: Tensor, n: int,
-                 batch_size: int, threads: int | None):
+                 batch_size: int, threads: int | None, dropout: Dropout | None = None):
         M = model.M
         self.model, self.regularizer, self.optimizer, self.batch_size = model, regularizer, optimizer, batch_size
         self.params = [p for pair in zip(model.weights, model.biases) for p in pair]  # W0, b0, W1, b1, …
@@ -112,6 +115,10 @@ class TensorSteps(_Steps):
         self.state = optimizer.init(self.params)
         self.grads = [torch.empty_like(p) for p in self.params]  # reused every step
         self.threads = auto_threads(model.device) if threads == 0 else threads
+        if dropout is not None:
+            dropout.check(M, len(model.weights))
+        self.dropout = dropout if dropout is not None and dropout.active else None
+        self.t = 0  # the steps so far (the dropout stream's counter)
 
     def epoch(self, train: TensorSplit, perms: Tensor, running: bool = False) -> tuple[Tensor, Tensor] | None:
         """Steps over ``train`` in the orders ``perms`` (P, N).
@@ -129,13 +136,16 @@ class TensorSteps(_Steps):
             batches = ((train.X[idx], train.Y[idx]) for idx in torch.split(perms, self.batch_size, dim=1))
         seen = (torch.zeros(model.M, dtype=torch.float64, device=train.X.device),
                 torch.zeros(model.M, dtype=torch.int64, device=train.X.device)) if running else None
+        widths = model.sizes[:-1]
         with torch_threads(self.threads):
             for x, y in batches:
-                zs, acts = model.forward(x)
+                self.t += 1
+                masks = None if self.dropout is None else self.dropout.masks(self.t, x.shape[-2], widths, x.device, x.dtype)
+                zs, acts = model.forward(x, masks)
                 if seen is not None:
                     seen[0].add_(model.cost.fn(zs[-1], acts[-1], y))
                     seen[1].add_((acts[-1].argmax(dim=-1) == y.argmax(dim=-1)).sum(dim=-1))
-                model.backward(y, zs, acts, grads[0::2], grads[1::2])
+                model.backward(y, zs, acts, grads[0::2], grads[1::2], masks)
                 for p, info, g in zip(params, self.infos, grads):
                     reg.add_grad(p, info, g)
                 self.optimizer.step(params, grads, self.etas, self.state)
@@ -146,10 +156,10 @@ class TensorSteps(_Steps):
         return seen
 
     def _save_optimizer(self) -> Any:
-        return copy.deepcopy(self.state)
+        return copy.deepcopy(self.state), self.t
 
     def _restore_optimizer(self, state: Any) -> None:
-        self.state = copy.deepcopy(state)
+        self.state, self.t = copy.deepcopy(state[0]), state[1]
 
 
 class CompiledSteps(_Steps):
@@ -162,10 +172,10 @@ class CompiledSteps(_Steps):
     """
 
     def __init__(self, model: MLP, regularizer: Regularizer, optimizer: CompiledOptimizer, eta: Tensor, n: int,
-                 batch_size: int, threads: int | None):
+                 batch_size: int, threads: int | None, dropout: Dropout | None = None):
         self.model = model
         # eta.numpy() is a view: the callbacks' changes to η show in the kernel's arguments
-        self.program = KernelProgram(model, regularizer, optimizer, eta.numpy(), n, batch_size, threads)
+        self.program = KernelProgram(model, regularizer, optimizer, eta.numpy(), n, batch_size, threads, dropout)
         self.regularizer, self.n = regularizer, n
         self.threads = self.program.threads
         self._data: tuple[TensorSplit, np.ndarray, np.ndarray] | None = None
@@ -190,13 +200,14 @@ class CompiledSteps(_Steps):
 
 
 def make_steps(engine: str, model: MLP, regularizer: Regularizer, optimizer: Optimizer, eta: Tensor, n: int,
-               batch_size: int, threads: int | None) -> TensorSteps | CompiledSteps:
-    """The steps of ``engine`` (``auto``: compiled where it applies, else tensor)."""
+               batch_size: int, threads: int | None, dropout: Dropout | None = None) -> TensorSteps | CompiledSteps:
+    """The steps of ``engine`` (``auto``: compiled where it applies, else tensor); ``dropout`` while training
+    (:mod:`reglab.engine.dropout`), or ``None``."""
     if engine not in ENGINES:
         raise ReglabError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     reason = unsupported(model, regularizer, optimizer) if engine != "tensor" else "tensor asked for"
     if engine == "compiled" and reason is not None:
         raise ReglabError(f"--engine compiled cannot train this: {reason}")
     if reason is None:  # unsupported() found its kernel_form
-        return CompiledSteps(model, regularizer, cast(CompiledOptimizer, optimizer), eta, n, batch_size, threads)
-    return TensorSteps(model, regularizer, optimizer, eta, n, batch_size, threads)
+        return CompiledSteps(model, regularizer, cast(CompiledOptimizer, optimizer), eta, n, batch_size, threads, dropout)
+    return TensorSteps(model, regularizer, optimizer, eta, n, batch_size, threads, dropout)

@@ -45,12 +45,12 @@ from reglab.engine.loop import TrainingState, stop_diverged
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor, Record
 from reglab.engine.optim import SGD, make_optimizer
-from reglab.engine.regularizers import Regularizer, make_regularizer
+from reglab.engine.regularizers import Regularizer
 from reglab.engine.steps import make_steps, orders
 from reglab.errors import ReglabError
 from reglab.explore.settings import LIMITS, Settings, check_size
 from reglab.rng import generator
-from reglab.runs.assemble import check, load_data
+from reglab.runs.assemble import check, load_data, regularization
 
 #: Points a session keeps, at most (the older half is thinned when there are more).
 MAX_POINTS = 5000
@@ -118,9 +118,9 @@ class Session:
 
     def _build_steps(self) -> None:
         cfg = self.config
-        self.regularizer = make_regularizer(cfg.reg, [m["lmbda"] for m in cfg.models()], cfg.to_dict())
+        self.regularizer, dropout = regularization(cfg, layers=len(self.sizes) - 1)
         self.steps = make_steps(cfg.engine, self.model, self.regularizer, self.optimizer, self.state.eta, self.n,
-                                cfg.batch_size, cfg.threads)
+                                cfg.batch_size, cfg.threads, dropout if dropout.active else None)
 
     # -- where training stands ---------------------------------------------------------------------------
     @property

@@ -85,7 +85,8 @@ class Settings:
     or ``file`` (then ``file`` names one of the data directory's files, ``target`` the
     label column of a ``.csv``). ``noise`` and ``points`` shape a 2-D set; ``train_ratio``
     is the training share of a 2-D set or a file (the rest is halved into validation and
-    test). The other fields mean what :class:`~reglab.config.TrainConfig`'s do.
+    test). ``dropout`` is the rate of every hidden layer's units, ``max_norm`` the radius c (``None``: no
+    constraint), both for every column. The other fields mean what :class:`~reglab.config.TrainConfig`'s do.
     """
 
     data: str = "circle"
@@ -106,6 +107,8 @@ class Settings:
     reg: str = "l2"
     l1_ratio: float = 0.5
     lmbda: tuple[float, ...] = (0.0, 0.3, 3.0, 30.0)
+    dropout: float = 0.0
+    max_norm: float | None = None
     seed: int = 0
 
     @classmethod
@@ -126,7 +129,7 @@ class Settings:
         lmbda = _list(d, "lmbda", base.lmbda, LIMITS["models"])
         if not lmbda:
             raise ReglabError("give at least one λ value (a column)")
-        train_size = d.get("train_size")
+        train_size, max_norm = d.get("train_size"), d.get("max_norm")
         settings = cls(
             data=str(data),
             file=_text(d, "file", None),
@@ -146,6 +149,8 @@ class Settings:
             reg=str(_text(d, "reg", base.reg)),
             l1_ratio=_number(d, "l1_ratio", base.l1_ratio, 0.0, 1.0),
             lmbda=lmbda,
+            dropout=_number(d, "dropout", base.dropout, 0.0, 0.95),
+            max_norm=None if max_norm is None else _number(d, "max_norm", 1.0, 1e-3, 1e3),
             seed=_integer(d, "seed", base.seed, 0, 2**31 - 1),
         )
         settings.config(Path("."), Path("."), load=False)  # TrainConfig's own rules, before anything is read
@@ -177,7 +182,8 @@ class Settings:
             split=split if self.data in (*PLANAR, "file") else TrainConfig.split, train_size=self.train_size,
             hidden=self.hidden, activation=self.activation, cost=self.cost, init=self.init, optimizer=self.optimizer,
             momentum=self.momentum, eta=(self.eta,), lmbda=self.lmbda, reg=self.reg, l1_ratio=self.l1_ratio,
-            batch_size=self.batch_size, epochs=epochs, seed=self.seed, device="cpu", monitor_train="running",
+            batch_size=self.batch_size, dropout=(self.dropout,), max_norm=self.max_norm, epochs=epochs, seed=self.seed,
+            device="cpu", monitor_train="running",
         )
 
 

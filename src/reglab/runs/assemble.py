@@ -1,7 +1,8 @@
 """From a :class:`~reglab.config.TrainConfig` to trained models.
 
-:func:`train` builds the pieces a configuration names (data on the device,
-the batched MLP, the regularizer, the optimizer, callbacks) and calls the one
+:func:`train` builds the pieces a configuration names (data on the device, with
+its labels corrupted and its images expanded where asked, the batched MLP, the
+regularizer and max-norm, dropout, augmentation, the optimizer, callbacks) and calls the one
 loop, :func:`reglab.engine.loop.fit` (:func:`fit_config` does the part after the
 data is on the device, for data of your own); :func:`check` checks a configuration
 against the data first. :mod:`reglab.runs.summary` turns the result into the
@@ -12,23 +13,28 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, cast
 
+import numpy as np
 import torch
 
 from reglab.config import TrainConfig
+from reglab.data.augment import Augment, expand_shifts, image_side
 from reglab.data.dataset import Standardization
+from reglab.data.noise import LabelNoise, corrupt_labels
 from reglab.data.user import standardize
-from reglab.engine.data import Folds, TensorData, check_train_size, kfold
+from reglab.engine.data import Folds, TensorData, TensorSplit, check_train_size, kfold
+from reglab.engine.dropout import Dropout
 from reglab.engine.loop import Callback, EarlyStopping, FitResult, HalvingSchedule, fit
 from reglab.engine.model import MLP
 from reglab.engine.monitors import Monitor
 from reglab.engine.nn import Cost
 from reglab.engine.optim import make_optimizer
-from reglab.engine.regularizers import make_regularizer
+from reglab.engine.regularizers import MaxNorm, NoRegularizer, Regularizer, make_regularizer
 from reglab.engine.schedules import Constant, parse_schedule
 from reglab.errors import ReglabError
+from reglab.rng import seed_for
 from reglab.runs.budget import check_memory
 
 if TYPE_CHECKING:
@@ -71,7 +77,19 @@ def check(config: TrainConfig, ds) -> list[int]:
         raise ReglabError("--early-stop and --schedule need a validation split")
     if config.optimizer == "adamw" and config.reg != "decay":
         raise ReglabError("--optimizer adamw is Adam with decoupled decay: use it with --reg decay (or --optimizer adam)")
-    return layer_sizes(config, ds.n_features, ds.n_classes)
+    if config.expand:
+        image_side(ds.n_features, "--expand")
+        if config.folds:
+            raise ReglabError("--expand with --folds would train on the shifted copies of each fold's held-out images: "
+                              "use --augment shift:1, which shifts every epoch's images afresh")
+    if config.augment:
+        Augment.parse(config.augment, image_side(ds.n_features, "--augment"))
+        if config.per_model_order and len(config.models()) > 1:
+            raise ReglabError("--augment draws one transformation of the data per epoch for all the models of a run: "
+                              "it cannot be combined with --per-model-order")
+    sizes = layer_sizes(config, ds.n_features, ds.n_classes)
+    Dropout.per_layer(config.dropout, config.input_dropout, layers=len(sizes) - 1)  # one rate, or one per hidden layer
+    return sizes
 
 
 def load_data(config: TrainConfig):
@@ -83,11 +101,34 @@ def load_data(config: TrainConfig):
                         standardize=config.standardize)
 
 
+def training_data(config: TrainConfig, ds, device: torch.device, dtype: torch.dtype) -> tuple[TensorData, LabelNoise | None]:
+    """The splits a configuration trains on, and which labels ``--label-noise`` changed (``None`` without it).
+
+    The training split: its first ``--train-size`` examples, then ``⌊p·n + ½⌋`` of their labels changed to a
+    random wrong class (:func:`reglab.data.noise.corrupt_labels`, drawn from the stream ``(seed, "label-noise")``),
+    then with ``--expand`` each image and its four one-pixel shifts, the copies keeping their image's (possibly
+    changed) label (:func:`reglab.data.augment.expand_shifts`: one array, written once). Validation and test
+    as they are.
+    """
+    data = TensorData.from_dataset(ds, device, dtype, config.train_size)
+    if not config.label_noise and not config.expand:
+        return data, None
+    n = len(data.train)
+    X, y = ds.train.X[:n], ds.train.y[:n]
+    noise = None
+    if config.label_noise:
+        g = np.random.default_rng(seed_for(config.seed, "label-noise"))
+        y, noise = corrupt_labels(y, config.label_noise, ds.n_classes, g)
+    if config.expand:
+        X, y = expand_shifts(X, y, image_side(ds.n_features), dtype=np.float64 if dtype == torch.float64 else np.float32)
+    return replace(data, train=TensorSplit.from_arrays(X, y, ds.n_classes, device, dtype)), noise
+
+
 @dataclass
 class TrainResult:
     """A finished run: its configuration, the data set's name and sizes, the fit, and what the inputs and
     outputs mean: the original label of each class (``None``: the classes are ``0..K-1``) and the
-    standardization the inputs went through (``None``: raw)."""
+    standardization the inputs went through (``None``: raw); the labels ``--label-noise`` changed."""
 
     config: TrainConfig
     dataset_name: str
@@ -97,6 +138,7 @@ class TrainResult:
     note: str | None = None
     classes: tuple | None = None
     standardization: Standardization | None = None
+    label_noise: LabelNoise | None = None
 
 
 def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = (), monitor: Monitor | None = None,
@@ -119,11 +161,22 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = (),
     dtype = torch.float64 if config.dtype == "float64" else torch.float32
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        data = TensorData.from_dataset(ds, device, dtype, config.train_size)
+        data, noise = training_data(config, ds, device, dtype)
         result = fit_config(config, data, sizes, monitor=monitor, callbacks=callbacks, held_out=held_out)
     result.meta["warnings"] = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     return TrainResult(config, ds.name, sizes, config.models(), result, getattr(ds, "note", None),
-                       getattr(ds, "classes", None), getattr(ds, "standardization", None))
+                       getattr(ds, "classes", None), getattr(ds, "standardization", None), noise)
+
+
+def regularization(config: TrainConfig, layers: int) -> tuple[Regularizer, Dropout]:
+    """The regularizer of ``--reg`` at each model's λ, with ``--max-norm`` after it (the kernel projects last), and
+    the dropout of ``--dropout`` and ``--input-dropout`` for a network of ``layers`` layers, with the models' seeds."""
+    models = config.models()
+    reg = make_regularizer(config.reg, [m["lmbda"] for m in models], config.to_dict())
+    if config.max_norm is not None:
+        reg = MaxNorm(config.max_norm) if isinstance(reg, NoRegularizer) else reg + MaxNorm(config.max_norm)
+    dropout = Dropout.per_layer(config.dropout, config.input_dropout, layers=layers, seeds=[int(m["seed"]) for m in models])
+    return reg, dropout
 
 
 def fit_config(config: TrainConfig, data: TensorData, sizes: Sequence[int], *, cost: Cost | None = None,
@@ -144,8 +197,7 @@ def fit_config(config: TrainConfig, data: TensorData, sizes: Sequence[int], *, c
         device=data.train.X.device,
         dtype=data.train.X.dtype,
     )
-    lambdas = [m["lmbda"] for m in models]
-    reg = make_regularizer(config.reg, lambdas, config.to_dict())
+    reg, dropout = regularization(config, layers=len(sizes) - 1)
     lmbda_schedule = parse_schedule(config.lmbda_schedule, config.epochs)
     plateau: list[Callback] = []
     needs_validation = config.early_stop or config.schedule
@@ -169,10 +221,13 @@ def fit_config(config: TrainConfig, data: TensorData, sizes: Sequence[int], *, c
         callbacks=[*plateau, *callbacks],
         threads=config.threads,
         engine=config.engine,
+        dropout=dropout if dropout.active else None,
+        augment=Augment.parse(config.augment, image_side(sizes[0], "--augment")) if config.augment else None,
         lmbda_schedule=None if lmbda_schedule == Constant() else lmbda_schedule,
         folds=_folds(config, len(data.train), [int(m["fold"]) for m in models], held_out) if config.folds else None,
     )
     result.meta["regularizer"] = repr(reg)
+    result.meta["dropout"] = repr(dropout) if dropout.active else None
     return result
 
 

@@ -10,6 +10,7 @@
         weights_initial.npz   W0, b0, W1, … shaped (M, n_out, n_in) / (M, n_out); no pickle
         weights_final.npz
         accuracy_cost.png, layer_rms.png, weight_histograms.png   (unless figures=False: --no-plots)
+        label_noise.csv       with --label-noise: index, label, noisy_label of every changed training label
         .reglab.json          the marker that makes it reglab's (see reglab.outdir)
 
 A run folder is taken with :func:`reglab.outdir.claim` (command ``train``) before anything is written: a
@@ -106,4 +107,9 @@ def _write(result: TrainResult, out: Path, summary: dict, drawer: Drawer | None,
     if figures:
         drawn = Figures(fit.history, result.models, result.sizes, result.config.monitor_train, fit.initial, final)
         (drawer or Drawer()).draw(drawn, out)
+    if result.label_noise is not None:
+        with atomic_open(out / "label_noise.csv", "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["index", "label", "noisy_label"])
+            w.writerows(result.label_noise.rows())
     write_json(out / "summary.json", summary)  # last: its presence marks a complete run

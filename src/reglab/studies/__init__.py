@@ -50,6 +50,9 @@ STUDIES: dict[str, str] = {
     "adam-vs-adamw": "reglab.studies.adam_vs_adamw",
     "coupling-atlas": "reglab.studies.coupling_atlas",
     "double-descent": "reglab.studies.double_descent",
+    "dropout-vs-l2": "reglab.studies.dropout_vs_l2",
+    "more-data-vs-regularization": "reglab.studies.more_data",
+    "random-labels": "reglab.studies.random_labels",
 }
 
 

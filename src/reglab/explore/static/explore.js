@@ -8,7 +8,7 @@ const CLASS_RGB = [[245, 147, 34], [8, 119, 189], [44, 160, 44], [214, 39, 40], 
 const LOG_MIN = -4, LOG_MAX = 3;  // a column's slider: log10 λ; its leftmost position is λ = 0
 const MAX_POINTS = 1500;          // points kept per curve (older ones are thinned)
 const RESTART_FIELDS = ["data", "file", "target", "noise", "points", "train_ratio", "train_size", "hidden", "activation",
-                        "init", "cost", "optimizer", "batch_size", "seed", "momentum"];
+                        "init", "cost", "optimizer", "batch_size", "seed", "momentum", "dropout", "max_norm"];
 const CHANGE_FIELDS = ["eta", "reg", "l1_ratio"];
 
 // the page's state; window.explore is read by the tests and the benchmark
@@ -96,7 +96,8 @@ function formSettings() {
     data: $("data").value, noise: num("noise"), points: num("points"), train_ratio: num("train_ratio"),
     hidden: parseList($("hidden").value), activation: $("activation").value, init: $("init").value, cost: $("cost").value,
     optimizer: $("optimizer").value, eta: num("eta"), batch_size: num("batch_size"), reg: $("reg").value,
-    l1_ratio: num("l1_ratio"), lmbda: S.lmbda.slice(), seed: num("seed"),
+    l1_ratio: num("l1_ratio"), lmbda: S.lmbda.slice(), seed: num("seed"), dropout: num("dropout"),
+    max_norm: num("max_norm"),
   };
   if (s.data === "file") { s.file = $("file").value; if (s.file.toLowerCase().endsWith(".csv")) s.target = $("target").value; }
   if (s.data === "mnist" && num("train_size") !== null) s.train_size = num("train_size");
@@ -112,7 +113,7 @@ function readUrl(defaults) {
   for (const [k, v] of params) {
     if (!(k in defaults) && k !== "file" && k !== "target" && k !== "train_size") continue;
     if (k === "lmbda" || k === "hidden") s[k] = parseList(v);
-    else if (typeof defaults[k] === "number") s[k] = Number(v);
+    else if (typeof defaults[k] === "number" || k === "max_norm") s[k] = Number(v);
     else s[k] = v;
   }
   return s;
