@@ -33,6 +33,7 @@ from reglab.engine.dropout import Dropout
 from reglab.engine.model import MLP
 from reglab.engine.nn import ACTIVATIONS, COSTS
 from reglab.engine.regularizers import Param, Regularizer
+from reglab.engine.threads import run_spans
 from reglab.errors import ReglabError
 
 if TYPE_CHECKING:
@@ -196,11 +197,16 @@ class KernelProgram:
         counted = np.zeros((0, 2)) if seen is None else seen
         head = (X, Y, perms, self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,
                 self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost)
-        with kernel.threads(self.threads):
-            if self.wide:
+        if self.wide:
+            with kernel.threads(self.threads):
                 self.t = kernel.call(kernel.train_epoch_wide, *head, counted, self.dkeys, self.dthr, self.dscale)
-            else:
-                self.t = kernel.call(kernel.train_epoch, *head, self.group, counted, self.dkeys, self.dthr, self.dscale)
+            return
+
+        def groups(first: int, end: int) -> int:
+            return int(kernel.call(kernel.train_epoch, *head, self.group, first, end, counted, self.dkeys, self.dthr,
+                                   self.dscale))
+
+        self.t = run_spans(groups, -(-self.model.M // self.group), self.threads)[0]
 
     def save_state(self) -> tuple[tuple[np.ndarray, ...], int]:
         """Copies of the optimizer's state and step count (the parameters are the model's)."""
@@ -223,8 +229,19 @@ def evaluate(model: MLP, X: Tensor, Y: Tensor, one_thread: bool = False) -> tupl
     thread alone with ``one_thread``; summed in a fixed order, the same numbers either way)."""
     kernel = _kernel()
     check_shapes(model, X, Y, "the data to evaluate")
-    compiled = kernel.evaluate_serial if one_thread else kernel.evaluate
-    cost, acc = kernel.call(compiled, X.numpy(), Y.numpy(), tuple(W.numpy() for W in model.weights),
-                            tuple(b.numpy() for b in model.biases), kernel.ACTIVATION_CODES[model.activation.name],
-                            kernel.COST_CODES[model.cost.name], EVALUATION_CHUNK)
-    return torch.from_numpy(cost), torch.from_numpy(acc)
+    N = X.shape[0]
+    n_chunks = -(-N // EVALUATION_CHUNK)
+    costs, hits = np.zeros((model.M, n_chunks)), np.zeros((model.M, n_chunks))
+    head = (X.numpy(), Y.numpy(), tuple(W.numpy() for W in model.weights), tuple(b.numpy() for b in model.biases),
+            kernel.ACTIVATION_CODES[model.activation.name], kernel.COST_CODES[model.cost.name], EVALUATION_CHUNK)
+
+    def jobs(first: int, end: int) -> None:
+        kernel.call(kernel.evaluate, *head, first, end, costs, hits)
+
+    run_spans(jobs, model.M * n_chunks, 1 if one_thread else kernel.pool_size())
+    cost, acc = np.zeros(model.M), np.zeros(model.M)
+    for c in range(n_chunks):  # chunk after chunk, whatever thread measured them
+        cost += costs[:, c]
+        acc += hits[:, c]
+    n = max(N, 1)
+    return torch.from_numpy(cost / n), torch.from_numpy(acc / n)

@@ -439,7 +439,9 @@ def _layer(inp, m, W, b, out, last, act, cost, zlast):
                 for j in range(n_out):
                     out[i, j] = _activate(out[i, j], act)
         return
-    zlast[:m] = out[:m]
+    for i in range(m):  # a loop, not zlast[:m] = out[:m], whose shape check compiles error strings
+        for j in range(n_out):
+            zlast[i, j] = out[i, j]
     if cost != LOG_LIKELIHOOD:
         _sigmoid_all(out, m * n_out)
         return
@@ -733,33 +735,35 @@ def _bias_corrections(X, hyper, t):
     return X.dtype.type(1.0 - hyper[0] ** t), X.dtype.type(1.0 - hyper[1] ** t)
 
 
-@nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w, reg_b, opt, hyper, t0,
-                act, cost, group, seen, dkeys, dthr, dscale):
-    """Train every model for one epoch; returns the step count after it.
+                act, cost, group, first, end, seen, dkeys, dthr, dscale):
+    """Train the models of groups ``first`` to ``end − 1`` for one epoch; returns the step count after it.
 
     X (N, d); Y (N, K) targets (one-hot labels); perms (P, N) with P = 1 (shared order) or M;
     Ws[l] (M, n_out, n_in); bs[l] (M, n_out); S1*/S2* optimizer state shaped like the parameters
     (zero-width last axis where unused); eta (M,); reg_w, reg_b (M, L, 5): (λ₂, λ₁, d, t, c), c the
     max-norm radius (∞: none); hyper (3,): μ or (β₁, β₂, ε); t0: the steps so far (Adam's bias
-    correction, the dropout stream); group: models per group; seen (M, 2) float64: each model's
+    correction, the dropout stream); group: models per group (group ``g`` holds models ``g·group`` up
+    to ``(g + 1)·group − 1``); seen (M, 2) float64: each model's
     data cost and correct predictions summed over the epoch's mini-batches, each measured just before
     its step (the running measure), added to; (0, 2) to skip it; dkeys (M,) uint32, dthr (M, L) uint32,
     dscale (M, L): each model's dropout key, thresholds and scales (:mod:`reglab.engine.dropout`;
-    threshold 0: that layer is not dropped). It does not hold Python's lock, so that a thread may
-    measure the previous epoch's weights meanwhile (:func:`reglab.engine.loop.fit`).
+    threshold 0: that layer is not dropped). It does not hold Python's lock: the caller's threads train
+    other groups meanwhile (:class:`reglab.engine.compiled.KernelProgram`), and a thread may measure the
+    previous epoch's weights (:func:`reglab.engine.loop.fit`).
     """
     M = Ws[0].shape[0]
     N = perms.shape[1]
     L = len(Ws)
-    widest = X.shape[1]
+    d = X.shape[1]
+    widest = d
     for l in range(L):
         widest = max(widest, Ws[l].shape[1])
-    n_groups = (M + group - 1) // group
     steps = (N + batch_size - 1) // batch_size
-    for gi in nb.prange(n_groups):
-        first, last = gi * group, min(M, gi * group + group)
-        x = np.empty((batch_size, X.shape[1]), X.dtype)
+    for gi in range(first, end):
+        lo, hi = gi * group, min(M, gi * group + group)
+        x = np.empty((batch_size, d), X.dtype)
         acts, deltas, zlast, keeps, dropped = _step_buffers(X, Ws, batch_size)
         grad = np.empty((2, widest), X.dtype)
         cvec = np.empty(batch_size, X.dtype)
@@ -768,16 +772,24 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
             m = min(batch_size, N - start)
             t = t0 + s + 1
             bc1, bc2 = _bias_corrections(X, hyper, t)
-            for mi in range(first, last):
+            for mi in range(lo, hi):
                 p = perms[0] if perms.shape[0] == 1 else perms[mi]
                 rows = p[start:start + m]
-                if mi == first or perms.shape[0] > 1:
-                    for i in range(m):
-                        x[i] = X[rows[i]]
+                if mi == lo or perms.shape[0] > 1:
+                    _gather(X, rows, m, x)
                 _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
                              opt, hyper, t, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen,
                              dkeys[mi], dthr[mi], dscale[mi], keeps, dropped)
     return t0 + steps
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _gather(X, rows, m, x):
+    """``x[i] = X[rows[i]]`` for the first ``m`` rows (loops: a row assignment's shape check compiles error strings)."""
+    for i in range(m):
+        r = rows[i]
+        for k in range(X.shape[1]):
+            x[i, k] = X[r, k]
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -810,8 +822,7 @@ def train_epoch_wide(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, r
             t = t0 + s + 1
             bc1, bc2 = _bias_corrections(X, hyper, t)
             rows = p[start:start + m]
-            for i in range(m):
-                x[i] = X[rows[i]]
+            _gather(X, rows, m, x)
             _train_model_wide(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
                               opt, hyper, t, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen,
                               dkeys[mi], dthr[mi], dscale[mi], keeps, dropped, gw)
@@ -893,34 +904,15 @@ def _evaluate_chunk(X, Y, Ws, bs, act, cost, chunk, mi, c, costs, hits):
     costs[mi, c], hits[mi, c] = _cost_and_hits(acts[L - 1], z, Y, np.arange(start, start + m), m, cost)
 
 
-@nb.njit(cache=True, parallel=True, error_model="numpy")
-def evaluate(X, Y, Ws, bs, act, cost, chunk):
-    """Mean data cost ``C₀`` and accuracy of every model on all of ``X``: two (M,) float64 arrays.
-
-    X (N, d), Y (N, K) one-hot targets; Ws[l] (M, n_out, n_in), bs[l] (M, n_out). Chunks of ``chunk``
-    examples are spread over the threads; partial sums are added in a fixed order.
-    """
-    M, N = Ws[0].shape[0], X.shape[0]
-    n_chunks = (N + chunk - 1) // chunk
-    costs = np.zeros((M, n_chunks))
-    hits = np.zeros((M, n_chunks))
-    for job in nb.prange(M * n_chunks):
-        _evaluate_chunk(X, Y, Ws, bs, act, cost, chunk, job // n_chunks, job % n_chunks, costs, hits)
-    n = max(N, 1)
-    return costs.sum(axis=1) / n, hits.sum(axis=1) / n
-
-
-# Its own function, not evaluate's body compiled a second time: numba's on-disk cache keys a
-# function by its bytecode and signature, not by its flags, so the two would share one cached entry.
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def evaluate_serial(X, Y, Ws, bs, act, cost, chunk):
-    """:func:`evaluate` on the calling thread alone, without holding Python's lock: beside a training
-    epoch on another core. The same chunks summed in the same order: the same numbers, bit for bit."""
-    M, N = Ws[0].shape[0], X.shape[0]
-    n_chunks = (N + chunk - 1) // chunk
-    costs = np.zeros((M, n_chunks))
-    hits = np.zeros((M, n_chunks))
-    for job in range(M * n_chunks):
+def evaluate(X, Y, Ws, bs, act, cost, chunk, first, end, costs, hits):
+    """Jobs ``first`` to ``end − 1`` of measuring every model on ``X``: job ``j`` is chunk ``j % n_chunks`` of
+    ``chunk`` examples through model ``j // n_chunks``, its summed data cost and correct predictions written
+    to ``costs[mi, c]``, ``hits[mi, c]`` ((M, n_chunks) float64).
+
+    X (N, d), Y (N, K) one-hot targets; Ws[l] (M, n_out, n_in), bs[l] (M, n_out). Without Python's lock:
+    the caller's threads run other jobs meanwhile (:func:`reglab.engine.compiled.evaluate`).
+    """
+    n_chunks = costs.shape[1]
+    for job in range(first, end):
         _evaluate_chunk(X, Y, Ws, bs, act, cost, chunk, job // n_chunks, job % n_chunks, costs, hits)
-    n = max(N, 1)
-    return costs.sum(axis=1) / n, hits.sum(axis=1) / n
