@@ -458,15 +458,6 @@ def _layer(inp, m, W, b, out, last, act, cost, zlast):
             out[i, j] /= total
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
-def _forward(x, m, Ws, bs, mi, act, cost, acts, zlast):
-    """Model ``mi`` on ``x[:m]``, the whole network (no dropout): ``acts[l][:m]`` the activations of layer ``l``,
-    ``zlast[:m]`` the output layer's pre-activations."""
-    L = len(Ws)
-    for l in range(L):
-        _layer(x if l == 0 else acts[l - 1], m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
-
-
 @nb.njit(cache=True, inline="always")
 def _hash32(x):
     """*lowbias32* (C. Wellons' hash-prospector) of the 32-bit ``x``: :func:`reglab.engine.dropout.hash32`.
@@ -661,40 +652,9 @@ def _last_row_and_bias(d, inp, m, W, S1, S2, b, S1b, S2b, eta, r, rb, opt, hyper
 
 
 @nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
-def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, t, bc1, bc2,
-                 act, cost, acts, zlast, deltas, grad, cvec, seen, dkey, dthr, dscale, keeps, dropped):
-    """Step ``t`` of model ``mi`` on the mini-batch ``x[:m]`` whose targets are ``Y[rows[:m]]``; adds the
-    mini-batch's data cost and correct predictions before the step to ``seen[mi]`` (when it has rows).
-
-    Dropout: where the model's threshold ``dthr[l]`` is not 0, layer ``l``'s input is dropped
-    (:func:`_drop`); the weight gradient uses the dropped input and the error below is multiplied by the
-    same factors. Max-norm: after the step every row of ``W^l`` (and every bias) is projected onto the radius
-    ``reg[4]`` (∞: none). :func:`_train_model_wide` is the same step with its large loops over the threads.
-    """
-    L = len(Ws)
-    inv_m = x.dtype.type(1.0 / m)
-    for l in range(L):
-        inp = _drop(x, acts, m, l, dkey, t, dthr, dscale, keeps, dropped)
-        _layer(inp, m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
-    _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi)
-    for l in range(L - 1, -1, -1):
-        inp = _layer_input(x, acts, dropped, dthr, l)
-        W, d = Ws[l][mi], deltas[l]
-        n_out, n_in = W.shape
-        if l > 0:  # δ of the layer below, from the weights before their update
-            for i in range(m):
-                _below_row(i, d, W, acts[l - 1], act, keeps[l], dthr[l] != 0, deltas[l - 1])
-        g0, g1 = grad[0, :n_in], grad[1, :n_in]
-        for j in range(0, n_out - 1, 2):
-            _update_pair(j, d, inp, m, W, S1w[l][mi], S2w[l][mi], eta, reg_w[l], opt, hyper, bc1, bc2, inv_m, g0, g1)
-        _last_row_and_bias(d, inp, m, W, S1w[l][mi], S2w[l][mi], bs[l][mi], S1b[l][mi], S2b[l][mi], eta, reg_w[l],
-                           reg_b[l], opt, hyper, bc1, bc2, inv_m, grad[0], cvec)
-
-
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
 def _train_model_wide(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, t, bc1, bc2,
                       act, cost, acts, zlast, deltas, grad, cvec, seen, dkey, dthr, dscale, keeps, dropped, gw):
-    """:func:`_train_model` with the hidden layers' products, the errors below and the row updates split over
+    """:func:`train_epoch`'s step of one model with the hidden layers' products, the errors below and the row updates split over
     the threads in fixed blocks (:func:`_hidden_wide`, :func:`_below_wide`, :func:`_update_wide`; ``gw`` the
     blocks' gradient rows): the same arithmetic per unit, whatever the thread count."""
     L = len(Ws)
@@ -777,9 +737,26 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
                 rows = p[start:start + m]
                 if mi == lo or perms.shape[0] > 1:
                     _gather(X, rows, m, x)
-                _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
-                             opt, hyper, t, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen,
-                             dkeys[mi], dthr[mi], dscale[mi], keeps, dropped)
+                # step t of model mi (its body here, not a function of its own: one level less to compile)
+                eta_i, rw, rb, dkey, dt, ds = eta[mi], reg_w[mi], reg_b[mi], dkeys[mi], dthr[mi], dscale[mi]
+                inv_m = X.dtype.type(1.0 / m)
+                for l in range(L):
+                    inp = _drop(x, acts, m, l, dkey, t, dt, ds, keeps, dropped)
+                    _layer(inp, m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
+                _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi)
+                for l in range(L - 1, -1, -1):
+                    inp = _layer_input(x, acts, dropped, dt, l)
+                    W, dl = Ws[l][mi], deltas[l]
+                    n_out, n_in = W.shape
+                    if l > 0:  # δ of the layer below, from the weights before their update
+                        for i in range(m):
+                            _below_row(i, dl, W, acts[l - 1], act, keeps[l], dt[l] != 0, deltas[l - 1])
+                    g0, g1 = grad[0, :n_in], grad[1, :n_in]
+                    for j in range(0, n_out - 1, 2):
+                        _update_pair(j, dl, inp, m, W, S1w[l][mi], S2w[l][mi], eta_i, rw[l], opt, hyper, bc1, bc2,
+                                     inv_m, g0, g1)
+                    _last_row_and_bias(dl, inp, m, W, S1w[l][mi], S2w[l][mi], bs[l][mi], S1b[l][mi], S2b[l][mi], eta_i,
+                                       rw[l], rb[l], opt, hyper, bc1, bc2, inv_m, grad[0], cvec)
     return t0 + steps
 
 
@@ -892,18 +869,6 @@ def _softplus_sum(z, a, count):
     return float(total)
 
 
-@nb.njit(cache=True, error_model="numpy")
-def _evaluate_chunk(X, Y, Ws, bs, act, cost, chunk, mi, c, costs, hits):
-    """Chunk ``c`` of ``X`` through model ``mi``: its data cost and hits into ``costs[mi, c]``, ``hits[mi, c]``."""
-    L = len(Ws)
-    start = c * chunk
-    m = min(chunk, X.shape[0] - start)
-    acts = [np.empty((chunk, Ws[l].shape[1]), X.dtype) for l in range(L)]
-    z = np.empty((chunk, Ws[L - 1].shape[1]), X.dtype)
-    _forward(X[start:start + m], m, Ws, bs, mi, act, cost, acts, z)
-    costs[mi, c], hits[mi, c] = _cost_and_hits(acts[L - 1], z, Y, np.arange(start, start + m), m, cost)
-
-
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def evaluate(X, Y, Ws, bs, act, cost, chunk, first, end, costs, hits):
     """Jobs ``first`` to ``end − 1`` of measuring every model on ``X``: job ``j`` is chunk ``j % n_chunks`` of
@@ -913,6 +878,15 @@ def evaluate(X, Y, Ws, bs, act, cost, chunk, first, end, costs, hits):
     X (N, d), Y (N, K) one-hot targets; Ws[l] (M, n_out, n_in), bs[l] (M, n_out). Without Python's lock:
     the caller's threads run other jobs meanwhile (:func:`reglab.engine.compiled.evaluate`).
     """
+    L = len(Ws)
     n_chunks = costs.shape[1]
+    acts = [np.empty((chunk, Ws[l].shape[1]), X.dtype) for l in range(L)]
+    z = np.empty((chunk, Ws[L - 1].shape[1]), X.dtype)
     for job in range(first, end):
-        _evaluate_chunk(X, Y, Ws, bs, act, cost, chunk, job // n_chunks, job % n_chunks, costs, hits)
+        mi, c = job // n_chunks, job % n_chunks
+        start = c * chunk
+        m = min(chunk, X.shape[0] - start)
+        x = X[start:start + m]
+        for l in range(L):  # the forward pass (no dropout) here, not in functions of its own: fewer levels to compile
+            _layer(x if l == 0 else acts[l - 1], m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, z)
+        costs[mi, c], hits[mi, c] = _cost_and_hits(acts[L - 1], z, Y, np.arange(start, start + m), m, cost)
