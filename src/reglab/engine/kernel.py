@@ -45,8 +45,10 @@ arguments.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -57,6 +59,10 @@ from numba.extending import intrinsic
 #: Floating-point reassociation lets LLVM vectorize the dot products; each model's result
 #: still depends only on its own data, so it is deterministic and independent of ``M``.
 _FAST = {"reassoc", "contract", "nsz", "arcp"}
+#: ``nb.njit`` for a function called only from compiled code: without the wrappers that make it callable from
+#: Python, which numba builds for every function it compiles (leaving them out cut a first run's compilation
+#: by a tenth, measured here).
+_inner: Any = functools.partial(nb.njit, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 #: Without reassociation: the exponential's argument reduction must subtract ``n·ln2`` in two parts.
 _EXACT_ORDER = {"contract", "nsz", "arcp"}
 
@@ -221,7 +227,7 @@ def _log1p01_32(u):
     return np.float32(2.0) * s * p
 
 
-@nb.njit(fastmath=_EXACT_ORDER, cache=True, error_model="numpy")
+@_inner(fastmath=_EXACT_ORDER, cache=True, error_model="numpy")
 def _sigmoid_all(out, count):
     r"""``σ`` in place on the first ``count`` elements of the contiguous ``out``, vectorized.
 
@@ -264,7 +270,7 @@ def _slope(a, code):
     return 1.0
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def dense(inp, W, b, out, m):
     """``out[:m] = inp[:m] Wᵀ + b``: inp (B, n_in), W (n_out, n_in), b (n_out,), out (B, n_out).
 
@@ -312,7 +318,7 @@ def dense(inp, W, b, out, m):
             out[ii, jj] += b[jj]
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _weighted_rows(c, rows, m, out):
     """``out = Σ_i c[i]·rows[i]`` over the first ``m`` rows; c (B,), rows (B, n), out (n,)."""
     n = out.shape[0]
@@ -332,7 +338,7 @@ def _weighted_rows(c, rows, m, out):
         i += 1
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _rows(d, inp, m, j, c, shrink, w0, w1):
     """Rows ``j`` (w0) and ``j+1`` (w1) of ``w ← shrink·w + c·δᵀa``: ``w0 ← shrink·w0 + c Σ_i d[i,j] inp[i]``.
 
@@ -374,7 +380,7 @@ def _rows(d, inp, m, j, c, shrink, w0, w1):
         i += 1
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _step(w, g, s1, s2, eta, reg, opt, hyper, bc1, bc2):
     """Optimizer step and decoupled regularizers on one row ``w`` (n,) with its gradient ``g`` (n,).
 
@@ -425,7 +431,7 @@ def _step(w, g, s1, s2, eta, reg, opt, hyper, bc1, bc2):
         w[k] = x - min(max(x, -t), t)
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _layer(inp, m, W, b, out, last, act, cost, zlast):
     """``out[:m] = f(inp[:m] Wᵀ + b)``; for the output layer (``last``) ``zlast[:m]`` keeps the pre-activations
     and ``f`` is the cost's non-linearity (sigmoid or softmax)."""
@@ -499,7 +505,7 @@ def _dropout(inp, m, s, thr, scale, keep, out, store):
                 out[i, j] = inp[i, j] * (scale if _hash32(U32(r + U32(j))) >= thr else zero)
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _cap(w, cap):
     """The max-norm projection of one unit's incoming weights ``w`` (n,): ``w ← w·cap/‖w‖`` where ``‖w‖ > cap``."""
     total = w.dtype.type(0)
@@ -512,7 +518,7 @@ def _cap(w, cap):
             w[k] *= f
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _cap_each(b, cap):
     """:func:`_cap` of every element of ``b`` on its own (a unit's bias is its one incoming number)."""
     for j in range(b.shape[0]):
@@ -521,7 +527,7 @@ def _cap_each(b, cap):
             b[j] *= cap / a
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1):
     """Rows ``j`` and ``j + 1`` of ``W``: the optimizer's step from the data gradient ``(1/m) δᵀa`` (for the
     book's SGD step fused into the rows, without forming it), the decoupled parts ``r = (λ₂, λ₁, d, t, c)``,
@@ -539,7 +545,7 @@ def _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g
         _cap(W[j + 1], r[4])
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _below_row(i, d, W, a_below, act, keep, dropping, below):
     """Example ``i``'s error of the layer below: ``δ^{l−1} = (δ^l W) ⊙ f'(z)``, times the dropout factors."""
     n_out, n_in = W.shape
@@ -551,7 +557,7 @@ def _below_row(i, d, W, a_below, act, keep, dropping, below):
             below[i, k] *= keep[i, k]
 
 
-@nb.njit(fastmath=_EXACT_ORDER, cache=True, parallel=True, error_model="numpy")
+@_inner(fastmath=_EXACT_ORDER, cache=True, parallel=True, error_model="numpy")
 def _hidden_wide(inp, m, W, b, out, act):
     """:func:`_layer` of a hidden layer, its units in blocks of ``WIDE_UNITS`` spread over the threads."""
     n_out = W.shape[0]
@@ -570,14 +576,14 @@ def _hidden_wide(inp, m, W, b, out, act):
                     block[i, j] = _activate(z, act)
 
 
-@nb.njit(fastmath=_FAST, cache=True, parallel=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, parallel=True, error_model="numpy")
 def _below_wide(d, W, a_below, act, keep, dropping, below, m):
     """:func:`_below_row` of every example, the examples spread over the threads."""
     for i in nb.prange(m):
         _below_row(i, d, W, a_below, act, keep, dropping, below)
 
 
-@nb.njit(fastmath=_FAST, cache=True, parallel=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, parallel=True, error_model="numpy")
 def _update_wide(d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, gw):
     """:func:`_update_pair` of every pair of rows, in blocks of ``WIDE_UNITS`` rows spread over the threads
     (``gw[k]``: block ``k``'s two gradient rows)."""
@@ -590,7 +596,7 @@ def _update_wide(d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, gw):
             _update_pair(2 * p, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1)
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _layer_input(x, acts, dropped, dthr, l):
     """What layer ``l`` reads: the mini-batch or the activations below, or their dropped copy."""
     if dthr[l] != 0:
@@ -598,7 +604,7 @@ def _layer_input(x, acts, dropped, dthr, l):
     return x if l == 0 else acts[l - 1]
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _drop(x, acts, m, l, dkey, t, dthr, dscale, keeps, dropped):
     """Layer ``l``'s input at step ``t``, dropped into ``dropped[l]`` with the factors ``keeps[l]`` where the
     model's threshold ``dthr[l]`` is not 0 (:func:`_dropout`, the model's key ``dkey``)."""
@@ -607,7 +613,7 @@ def _drop(x, acts, m, l, dkey, t, dthr, dscale, keeps, dropped):
     return _layer_input(x, acts, dropped, dthr, l)
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi):
     """The running measure (cost and hits before the step, into ``seen[mi]`` when it has rows), then the output
     error ``δ = ∂fn/∂z`` into ``deltas[L − 1]``."""
@@ -626,7 +632,7 @@ def _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi):
             d[i, j] = e * a * (1.0 - a) if cost == QUADRATIC else e
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _last_row_and_bias(d, inp, m, W, S1, S2, b, S1b, S2b, eta, r, rb, opt, hyper, bc1, bc2, inv_m, g, cvec):
     """The odd last row of ``W`` (when ``n_out`` is odd) and the biases: step, decoupled parts, max-norm.
     ``g``: a buffer at least as long as a row and as the biases."""
@@ -651,7 +657,7 @@ def _last_row_and_bias(d, inp, m, W, S1, S2, b, S1b, S2b, eta, r, rb, opt, hyper
         _cap_each(b, rb[4])
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _train_model_wide(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, t, bc1, bc2,
                       act, cost, acts, zlast, deltas, grad, cvec, seen, dkey, dthr, dscale, keeps, dropped, gw):
     """:func:`train_epoch`'s step of one model with the hidden layers' products, the errors below and the row updates split over
@@ -676,7 +682,7 @@ def _train_model_wide(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w,
                            reg_b[l], opt, hyper, bc1, bc2, inv_m, grad[0], cvec)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@_inner(cache=True, nogil=True, error_model="numpy")
 def _step_buffers(X, Ws, batch_size):
     """One trainer's work arrays: per layer its activations and errors ``(batch, n_out)``, the output layer's
     ``z``, and per layer the dropout factors and the dropped input ``(batch, n_in)``."""
@@ -689,7 +695,7 @@ def _step_buffers(X, Ws, batch_size):
     return acts, deltas, zlast, keeps, dropped
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@_inner(cache=True, nogil=True, error_model="numpy")
 def _bias_corrections(X, hyper, t):
     """Adam's ``(1 − β₁ᵗ, 1 − β₂ᵗ)`` at step ``t`` in ``X``'s dtype (unused by the other optimizers)."""
     return X.dtype.type(1.0 - hyper[0] ** t), X.dtype.type(1.0 - hyper[1] ** t)
@@ -760,7 +766,7 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
     return t0 + steps
 
 
-@nb.njit(cache=True, error_model="numpy")
+@_inner(cache=True, error_model="numpy")
 def _gather(X, rows, m, x):
     """``x[i] = X[rows[i]]`` for the first ``m`` rows (loops: a row assignment's shape check compiles error strings)."""
     for i in range(m):
@@ -806,7 +812,7 @@ def train_epoch_wide(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, r
     return t0 + steps
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _cost_and_hits(out, z, Y, rows, m, cost):
     """Summed data cost ``fn`` and correct predictions of the first ``m`` outputs, whose targets are ``Y[rows]``.
 
@@ -846,7 +852,7 @@ def _cost_and_hits(out, z, Y, rows, m, cost):
     return total, hits
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _softplus_sum(z, a, count):
     r"""``Σ softplus(z) = Σ max(z, 0) + ln(1 + u)`` over the first ``count`` elements of the contiguous
     ``z``, with ``u = e^{−|z|} = min(a, 1 − a) / max(a, 1 − a)`` from the activations ``a = σ(z)``
