@@ -3,16 +3,22 @@ idle threads wait; and the threads that run the compiled kernel's spans of work 
 
 Waiting: importing reglab sets ``OMP_WAIT_POLICY=PASSIVE`` unless it is set
 already (``reglab/__init__.py``), before torch is imported. Torch's OpenMP
-runtime, which numba's parallel kernels also run on, reads it once when it
+runtime, which the kernel's steps split over the threads run on (a model too
+large to share a core's cache, ``train_epoch_wide``), reads it once when it
 starts: threads waiting for work then sleep at once instead of spinning for
-a while. On an idle machine nothing changes that can be measured (a kernel
-call is one parallel region per epoch). On a busy one it is the difference
+a while. On an idle machine nothing changes that can be measured. On a busy one it is the difference
 between sharing the cores and fighting over them: with another process busy on
 every core, a 16-model run on the digits took 2.2–2.5 s on reglab's default
 threads with passive waiting, 3.4–4.0 s on one thread, and 7.7–14.5 s on the
 default threads spinning, 2.5–3.9 s of CPU burnt for 1.0 of work (measured
 here; ``benchmarks/bench_contention.py``). Set ``OMP_WAIT_POLICY=ACTIVE``
 yourself, or import torch before reglab, and threads spin again.
+
+The kernel's other work (groups of models, chunks of an evaluation) runs on
+Python threads (:func:`run_spans`): the compiled functions release Python's
+lock, and a thread waiting for work waits on a lock, never spinning. numba's
+own parallel loops compiled ten times slower than the serial kernel they run
+(their lowering was about half of a first run's compilation).
 """
 
 from __future__ import annotations
