@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 from cnn_l1_prox import CNN  # noqa: E402  (the example's network)
 
 N = 50_000
-FREE = {"detach", "lift_fresh", "empty", "empty_strided", "empty_like", "alias", "_local_scalar_dense"}
+FREE = {"detach", "lift_fresh", "empty", "empty_strided", "empty_like", "alias", "promote_types", "_local_scalar_dense"}
 
 
 class Launches(TorchDispatchMode):

@@ -35,6 +35,7 @@ paths are tested equal. A parameter whose ``.grad`` is ``None`` (frozen, or unus
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -123,10 +124,12 @@ class Regularization:
         self._segment()
 
     def _segment(self) -> None:
-        """Group consecutive parts with an elementwise form into fused segments (their forms ``(K, 4)``)."""
+        """Group consecutive parts with a compiled form into fused segments (their forms ``(K, 5)``: ``(λ₂, λ₁, d, t, c)``
+        per parameter, as the engine's compiled steps apply them), and split the penalty into its fused form ``(K, 2)``
+        (``a Σw² + b Σ|w|`` per parameter) and the parts that compute their own."""
         def forms(parts: list[Regularizer]) -> np.ndarray | None:
             together = parts[0] if len(parts) == 1 else Sum(parts)
-            rows = [together.elementwise(info) for info in self.infos]
+            rows = [together.compiled_form(info) for info in self.infos]
             return None if any(r is None for r in rows) else np.stack([r[0] for r in rows])  # type: ignore[index]
 
         segments: list[list[Regularizer]] = []
@@ -136,6 +139,15 @@ class Regularization:
             else:
                 segments.append([leaf])
         self._segments = [(parts[0] if len(parts) == 1 else Sum(parts), forms(parts)) for parts in segments]
+        self._penalty_form = np.zeros((len(self.params), 2))
+        self._penalty_rest: list[Regularizer] = []
+        for leaf in self.regularizer.leaves():
+            form = _penalty_form(leaf, self.infos)
+            if form is None:
+                self._penalty_rest.append(leaf)
+            else:
+                self._penalty_form += form
+        self._plans: dict[Any, Any] = {}  # device tensors and groupings made from these forms, by layout
 
     # -- the coupled part ---------------------------------------------------------------------
     def penalty(self) -> Tensor:
@@ -154,18 +166,48 @@ class Regularization:
         return self._total(self.params)
 
     def _total(self, params: tuple[Tensor, ...] | list[Tensor]) -> Tensor:
+        """``Σ_k a_k‖w_k‖² + b_k‖w_k‖₁`` in a few fused operations per device (``torch._foreach_norm``, one stack, one
+        dot with the coefficients), plus the penalty of each part that has no such form, parameter by parameter."""
         dtype = torch.float32
         for p in params:
             dtype = torch.promote_types(dtype, p.dtype)
         device = params[0].device
-        total = torch.zeros((), dtype=dtype, device=device)
+        total: Tensor | None = None
         with torch.no_grad():
-            for p, info in zip(params, self.infos):
-                w = p.detach().unsqueeze(0)
-                if w.dtype in LOW_PRECISION:  # a sum of squares in bfloat16 keeps 3 digits
-                    w = w.float()
-                total += self.regularizer.penalty(w, info)[0].to(device=device, dtype=dtype)
-        return total
+            for where, ks, a, b in self._penalty_plan(params, dtype):
+                ws = [params[k].detach() for k in ks]
+                part = None
+                if a is not None:
+                    norms = torch.stack(torch._foreach_norm(ws, 2, dtype=dtype))  # (K,)
+                    part = torch.dot(norms * norms, a)
+                if b is not None:
+                    l1 = torch.dot(torch.stack(torch._foreach_norm(ws, 1, dtype=dtype)), b)
+                    part = l1 if part is None else part + l1
+                if part is not None:
+                    part = part.to(device)
+                    total = part if total is None else total + part
+            for leaf in self._penalty_rest:
+                for p, info in zip(params, self.infos):
+                    w = p.detach().unsqueeze(0)
+                    if w.dtype in LOW_PRECISION:  # a sum of squares in bfloat16 keeps 3 digits
+                        w = w.float()
+                    part = leaf.penalty(w, info)[0].to(device=device, dtype=dtype)
+                    total = part if total is None else total + part
+        return torch.zeros((), dtype=dtype, device=device) if total is None else total
+
+    def _penalty_plan(self, params: tuple[Tensor, ...] | list[Tensor],
+                      dtype: torch.dtype) -> list[tuple[torch.device, list[int], Tensor | None, Tensor | None]]:
+        """Per device: its parameters and their coefficients ``a`` and ``b`` as tensors there (``None`` where all 0),
+        made once per layout of the parameters and λ."""
+        key = ("penalty", dtype, tuple(p.device for p in params))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = []
+            for where, ks in _by_device(params).items():
+                a, b = (self._penalty_form[ks, j] for j in (0, 1))
+                plan.append((where, ks, *(torch.tensor(c, dtype=dtype, device=where) if c.any() else None for c in (a, b))))
+            self._plans[key] = plan
+        return plan
 
     def _coupled_grads(self, g: Tensor) -> list[Tensor | None]:
         out: list[Tensor | None] = [None] * len(self.params)
@@ -179,9 +221,10 @@ class Regularization:
                 for k, gr in enumerate(grads):
                     if gr is not None:
                         out[k] = gr if out[k] is None else out[k] + gr  # type: ignore[operator]
-            for k, p in enumerate(self.params):
-                if out[k] is not None:
-                    out[k] = out[k] * g.to(device=p.device, dtype=p.dtype)  # type: ignore[operator]
+            have = [k for k, gr in enumerate(out) if gr is not None]
+            for ks in _by_kind([self.params[k] for k in have]).values():
+                grads = [cast(Tensor, out[have[i]]) for i in ks]
+                torch._foreach_mul_(grads, g.to(device=grads[0].device, dtype=grads[0].dtype))
         return out
 
     @staticmethod
@@ -207,9 +250,15 @@ class Regularization:
             return
         for reg, form in self._segments:
             if form is not None:
-                grads = self._fused_grads([self.params[k].detach() for k in have], form[have])
+                ws, gs = [self.params[k].detach() for k in have], [cast(Tensor, self.params[k].grad) for k in have]
+                l2, l1 = form[have, 0], form[have, 1]
+                if not l1.any() and (l2 == l2[0]).all():  # one λ₂ for all: weight_decay's own operation
+                    if l2[0]:
+                        torch._foreach_add_(gs, ws, alpha=float(l2[0]))
+                    continue
+                grads = self._fused_grads(ws, form[have])
                 if grads[0] is not None:
-                    torch._foreach_add_([cast(Tensor, self.params[k].grad) for k in have], cast(list[Tensor], grads))
+                    torch._foreach_add_(gs, cast(list[Tensor], grads))
                 continue
             for k in have:
                 p = self.params[k]
@@ -243,6 +292,7 @@ class Regularization:
         for reg, form in self._segments:
             if form is not None and have:
                 self._fused_prox(have, form, [self._eta(groups[where[k]], where[k]) for k in have])
+                self._project(have, form[:, 4])
                 continue
             for k in have:
                 p = self.params[k]
@@ -264,6 +314,52 @@ class Regularization:
             clipped = torch._foreach_clamp_max(ws, thresholds)
             torch._foreach_clamp_min_(clipped, [-x for x in thresholds])
             torch._foreach_sub_(ws, clipped)
+
+    def _project(self, have: list[int], radius: np.ndarray) -> None:
+        r"""Each unit's incoming weights onto the ball of its parameter's radius ``c`` (∞: none), as
+        :meth:`MaxNorm.prox <reglab.engine.regularizers.MaxNorm.prox>`: :math:`w_j \leftarrow w_j \min(1, c/\lVert w_j
+        \rVert)`. The units' norms are taken once per group of parameters whose units have the same length (their rows
+        concatenated), the factors ``min(1, c/‖w_j‖)`` for all units of a dtype and device at once, and applied by one
+        ``torch._foreach_mul_``."""
+        ks = [k for k in have if math.isfinite(radius[k])]
+        if not ks:
+            return
+        for kind, rows, radii in self._projection_plan(ks, radius):
+            ws = [self.params[k].detach() for k in kind]
+            units = {k: w.reshape(w.shape[0] if w.dim() else 1, -1) for k, w in zip(kind, ws)}  # (U, incoming)
+            norms = [torch.linalg.vector_norm(units[row[0]] if len(row) == 1 else torch.cat([units[k] for k in row]), dim=1)
+                     for row in rows]
+            scale = torch.clamp(radii / (norms[0] if len(norms) == 1 else torch.cat(norms)), max=1.0)  # (units,)
+            factors, start = [], 0
+            for row in rows:
+                for k in row:
+                    w = self.params[k]
+                    size = units[k].shape[0]
+                    factors.append(scale[start:start + size].view(w.shape[:1] + (1,) * (w.dim() - 1)))
+                    start += size
+            torch._foreach_mul_([self.params[k].detach() for row in rows for k in row], factors)
+
+    def _projection_plan(self, ks: list[int], radius: np.ndarray) -> list[tuple[list[int], list[list[int]], Tensor]]:
+        """Per dtype and device: its parameters, grouped by the length of their units, and each unit's radius (in the
+        groups' order) as a tensor there; made once per layout and λ."""
+        params = [self.params[k] for k in ks]
+        key = ("projection", tuple(ks), tuple((p.device, p.dtype) for p in params), tuple(p.shape for p in params))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = []
+            for members in _by_kind(params).values():
+                kind = [ks[i] for i in members]
+                rows: dict[int, list[int]] = {}
+                for k in kind:
+                    p = self.params[k]
+                    rows.setdefault(math.prod(p.shape[1:]) if p.dim() else 1, []).append(k)
+                order = [k for row in rows.values() for k in row]
+                radii = np.concatenate([np.full(self.params[k].shape[0] if self.params[k].dim() else 1, radius[k])
+                                        for k in order])
+                p0 = self.params[kind[0]]
+                plan.append((kind, list(rows.values()), torch.tensor(radii, dtype=p0.dtype, device=p0.device)))
+            self._plans[key] = plan
+        return plan
 
     def _eta(self, group: dict[str, Any], g: int) -> float:
         """The step size of the parts after the optimizer's step: ``lr``, or ``lr/lr₀`` with ``decay="lr-free"``."""
@@ -378,6 +474,42 @@ class Regularization:
         extra += "" if self.decay == "lr" else f", decay={self.decay!r}"
         return (f"Regularization({self.source!r}, n={self.n}, {len(self.params)} of {len(self.entries)} parameters"
                 f"{extra})")
+
+
+def _penalty_form(leaf: Regularizer, infos: list[Param]) -> np.ndarray | None:
+    """``(K, 2)``: ``(a, b)`` per parameter with ``leaf.penalty = a Σw² + b Σ|w|``, read from its compiled form
+    ``(λ₂, λ₁, d, t, c)``: ``a = (λ₂ + d)/2``, ``b = λ₁ + t`` (a projection adds nothing) — or ``None`` where the form
+    does not say the penalty: no form, or a ``penalty`` of its own below the class that states the form (a penalty
+    the base class gives, 0, only where the form has no λ₂, λ₁, d or t)."""
+    forms = [leaf.compiled_form(info) for info in infos]
+    if any(f is None for f in forms):
+        return None
+    form = np.stack([f[0] for f in forms])  # type: ignore[index]
+    penalty = _owner(type(leaf), "penalty")
+    stated = {_owner(type(leaf), name) for name in ("elementwise", "compiled_form")}
+    if penalty not in stated and not (penalty is Regularizer and not form[:, :4].any()):
+        return None
+    return np.stack([(form[:, 0] + form[:, 2]) / 2, form[:, 1] + form[:, 3]], axis=1)
+
+
+def _owner(cls: type, name: str) -> type:
+    """The class whose own ``name`` an instance of ``cls`` uses."""
+    return next(c for c in cls.__mro__ if name in c.__dict__)
+
+
+def _by_device(params: tuple[Tensor, ...] | list[Tensor]) -> dict[torch.device, list[int]]:
+    out: dict[torch.device, list[int]] = {}
+    for k, p in enumerate(params):
+        out.setdefault(p.device, []).append(k)
+    return out
+
+
+def _by_kind(params: list[Tensor]) -> dict[tuple[torch.device, torch.dtype], list[int]]:
+    """Positions of ``params`` by device and dtype (what one ``torch._foreach_*`` call can take together)."""
+    out: dict[tuple[torch.device, torch.dtype], list[int]] = {}
+    for k, p in enumerate(params):
+        out.setdefault((p.device, p.dtype), []).append(k)
+    return out
 
 
 def regularize(model: nn.Module, regularizer: Regularizer, n: int, *, mask: MaskSpec = "weights",
