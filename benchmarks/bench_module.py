@@ -19,9 +19,11 @@ to a step, seen by a ``TorchDispatchMode`` over ``--every`` steps (the monitor's
 ``launches`` counts the aten operations that launch a kernel on a GPU (views and other metadata-only
 operations are free; a ``torch._foreach_*`` operation is one launch when its lists meet CUDA's fast route —
 one dtype and device, pairwise equal shapes — and one per tensor otherwise), ``reads`` the values read back
-from the device (``aten._local_scalar_dense``: ``.item()``, ``bool()``, each a GPU→CPU wait). On a small
-network on a GPU, where a step is a few hundred launches of tiny kernels, the launches are the cost. Every
-optimizer takes ``foreach=True``, torch's default on a GPU (on the CPU its default is a loop per parameter). On the CPU the time is the process's CPU time (``time.process_time``; torch on ``--threads 1``),
+from the device (``aten._local_scalar_dense``: ``.item()``, ``bool()``, each a GPU→CPU wait; a ``.cpu()``
+copy, the monitor's one per record, is not seen on the CPU). On a small network on a GPU, where a step is a
+few dozen launches of tiny kernels, each launch's fixed cost is the cost. Every
+optimizer takes ``foreach=True``, torch's default on a GPU (on the CPU its default is a loop per parameter).
+On the CPU the time is the process's CPU time (``time.process_time``; torch on ``--threads 1``),
 which a machine shared with other work inflates far less than wall-clock time (``--clock wall``; CUDA always
 uses wall-clock time). Run: ``python benchmarks/bench_module.py [--steps 100] [--rounds 9] [--device cuda]``.
 """

@@ -25,11 +25,16 @@ schedulers, ``GradScaler`` (a skipped step skips the regularizer too) and closur
 A parameter is the engine's batched tensor with one model: the regularizers see ``w[None]``, shaped
 ``(1, n_out, …)``, and ``Param(k, param_name, n)`` with ``k`` its index among the regularized
 parameters; masks and multipliers are the handle's (:mod:`reglab.module.masks`), not the
-regularizer's. As in the engine's compiled steps, consecutive parts that state an elementwise form
-``(λ₂, λ₁, d, t)`` (L2, L1, L1-prox, elastic net, decoupled decay) run fused over all parameters at once
-(``torch._foreach_*``: ``g += λ₂w + λ₁ sgn w``; ``w ← (1 − ηd)w``, then ``w ← w − clip(w, ±ηt)``); the others
-(max-norm, a regularizer of your own) through their ``grad`` and ``prox``, parameter by parameter; the two
-paths are tested equal. A parameter whose ``.grad`` is ``None`` (frozen, or unused this step) is left alone by
+regularizer's. As in the engine's compiled steps, consecutive parts that state a compiled form
+``(λ₂, λ₁, d, t, c)`` (L2, L1, L1-prox, elastic net, decoupled decay, max-norm) run fused over all parameters
+at once, a few ``torch._foreach_*`` operations whatever their number (``g += λ₂w + λ₁ sgn w``; ``w ← (1 − ηd)w``,
+then ``w ← w − clip(w, ±ηt)``, then each unit onto ``‖w_j‖ ≤ c``: the units' norms once per group of
+parameters whose units have one length, the factors ``min(1, c/‖w_j‖)`` of all units at once); the penalty's
+value likewise, ``Σ_k a_k‖w_k‖² + b_k‖w_k‖₁`` by ``torch._foreach_norm``, one stack and one dot. The others (a
+regularizer of your own) run through their ``penalty``, ``grad`` and ``prox``, parameter by parameter; the two
+paths are tested equal. λ, the coefficients and the step sizes come from the CPU (Python numbers, or tensors
+made on the device once per change of λ): a step never waits for the device to say a number.
+A parameter whose ``.grad`` is ``None`` (frozen, or unused this step) is left alone by
 ``step``, as PyTorch's optimizers leave it.
 """
 
@@ -174,7 +179,7 @@ class Regularization:
         device = params[0].device
         total: Tensor | None = None
         with torch.no_grad():
-            for where, ks, a, b in self._penalty_plan(params, dtype):
+            for ks, a, b in self._penalty_plan(params, dtype):
                 ws = [params[k].detach() for k in ks]
                 part = None
                 if a is not None:
@@ -196,7 +201,7 @@ class Regularization:
         return torch.zeros((), dtype=dtype, device=device) if total is None else total
 
     def _penalty_plan(self, params: tuple[Tensor, ...] | list[Tensor],
-                      dtype: torch.dtype) -> list[tuple[torch.device, list[int], Tensor | None, Tensor | None]]:
+                      dtype: torch.dtype) -> list[tuple[list[int], Tensor | None, Tensor | None]]:
         """Per device: its parameters and their coefficients ``a`` and ``b`` as tensors there (``None`` where all 0),
         made once per layout of the parameters and λ."""
         key = ("penalty", dtype, tuple(p.device for p in params))
@@ -205,7 +210,7 @@ class Regularization:
             plan = []
             for where, ks in _by_device(params).items():
                 a, b = (self._penalty_form[ks, j] for j in (0, 1))
-                plan.append((where, ks, *(torch.tensor(c, dtype=dtype, device=where) if c.any() else None for c in (a, b))))
+                plan.append((ks, *(torch.tensor(c, dtype=dtype, device=where) if c.any() else None for c in (a, b))))
             self._plans[key] = plan
         return plan
 
@@ -223,8 +228,8 @@ class Regularization:
                         out[k] = gr if out[k] is None else out[k] + gr  # type: ignore[operator]
             have = [k for k, gr in enumerate(out) if gr is not None]
             for ks in _by_kind([self.params[k] for k in have]).values():
-                grads = [cast(Tensor, out[have[i]]) for i in ks]
-                torch._foreach_mul_(grads, g.to(device=grads[0].device, dtype=grads[0].dtype))
+                scaled = [cast(Tensor, out[have[i]]) for i in ks]
+                torch._foreach_mul_(scaled, g.to(device=scaled[0].device, dtype=scaled[0].dtype))
         return out
 
     @staticmethod
@@ -252,13 +257,10 @@ class Regularization:
             if form is not None:
                 ws, gs = [self.params[k].detach() for k in have], [cast(Tensor, self.params[k].grad) for k in have]
                 l2, l1 = form[have, 0], form[have, 1]
-                if not l1.any() and (l2 == l2[0]).all():  # one λ₂ for all: weight_decay's own operation
-                    if l2[0]:
-                        torch._foreach_add_(gs, ws, alpha=float(l2[0]))
-                    continue
-                grads = self._fused_grads(ws, form[have])
-                if grads[0] is not None:
-                    torch._foreach_add_(gs, cast(list[Tensor], grads))
+                if l2.any():
+                    _add_scaled(gs, ws, l2)
+                if l1.any():
+                    _add_scaled(gs, list(torch._foreach_sign(ws)), l1)
                 continue
             for k in have:
                 p = self.params[k]
@@ -495,6 +497,14 @@ def _penalty_form(leaf: Regularizer, infos: list[Param]) -> np.ndarray | None:
 def _owner(cls: type, name: str) -> type:
     """The class whose own ``name`` an instance of ``cls`` uses."""
     return next(c for c in cls.__mro__ if name in c.__dict__)
+
+
+def _add_scaled(gs: list[Tensor], xs: list[Tensor], coefs: np.ndarray) -> None:
+    """``g_k += c_k x_k`` for every k: one operation where all ``c_k`` are equal (as ``weight_decay``'s), else two."""
+    if (coefs == coefs[0]).all():
+        torch._foreach_add_(gs, xs, alpha=float(coefs[0]))
+    else:
+        torch._foreach_add_(gs, torch._foreach_mul(xs, coefs.tolist()))
 
 
 def _by_device(params: tuple[Tensor, ...] | list[Tensor]) -> dict[torch.device, list[int]]:
