@@ -294,7 +294,8 @@ class Regularization:
         for reg, form in self._segments:
             if form is not None and have:
                 self._fused_prox(have, form, [self._eta(groups[where[k]], where[k]) for k in have])
-                self._project(have, form[:, 4])
+                if np.isfinite(form[:, 4]).any():
+                    self._project(have, form[:, 4])
                 continue
             for k in have:
                 p = self.params[k]
@@ -323,44 +324,41 @@ class Regularization:
         \rVert)`. The units' norms are taken once per group of parameters whose units have the same length (their rows
         concatenated), the factors ``min(1, c/‖w_j‖)`` for all units of a dtype and device at once, and applied by one
         ``torch._foreach_mul_``."""
-        ks = [k for k in have if math.isfinite(radius[k])]
-        if not ks:
-            return
-        for kind, rows, radii in self._projection_plan(ks, radius):
-            ws = [self.params[k].detach() for k in kind]
-            units = {k: w.reshape(w.shape[0] if w.dim() else 1, -1) for k, w in zip(kind, ws)}  # (U, incoming)
-            norms = [torch.linalg.vector_norm(units[row[0]] if len(row) == 1 else torch.cat([units[k] for k in row]), dim=1)
-                     for row in rows]
+        for order, rows, sizes, shapes, radii in self._projection_plan(have, radius):
+            ws = [self.params[k].detach() for k in order]
+            units = [w.reshape(size, -1) for w, size in zip(ws, sizes)]  # (U, incoming)
+            norms, start = [], 0
+            for count in rows:
+                together = units[start] if count == 1 else torch.cat(units[start:start + count])
+                norms.append(torch.linalg.vector_norm(together, dim=1))
+                start += count
             scale = torch.clamp(radii / (norms[0] if len(norms) == 1 else torch.cat(norms)), max=1.0)  # (units,)
-            factors, start = [], 0
-            for row in rows:
-                for k in row:
-                    w = self.params[k]
-                    size = units[k].shape[0]
-                    factors.append(scale[start:start + size].view(w.shape[:1] + (1,) * (w.dim() - 1)))
-                    start += size
-            torch._foreach_mul_([self.params[k].detach() for row in rows for k in row], factors)
+            torch._foreach_mul_(ws, [f.view(shape) for f, shape in zip(scale.split(sizes), shapes)])
 
-    def _projection_plan(self, ks: list[int], radius: np.ndarray) -> list[tuple[list[int], list[list[int]], Tensor]]:
-        """Per dtype and device: its parameters, grouped by the length of their units, and each unit's radius (in the
-        groups' order) as a tensor there; made once per layout and λ."""
-        params = [self.params[k] for k in ks]
-        key = ("projection", tuple(ks), tuple((p.device, p.dtype) for p in params), tuple(p.shape for p in params))
+    def _projection_plan(self, have: list[int], radius: np.ndarray) -> list[tuple[list[int], list[int], list[int],
+                                                                              list[tuple[int, ...]], Tensor]]:
+        """Per dtype and device: its parameters with a finite radius, ordered by the length of their units, the number of
+        parameters of each length, each one's number of units and the shape of its factors (``(U, 1, …)``), and each
+        unit's radius (in that order) as a tensor there; made once per layout and λ."""
+        key = ("projection", tuple(have), tuple((p.device, p.dtype, p.shape) for p in self.params))
         plan = self._plans.get(key)
-        if plan is None:
-            plan = []
-            for members in _by_kind(params).values():
-                kind = [ks[i] for i in members]
-                rows: dict[int, list[int]] = {}
-                for k in kind:
-                    p = self.params[k]
-                    rows.setdefault(math.prod(p.shape[1:]) if p.dim() else 1, []).append(k)
-                order = [k for row in rows.values() for k in row]
-                radii = np.concatenate([np.full(self.params[k].shape[0] if self.params[k].dim() else 1, radius[k])
-                                        for k in order])
-                p0 = self.params[kind[0]]
-                plan.append((kind, list(rows.values()), torch.tensor(radii, dtype=p0.dtype, device=p0.device)))
-            self._plans[key] = plan
+        if plan is not None:
+            return cast(list[tuple[list[int], list[int], list[int], list[tuple[int, ...]], Tensor]], plan)
+        plan = []
+        ks = [k for k in have if math.isfinite(radius[k])]
+        for members in _by_kind([self.params[k] for k in ks]).values():
+            rows: dict[int, list[int]] = {}
+            for k in (ks[i] for i in members):
+                p = self.params[k]
+                rows.setdefault(math.prod(p.shape[1:]) if p.dim() else 1, []).append(k)
+            order = [k for row in rows.values() for k in row]
+            sizes = [self.params[k].shape[0] if self.params[k].dim() else 1 for k in order]
+            shapes = [tuple(self.params[k].shape[:1]) + (1,) * (self.params[k].dim() - 1) for k in order]
+            radii = np.concatenate([np.full(size, radius[k]) for k, size in zip(order, sizes)])
+            p0 = self.params[order[0]]
+            plan.append((order, [len(row) for row in rows.values()], sizes, shapes,
+                         torch.tensor(radii, dtype=p0.dtype, device=p0.device)))
+        self._plans[key] = plan
         return plan
 
     def _eta(self, group: dict[str, Any], g: int) -> float:
