@@ -9,7 +9,7 @@ import torch
 from torch.nn import functional as F
 
 import reglab
-from reglab.engine.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, MaxNorm
+from reglab.engine.regularizers import L1, L2, DecoupledDecay, ElasticNet, L1Prox, MaxNorm, Regularizer
 from tests.module.helpers import batches, image_batches, mlp, net, params
 
 N = 100
@@ -317,3 +317,30 @@ def test_the_fused_path_equals_each_parts_grad_and_prox(regularizer):
     for p, q in zip(runs[0].parameters(), runs[1].parameters()):
         assert torch.allclose(p, q, atol=1e-14, rtol=0)
     assert (runs[0].fc1.weight == 0).sum() == (runs[1].fc1.weight == 0).sum()
+
+
+class Quartic(Regularizer):
+    """A regularizer of one's own that states only a penalty, ``(λ/n) Σ w⁴``."""
+
+    def penalty(self, w, p):
+        c = self.coef(w, p)
+        return w.new_zeros(w.shape[0]) if c is None else (c * w**4).reshape(w.shape[0], -1).sum(dim=1)
+
+
+class HalfL2(L2):
+    """L2's gradient, with a penalty of its own that reports half of L2's."""
+
+    def penalty(self, w, p):
+        return 0.5 * super().penalty(w, p)
+
+
+@pytest.mark.parametrize("regularizer", [Quartic(3.0), HalfL2(3.0) + L1Prox(2.0), L2(3.0) + MaxNorm(0.5) + L1(1.0)],
+                         ids=repr)
+def test_the_value_is_each_parts_own_penalty(regularizer):
+    """The value runs fused where a part's penalty is the one its form states (L2's ``(λ/2n)Σw²``, L1's ``(λ/n)Σ|w|``,
+    a projection's 0); a part with a ``penalty`` of its own below that form is asked for it."""
+    model = net()
+    reg = reglab.regularize(model, regularizer, n=N, per_layer={"fc2": 0.5})
+    expected = sum(leaf.penalty(p.detach()[None], info)[0] for leaf in reg.regularizer.leaves()
+                   for p, info in zip(reg.params, reg.infos))
+    assert reg.value().item() == pytest.approx(expected.item(), rel=1e-12)

@@ -25,16 +25,22 @@ schedulers, ``GradScaler`` (a skipped step skips the regularizer too) and closur
 A parameter is the engine's batched tensor with one model: the regularizers see ``w[None]``, shaped
 ``(1, n_out, …)``, and ``Param(k, param_name, n)`` with ``k`` its index among the regularized
 parameters; masks and multipliers are the handle's (:mod:`reglab.module.masks`), not the
-regularizer's. As in the engine's compiled steps, consecutive parts that state an elementwise form
-``(λ₂, λ₁, d, t)`` (L2, L1, L1-prox, elastic net, decoupled decay) run fused over all parameters at once
-(``torch._foreach_*``: ``g += λ₂w + λ₁ sgn w``; ``w ← (1 − ηd)w``, then ``w ← w − clip(w, ±ηt)``); the others
-(max-norm, a regularizer of your own) through their ``grad`` and ``prox``, parameter by parameter; the two
-paths are tested equal. A parameter whose ``.grad`` is ``None`` (frozen, or unused this step) is left alone by
+regularizer's. As in the engine's compiled steps, consecutive parts that state a compiled form
+``(λ₂, λ₁, d, t, c)`` (L2, L1, L1-prox, elastic net, decoupled decay, max-norm) run fused over all parameters
+at once, a few ``torch._foreach_*`` operations whatever their number (``g += λ₂w + λ₁ sgn w``; ``w ← (1 − ηd)w``,
+then ``w ← w − clip(w, ±ηt)``, then each unit onto ``‖w_j‖ ≤ c``: the units' norms once per group of
+parameters whose units have one length, the factors ``min(1, c/‖w_j‖)`` of all units at once); the penalty's
+value likewise, ``Σ_k a_k‖w_k‖² + b_k‖w_k‖₁`` by ``torch._foreach_norm``, one stack and one dot. The others (a
+regularizer of your own) run through their ``penalty``, ``grad`` and ``prox``, parameter by parameter; the two
+paths are tested equal. λ, the coefficients and the step sizes come from the CPU (Python numbers, or tensors
+made on the device once per change of λ): a step never waits for the device to say a number.
+A parameter whose ``.grad`` is ``None`` (frozen, or unused this step) is left alone by
 ``step``, as PyTorch's optimizers leave it.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -123,10 +129,12 @@ class Regularization:
         self._segment()
 
     def _segment(self) -> None:
-        """Group consecutive parts with an elementwise form into fused segments (their forms ``(K, 4)``)."""
+        """Group consecutive parts with a compiled form into fused segments (their forms ``(K, 5)``: ``(λ₂, λ₁, d, t, c)``
+        per parameter, as the engine's compiled steps apply them), and split the penalty into its fused form ``(K, 2)``
+        (``a Σw² + b Σ|w|`` per parameter) and the parts that compute their own."""
         def forms(parts: list[Regularizer]) -> np.ndarray | None:
             together = parts[0] if len(parts) == 1 else Sum(parts)
-            rows = [together.elementwise(info) for info in self.infos]
+            rows = [together.compiled_form(info) for info in self.infos]
             return None if any(r is None for r in rows) else np.stack([r[0] for r in rows])  # type: ignore[index]
 
         segments: list[list[Regularizer]] = []
@@ -136,6 +144,15 @@ class Regularization:
             else:
                 segments.append([leaf])
         self._segments = [(parts[0] if len(parts) == 1 else Sum(parts), forms(parts)) for parts in segments]
+        self._penalty_form = np.zeros((len(self.params), 2))
+        self._penalty_rest: list[Regularizer] = []
+        for leaf in self.regularizer.leaves():
+            form = _penalty_form(leaf, self.infos)
+            if form is None:
+                self._penalty_rest.append(leaf)
+            else:
+                self._penalty_form += form
+        self._plans: dict[Any, Any] = {}  # device tensors and groupings made from these forms, by layout
 
     # -- the coupled part ---------------------------------------------------------------------
     def penalty(self) -> Tensor:
@@ -154,18 +171,48 @@ class Regularization:
         return self._total(self.params)
 
     def _total(self, params: tuple[Tensor, ...] | list[Tensor]) -> Tensor:
+        """``Σ_k a_k‖w_k‖² + b_k‖w_k‖₁`` in a few fused operations per device (``torch._foreach_norm``, one stack, one
+        dot with the coefficients), plus the penalty of each part that has no such form, parameter by parameter."""
         dtype = torch.float32
         for p in params:
             dtype = torch.promote_types(dtype, p.dtype)
         device = params[0].device
-        total = torch.zeros((), dtype=dtype, device=device)
+        total: Tensor | None = None
         with torch.no_grad():
-            for p, info in zip(params, self.infos):
-                w = p.detach().unsqueeze(0)
-                if w.dtype in LOW_PRECISION:  # a sum of squares in bfloat16 keeps 3 digits
-                    w = w.float()
-                total += self.regularizer.penalty(w, info)[0].to(device=device, dtype=dtype)
-        return total
+            for ks, a, b in self._penalty_plan(params, dtype):
+                ws = [params[k].detach() for k in ks]
+                part = None
+                if a is not None:
+                    norms = torch.stack(torch._foreach_norm(ws, 2, dtype=dtype))  # (K,)
+                    part = torch.dot(norms * norms, a)
+                if b is not None:
+                    l1 = torch.dot(torch.stack(torch._foreach_norm(ws, 1, dtype=dtype)), b)
+                    part = l1 if part is None else part + l1
+                if part is not None:
+                    part = part.to(device)
+                    total = part if total is None else total + part
+            for leaf in self._penalty_rest:
+                for p, info in zip(params, self.infos):
+                    w = p.detach().unsqueeze(0)
+                    if w.dtype in LOW_PRECISION:  # a sum of squares in bfloat16 keeps 3 digits
+                        w = w.float()
+                    part = leaf.penalty(w, info)[0].to(device=device, dtype=dtype)
+                    total = part if total is None else total + part
+        return torch.zeros((), dtype=dtype, device=device) if total is None else total
+
+    def _penalty_plan(self, params: tuple[Tensor, ...] | list[Tensor],
+                      dtype: torch.dtype) -> list[tuple[list[int], Tensor | None, Tensor | None]]:
+        """Per device: its parameters and their coefficients ``a`` and ``b`` as tensors there (``None`` where all 0),
+        made once per layout of the parameters and λ."""
+        key = ("penalty", dtype, tuple(p.device for p in params))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = []
+            for where, ks in _by_device(params).items():
+                a, b = (self._penalty_form[ks, j] for j in (0, 1))
+                plan.append((ks, *(torch.tensor(c, dtype=dtype, device=where) if c.any() else None for c in (a, b))))
+            self._plans[key] = plan
+        return plan
 
     def _coupled_grads(self, g: Tensor) -> list[Tensor | None]:
         out: list[Tensor | None] = [None] * len(self.params)
@@ -179,9 +226,10 @@ class Regularization:
                 for k, gr in enumerate(grads):
                     if gr is not None:
                         out[k] = gr if out[k] is None else out[k] + gr  # type: ignore[operator]
-            for k, p in enumerate(self.params):
-                if out[k] is not None:
-                    out[k] = out[k] * g.to(device=p.device, dtype=p.dtype)  # type: ignore[operator]
+            have = [k for k, gr in enumerate(out) if gr is not None]
+            for ks in _by_kind([self.params[k] for k in have]).values():
+                scaled = [cast(Tensor, out[have[i]]) for i in ks]
+                torch._foreach_mul_(scaled, g.to(device=scaled[0].device, dtype=scaled[0].dtype))
         return out
 
     @staticmethod
@@ -207,9 +255,12 @@ class Regularization:
             return
         for reg, form in self._segments:
             if form is not None:
-                grads = self._fused_grads([self.params[k].detach() for k in have], form[have])
-                if grads[0] is not None:
-                    torch._foreach_add_([cast(Tensor, self.params[k].grad) for k in have], cast(list[Tensor], grads))
+                ws, gs = [self.params[k].detach() for k in have], [cast(Tensor, self.params[k].grad) for k in have]
+                l2, l1 = form[have, 0], form[have, 1]
+                if l2.any():
+                    _add_scaled(gs, ws, l2)
+                if l1.any():
+                    _add_scaled(gs, list(torch._foreach_sign(ws)), l1)
                 continue
             for k in have:
                 p = self.params[k]
@@ -243,6 +294,8 @@ class Regularization:
         for reg, form in self._segments:
             if form is not None and have:
                 self._fused_prox(have, form, [self._eta(groups[where[k]], where[k]) for k in have])
+                if np.isfinite(form[:, 4]).any():
+                    self._project(have, form[:, 4])
                 continue
             for k in have:
                 p = self.params[k]
@@ -264,6 +317,49 @@ class Regularization:
             clipped = torch._foreach_clamp_max(ws, thresholds)
             torch._foreach_clamp_min_(clipped, [-x for x in thresholds])
             torch._foreach_sub_(ws, clipped)
+
+    def _project(self, have: list[int], radius: np.ndarray) -> None:
+        r"""Each unit's incoming weights onto the ball of its parameter's radius ``c`` (∞: none), as
+        :meth:`MaxNorm.prox <reglab.engine.regularizers.MaxNorm.prox>`: :math:`w_j \leftarrow w_j \min(1, c/\lVert w_j
+        \rVert)`. The units' norms are taken once per group of parameters whose units have the same length (their rows
+        concatenated), the factors ``min(1, c/‖w_j‖)`` for all units of a dtype and device at once, and applied by one
+        ``torch._foreach_mul_``."""
+        for order, rows, sizes, shapes, radii in self._projection_plan(have, radius):
+            ws = [self.params[k].detach() for k in order]
+            units = [w.reshape(size, -1) for w, size in zip(ws, sizes)]  # (U, incoming)
+            norms, start = [], 0
+            for count in rows:
+                together = units[start] if count == 1 else torch.cat(units[start:start + count])
+                norms.append(torch.linalg.vector_norm(together, dim=1))
+                start += count
+            scale = torch.clamp(radii / (norms[0] if len(norms) == 1 else torch.cat(norms)), max=1.0)  # (units,)
+            torch._foreach_mul_(ws, [f.view(shape) for f, shape in zip(scale.split(sizes), shapes)])
+
+    def _projection_plan(self, have: list[int], radius: np.ndarray) -> list[tuple[list[int], list[int], list[int],
+                                                                              list[tuple[int, ...]], Tensor]]:
+        """Per dtype and device: its parameters with a finite radius, ordered by the length of their units, the number of
+        parameters of each length, each one's number of units and the shape of its factors (``(U, 1, …)``), and each
+        unit's radius (in that order) as a tensor there; made once per layout and λ."""
+        key = ("projection", tuple(have), tuple((p.device, p.dtype, p.shape) for p in self.params))
+        plan = self._plans.get(key)
+        if plan is not None:
+            return cast(list[tuple[list[int], list[int], list[int], list[tuple[int, ...]], Tensor]], plan)
+        plan = []
+        ks = [k for k in have if math.isfinite(radius[k])]
+        for members in _by_kind([self.params[k] for k in ks]).values():
+            rows: dict[int, list[int]] = {}
+            for k in (ks[i] for i in members):
+                p = self.params[k]
+                rows.setdefault(math.prod(p.shape[1:]) if p.dim() else 1, []).append(k)
+            order = [k for row in rows.values() for k in row]
+            sizes = [self.params[k].shape[0] if self.params[k].dim() else 1 for k in order]
+            shapes = [tuple(self.params[k].shape[:1]) + (1,) * (self.params[k].dim() - 1) for k in order]
+            radii = np.concatenate([np.full(size, radius[k]) for k, size in zip(order, sizes)])
+            p0 = self.params[order[0]]
+            plan.append((order, [len(row) for row in rows.values()], sizes, shapes,
+                         torch.tensor(radii, dtype=p0.dtype, device=p0.device)))
+        self._plans[key] = plan
+        return plan
 
     def _eta(self, group: dict[str, Any], g: int) -> float:
         """The step size of the parts after the optimizer's step: ``lr``, or ``lr/lr₀`` with ``decay="lr-free"``."""
@@ -378,6 +474,50 @@ class Regularization:
         extra += "" if self.decay == "lr" else f", decay={self.decay!r}"
         return (f"Regularization({self.source!r}, n={self.n}, {len(self.params)} of {len(self.entries)} parameters"
                 f"{extra})")
+
+
+def _penalty_form(leaf: Regularizer, infos: list[Param]) -> np.ndarray | None:
+    """``(K, 2)``: ``(a, b)`` per parameter with ``leaf.penalty = a Σw² + b Σ|w|``, read from its compiled form
+    ``(λ₂, λ₁, d, t, c)``: ``a = (λ₂ + d)/2``, ``b = λ₁ + t`` (a projection adds nothing) — or ``None`` where the form
+    does not say the penalty: no form, or a ``penalty`` of its own below the class that states the form (a penalty
+    the base class gives, 0, only where the form has no λ₂, λ₁, d or t)."""
+    forms = [leaf.compiled_form(info) for info in infos]
+    if any(f is None for f in forms):
+        return None
+    form = np.stack([f[0] for f in forms])  # type: ignore[index]
+    penalty = _owner(type(leaf), "penalty")
+    stated = {_owner(type(leaf), name) for name in ("elementwise", "compiled_form")}
+    if penalty not in stated and not (penalty is Regularizer and not form[:, :4].any()):
+        return None
+    return np.stack([(form[:, 0] + form[:, 2]) / 2, form[:, 1] + form[:, 3]], axis=1)
+
+
+def _owner(cls: type, name: str) -> type:
+    """The class whose own ``name`` an instance of ``cls`` uses."""
+    return next(c for c in cls.__mro__ if name in c.__dict__)
+
+
+def _add_scaled(gs: list[Tensor], xs: list[Tensor], coefs: np.ndarray) -> None:
+    """``g_k += c_k x_k`` for every k: one operation where all ``c_k`` are equal (as ``weight_decay``'s), else two."""
+    if (coefs == coefs[0]).all():
+        torch._foreach_add_(gs, xs, alpha=float(coefs[0]))
+    else:
+        torch._foreach_add_(gs, torch._foreach_mul(xs, coefs.tolist()))
+
+
+def _by_device(params: tuple[Tensor, ...] | list[Tensor]) -> dict[torch.device, list[int]]:
+    out: dict[torch.device, list[int]] = {}
+    for k, p in enumerate(params):
+        out.setdefault(p.device, []).append(k)
+    return out
+
+
+def _by_kind(params: list[Tensor]) -> dict[tuple[torch.device, torch.dtype], list[int]]:
+    """Positions of ``params`` by device and dtype (what one ``torch._foreach_*`` call can take together)."""
+    out: dict[tuple[torch.device, torch.dtype], list[int]] = {}
+    for k, p in enumerate(params):
+        out.setdefault((p.device, p.dtype), []).append(k)
+    return out
 
 
 def regularize(model: nn.Module, regularizer: Regularizer, n: int, *, mask: MaskSpec = "weights",
