@@ -23,7 +23,12 @@ it has ``kernel_form()`` naming one of ``kernel.OPTIMIZER_CODES``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -33,6 +38,7 @@ from reglab.engine.dropout import Dropout
 from reglab.engine.model import MLP
 from reglab.engine.nn import ACTIVATIONS, COSTS
 from reglab.engine.regularizers import Param, Regularizer
+from reglab.engine.threads import run_spans
 from reglab.errors import ReglabError
 
 if TYPE_CHECKING:
@@ -94,6 +100,45 @@ def check_shapes(model: MLP, X: Tensor, Y: Tensor, what: str) -> None:
                           f"but the network {sizes} needs (N, {sizes[0]}) and (N, {sizes[-1]})")
     if X.dtype != model.dtype or Y.dtype != model.dtype:
         raise ReglabError(f"{what} are {X.dtype} but the network computes in {model.dtype}")
+
+
+#: What :func:`compile_beside`'s process runs: the paths to import reglab from, then a kernel function's name and
+#: the argument types to compile it for, read as two pickles from its standard input.
+_COMPILE = """
+import pickle, sys
+sys.path[:0] = pickle.load(sys.stdin.buffer)
+from reglab.engine import kernel
+name, types = pickle.load(sys.stdin.buffer)
+getattr(kernel, name).compile(types)
+"""
+
+
+def compile_beside(function: Any, args: tuple[object, ...]) -> subprocess.Popen[bytes] | None:
+    """A process that compiles the kernel's ``function`` for the types of ``args`` into numba's on-disk cache, or
+    ``None`` when the cache holds it already (or there is one core only, or no cache).
+
+    numba compiles on one core, holding Python's lock; a first run needs two functions compiled
+    (:func:`evaluate`'s for epoch 0, the epoch's), so the epoch's compiles in this process beside while this one
+    compiles the other. numba's later call finds it in the cache and loads it; wait for the process before it.
+    Whatever happens to the process, the numbers are the same: at worst the call compiles the function itself.
+    """
+    if len(os.sched_getaffinity(0)) < 2:
+        return None
+    try:  # numba's cache index, read as numba reads it before it compiles (internal API: on any change, no helper)
+        types = tuple(function.typeof_pyval(a) for a in args)
+        cache = function._cache
+        if types in function.overloads or cache._index_key(types, function.targetctx.codegen()) in \
+                cache._cache_file._load_index():
+            return None
+    except Exception:
+        return None
+    process = subprocess.Popen([sys.executable, "-c", _COMPILE], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    assert process.stdin is not None
+    with process.stdin:
+        pickle.dump([str(Path(__file__).parents[2])], process.stdin)
+        pickle.dump((function.__name__, types), process.stdin)
+    return process
 
 
 def _form(regularizer: Regularizer, p: Param, M: int) -> np.ndarray:
@@ -174,6 +219,19 @@ class KernelProgram:
         self.group = int(max(1, min(M, kernel.GROUP_BYTES // max(per_model, 1), -(-M // wanted))))
         self.batch_size, self.threads = batch_size, wanted if self.wide else min(wanted, -(-M // self.group))
         self._checked: np.ndarray | None = None  # the training inputs last checked against the model
+        # a first run compiles the epoch in another process while this one measures epoch 0
+        sizes, epoch = model.sizes, kernel.train_epoch_wide if self.wide else kernel.train_epoch
+        self._compiling = compile_beside(epoch, self._arguments(np.zeros((1, sizes[0]), dt), np.zeros((1, sizes[-1]), dt),
+                                                                np.zeros((1, 1), np.int64), np.zeros((0, 2)), 0, 1))
+
+    def _arguments(self, X: np.ndarray, Y: np.ndarray, perms: np.ndarray, seen: np.ndarray, first: int,
+                   end: int) -> tuple[object, ...]:
+        """The kernel's arguments for an epoch over ``X``, ``Y`` in the orders ``perms``, groups ``first`` to
+        ``end − 1`` (:func:`~reglab.engine.kernel.train_epoch`, or all of :func:`~reglab.engine.kernel.train_epoch_wide`)."""
+        head = (X, Y, perms, self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,
+                self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost)
+        groups = () if self.wide else (self.group, first, end)
+        return (*head, *groups, seen, self.dkeys, self.dthr, self.dscale)
 
     def pack_regularizer(self, regularizer: Regularizer, n: int) -> None:
         """Write ``regularizer``'s elementwise form into the kernel's arguments (in place: after a λ schedule's
@@ -194,13 +252,18 @@ class KernelProgram:
             check_shapes(self.model, torch.from_numpy(X), torch.from_numpy(Y), "the training data")
             self._checked = X
         counted = np.zeros((0, 2)) if seen is None else seen
-        head = (X, Y, perms, self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,
-                self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost)
-        with kernel.threads(self.threads):
-            if self.wide:
-                self.t = kernel.call(kernel.train_epoch_wide, *head, counted, self.dkeys, self.dthr, self.dscale)
-            else:
-                self.t = kernel.call(kernel.train_epoch, *head, self.group, counted, self.dkeys, self.dthr, self.dscale)
+        if self._compiling is not None:  # loaded from numba's cache once the other process has written it
+            self._compiling.wait()
+            self._compiling = None
+        if self.wide:
+            with kernel.threads(self.threads):
+                self.t = kernel.call(kernel.train_epoch_wide, *self._arguments(X, Y, perms, counted, 0, 0))
+            return
+
+        def groups(first: int, end: int) -> int:
+            return int(kernel.call(kernel.train_epoch, *self._arguments(X, Y, perms, counted, first, end)))
+
+        self.t = run_spans(groups, -(-self.model.M // self.group), self.threads)[0]
 
     def save_state(self) -> tuple[tuple[np.ndarray, ...], int]:
         """Copies of the optimizer's state and step count (the parameters are the model's)."""
@@ -223,8 +286,19 @@ def evaluate(model: MLP, X: Tensor, Y: Tensor, one_thread: bool = False) -> tupl
     thread alone with ``one_thread``; summed in a fixed order, the same numbers either way)."""
     kernel = _kernel()
     check_shapes(model, X, Y, "the data to evaluate")
-    compiled = kernel.evaluate_serial if one_thread else kernel.evaluate
-    cost, acc = kernel.call(compiled, X.numpy(), Y.numpy(), tuple(W.numpy() for W in model.weights),
-                            tuple(b.numpy() for b in model.biases), kernel.ACTIVATION_CODES[model.activation.name],
-                            kernel.COST_CODES[model.cost.name], EVALUATION_CHUNK)
-    return torch.from_numpy(cost), torch.from_numpy(acc)
+    N = X.shape[0]
+    n_chunks = -(-N // EVALUATION_CHUNK)
+    costs, hits = np.zeros((model.M, n_chunks)), np.zeros((model.M, n_chunks))
+    head = (X.numpy(), Y.numpy(), tuple(W.numpy() for W in model.weights), tuple(b.numpy() for b in model.biases),
+            kernel.ACTIVATION_CODES[model.activation.name], kernel.COST_CODES[model.cost.name], EVALUATION_CHUNK)
+
+    def jobs(first: int, end: int) -> None:
+        kernel.call(kernel.evaluate, *head, first, end, costs, hits)
+
+    run_spans(jobs, model.M * n_chunks, 1 if one_thread else kernel.pool_size())
+    cost, acc = np.zeros(model.M), np.zeros(model.M)
+    for c in range(n_chunks):  # chunk after chunk, whatever thread measured them
+        cost += costs[:, c]
+        acc += hits[:, c]
+    n = max(N, 1)
+    return torch.from_numpy(cost / n), torch.from_numpy(acc / n)

@@ -45,8 +45,10 @@ arguments.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -57,6 +59,10 @@ from numba.extending import intrinsic
 #: Floating-point reassociation lets LLVM vectorize the dot products; each model's result
 #: still depends only on its own data, so it is deterministic and independent of ``M``.
 _FAST = {"reassoc", "contract", "nsz", "arcp"}
+#: ``nb.njit`` for a function called only from compiled code: without the wrappers that make it callable from
+#: Python, which numba builds for every function it compiles (leaving them out cut a first run's compilation
+#: by a tenth, measured here).
+_inner: Any = functools.partial(nb.njit, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 #: Without reassociation: the exponential's argument reduction must subtract ``n·ln2`` in two parts.
 _EXACT_ORDER = {"contract", "nsz", "arcp"}
 
@@ -221,7 +227,7 @@ def _log1p01_32(u):
     return np.float32(2.0) * s * p
 
 
-@nb.njit(fastmath=_EXACT_ORDER, cache=True, error_model="numpy")
+@_inner(fastmath=_EXACT_ORDER, cache=True, error_model="numpy")
 def _sigmoid_all(out, count):
     r"""``σ`` in place on the first ``count`` elements of the contiguous ``out``, vectorized.
 
@@ -264,7 +270,7 @@ def _slope(a, code):
     return 1.0
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def dense(inp, W, b, out, m):
     """``out[:m] = inp[:m] Wᵀ + b``: inp (B, n_in), W (n_out, n_in), b (n_out,), out (B, n_out).
 
@@ -312,7 +318,7 @@ def dense(inp, W, b, out, m):
             out[ii, jj] += b[jj]
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _weighted_rows(c, rows, m, out):
     """``out = Σ_i c[i]·rows[i]`` over the first ``m`` rows; c (B,), rows (B, n), out (n,)."""
     n = out.shape[0]
@@ -332,7 +338,7 @@ def _weighted_rows(c, rows, m, out):
         i += 1
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _rows(d, inp, m, j, c, shrink, w0, w1):
     """Rows ``j`` (w0) and ``j+1`` (w1) of ``w ← shrink·w + c·δᵀa``: ``w0 ← shrink·w0 + c Σ_i d[i,j] inp[i]``.
 
@@ -374,7 +380,7 @@ def _rows(d, inp, m, j, c, shrink, w0, w1):
         i += 1
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _step(w, g, s1, s2, eta, reg, opt, hyper, bc1, bc2):
     """Optimizer step and decoupled regularizers on one row ``w`` (n,) with its gradient ``g`` (n,).
 
@@ -425,7 +431,7 @@ def _step(w, g, s1, s2, eta, reg, opt, hyper, bc1, bc2):
         w[k] = x - min(max(x, -t), t)
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _layer(inp, m, W, b, out, last, act, cost, zlast):
     """``out[:m] = f(inp[:m] Wᵀ + b)``; for the output layer (``last``) ``zlast[:m]`` keeps the pre-activations
     and ``f`` is the cost's non-linearity (sigmoid or softmax)."""
@@ -439,7 +445,9 @@ def _layer(inp, m, W, b, out, last, act, cost, zlast):
                 for j in range(n_out):
                     out[i, j] = _activate(out[i, j], act)
         return
-    zlast[:m] = out[:m]
+    for i in range(m):  # a loop, not zlast[:m] = out[:m], whose shape check compiles error strings
+        for j in range(n_out):
+            zlast[i, j] = out[i, j]
     if cost != LOG_LIKELIHOOD:
         _sigmoid_all(out, m * n_out)
         return
@@ -454,15 +462,6 @@ def _layer(inp, m, W, b, out, last, act, cost, zlast):
             total += e
         for j in range(n_out):
             out[i, j] /= total
-
-
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
-def _forward(x, m, Ws, bs, mi, act, cost, acts, zlast):
-    """Model ``mi`` on ``x[:m]``, the whole network (no dropout): ``acts[l][:m]`` the activations of layer ``l``,
-    ``zlast[:m]`` the output layer's pre-activations."""
-    L = len(Ws)
-    for l in range(L):
-        _layer(x if l == 0 else acts[l - 1], m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
 
 
 @nb.njit(cache=True, inline="always")
@@ -506,7 +505,7 @@ def _dropout(inp, m, s, thr, scale, keep, out, store):
                 out[i, j] = inp[i, j] * (scale if _hash32(U32(r + U32(j))) >= thr else zero)
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _cap(w, cap):
     """The max-norm projection of one unit's incoming weights ``w`` (n,): ``w ← w·cap/‖w‖`` where ``‖w‖ > cap``."""
     total = w.dtype.type(0)
@@ -519,7 +518,7 @@ def _cap(w, cap):
             w[k] *= f
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _cap_each(b, cap):
     """:func:`_cap` of every element of ``b`` on its own (a unit's bias is its one incoming number)."""
     for j in range(b.shape[0]):
@@ -528,7 +527,7 @@ def _cap_each(b, cap):
             b[j] *= cap / a
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1):
     """Rows ``j`` and ``j + 1`` of ``W``: the optimizer's step from the data gradient ``(1/m) δᵀa`` (for the
     book's SGD step fused into the rows, without forming it), the decoupled parts ``r = (λ₂, λ₁, d, t, c)``,
@@ -546,7 +545,7 @@ def _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g
         _cap(W[j + 1], r[4])
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _below_row(i, d, W, a_below, act, keep, dropping, below):
     """Example ``i``'s error of the layer below: ``δ^{l−1} = (δ^l W) ⊙ f'(z)``, times the dropout factors."""
     n_out, n_in = W.shape
@@ -558,7 +557,7 @@ def _below_row(i, d, W, a_below, act, keep, dropping, below):
             below[i, k] *= keep[i, k]
 
 
-@nb.njit(fastmath=_EXACT_ORDER, cache=True, parallel=True, error_model="numpy")
+@_inner(fastmath=_EXACT_ORDER, cache=True, parallel=True, error_model="numpy")
 def _hidden_wide(inp, m, W, b, out, act):
     """:func:`_layer` of a hidden layer, its units in blocks of ``WIDE_UNITS`` spread over the threads."""
     n_out = W.shape[0]
@@ -577,14 +576,14 @@ def _hidden_wide(inp, m, W, b, out, act):
                     block[i, j] = _activate(z, act)
 
 
-@nb.njit(fastmath=_FAST, cache=True, parallel=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, parallel=True, error_model="numpy")
 def _below_wide(d, W, a_below, act, keep, dropping, below, m):
     """:func:`_below_row` of every example, the examples spread over the threads."""
     for i in nb.prange(m):
         _below_row(i, d, W, a_below, act, keep, dropping, below)
 
 
-@nb.njit(fastmath=_FAST, cache=True, parallel=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, parallel=True, error_model="numpy")
 def _update_wide(d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, gw):
     """:func:`_update_pair` of every pair of rows, in blocks of ``WIDE_UNITS`` rows spread over the threads
     (``gw[k]``: block ``k``'s two gradient rows)."""
@@ -597,7 +596,7 @@ def _update_wide(d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, gw):
             _update_pair(2 * p, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1)
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _layer_input(x, acts, dropped, dthr, l):
     """What layer ``l`` reads: the mini-batch or the activations below, or their dropped copy."""
     if dthr[l] != 0:
@@ -605,7 +604,7 @@ def _layer_input(x, acts, dropped, dthr, l):
     return x if l == 0 else acts[l - 1]
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _drop(x, acts, m, l, dkey, t, dthr, dscale, keeps, dropped):
     """Layer ``l``'s input at step ``t``, dropped into ``dropped[l]`` with the factors ``keeps[l]`` where the
     model's threshold ``dthr[l]`` is not 0 (:func:`_dropout`, the model's key ``dkey``)."""
@@ -614,7 +613,7 @@ def _drop(x, acts, m, l, dkey, t, dthr, dscale, keeps, dropped):
     return _layer_input(x, acts, dropped, dthr, l)
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi):
     """The running measure (cost and hits before the step, into ``seen[mi]`` when it has rows), then the output
     error ``δ = ∂fn/∂z`` into ``deltas[L − 1]``."""
@@ -633,7 +632,7 @@ def _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi):
             d[i, j] = e * a * (1.0 - a) if cost == QUADRATIC else e
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _last_row_and_bias(d, inp, m, W, S1, S2, b, S1b, S2b, eta, r, rb, opt, hyper, bc1, bc2, inv_m, g, cvec):
     """The odd last row of ``W`` (when ``n_out`` is odd) and the biases: step, decoupled parts, max-norm.
     ``g``: a buffer at least as long as a row and as the biases."""
@@ -658,41 +657,10 @@ def _last_row_and_bias(d, inp, m, W, S1, S2, b, S1b, S2b, eta, r, rb, opt, hyper
         _cap_each(b, rb[4])
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
-def _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, t, bc1, bc2,
-                 act, cost, acts, zlast, deltas, grad, cvec, seen, dkey, dthr, dscale, keeps, dropped):
-    """Step ``t`` of model ``mi`` on the mini-batch ``x[:m]`` whose targets are ``Y[rows[:m]]``; adds the
-    mini-batch's data cost and correct predictions before the step to ``seen[mi]`` (when it has rows).
-
-    Dropout: where the model's threshold ``dthr[l]`` is not 0, layer ``l``'s input is dropped
-    (:func:`_drop`); the weight gradient uses the dropped input and the error below is multiplied by the
-    same factors. Max-norm: after the step every row of ``W^l`` (and every bias) is projected onto the radius
-    ``reg[4]`` (∞: none). :func:`_train_model_wide` is the same step with its large loops over the threads.
-    """
-    L = len(Ws)
-    inv_m = x.dtype.type(1.0 / m)
-    for l in range(L):
-        inp = _drop(x, acts, m, l, dkey, t, dthr, dscale, keeps, dropped)
-        _layer(inp, m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
-    _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi)
-    for l in range(L - 1, -1, -1):
-        inp = _layer_input(x, acts, dropped, dthr, l)
-        W, d = Ws[l][mi], deltas[l]
-        n_out, n_in = W.shape
-        if l > 0:  # δ of the layer below, from the weights before their update
-            for i in range(m):
-                _below_row(i, d, W, acts[l - 1], act, keeps[l], dthr[l] != 0, deltas[l - 1])
-        g0, g1 = grad[0, :n_in], grad[1, :n_in]
-        for j in range(0, n_out - 1, 2):
-            _update_pair(j, d, inp, m, W, S1w[l][mi], S2w[l][mi], eta, reg_w[l], opt, hyper, bc1, bc2, inv_m, g0, g1)
-        _last_row_and_bias(d, inp, m, W, S1w[l][mi], S2w[l][mi], bs[l][mi], S1b[l][mi], S2b[l][mi], eta, reg_w[l],
-                           reg_b[l], opt, hyper, bc1, bc2, inv_m, grad[0], cvec)
-
-
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _train_model_wide(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w, reg_b, opt, hyper, t, bc1, bc2,
                       act, cost, acts, zlast, deltas, grad, cvec, seen, dkey, dthr, dscale, keeps, dropped, gw):
-    """:func:`_train_model` with the hidden layers' products, the errors below and the row updates split over
+    """:func:`train_epoch`'s step of one model with the hidden layers' products, the errors below and the row updates split over
     the threads in fixed blocks (:func:`_hidden_wide`, :func:`_below_wide`, :func:`_update_wide`; ``gw`` the
     blocks' gradient rows): the same arithmetic per unit, whatever the thread count."""
     L = len(Ws)
@@ -714,7 +682,7 @@ def _train_model_wide(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w,
                            reg_b[l], opt, hyper, bc1, bc2, inv_m, grad[0], cvec)
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@_inner(cache=True, nogil=True, error_model="numpy")
 def _step_buffers(X, Ws, batch_size):
     """One trainer's work arrays: per layer its activations and errors ``(batch, n_out)``, the output layer's
     ``z``, and per layer the dropout factors and the dropped input ``(batch, n_in)``."""
@@ -727,39 +695,41 @@ def _step_buffers(X, Ws, batch_size):
     return acts, deltas, zlast, keeps, dropped
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@_inner(cache=True, nogil=True, error_model="numpy")
 def _bias_corrections(X, hyper, t):
     """Adam's ``(1 − β₁ᵗ, 1 − β₂ᵗ)`` at step ``t`` in ``X``'s dtype (unused by the other optimizers)."""
     return X.dtype.type(1.0 - hyper[0] ** t), X.dtype.type(1.0 - hyper[1] ** t)
 
 
-@nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w, reg_b, opt, hyper, t0,
-                act, cost, group, seen, dkeys, dthr, dscale):
-    """Train every model for one epoch; returns the step count after it.
+                act, cost, group, first, end, seen, dkeys, dthr, dscale):
+    """Train the models of groups ``first`` to ``end − 1`` for one epoch; returns the step count after it.
 
     X (N, d); Y (N, K) targets (one-hot labels); perms (P, N) with P = 1 (shared order) or M;
     Ws[l] (M, n_out, n_in); bs[l] (M, n_out); S1*/S2* optimizer state shaped like the parameters
     (zero-width last axis where unused); eta (M,); reg_w, reg_b (M, L, 5): (λ₂, λ₁, d, t, c), c the
     max-norm radius (∞: none); hyper (3,): μ or (β₁, β₂, ε); t0: the steps so far (Adam's bias
-    correction, the dropout stream); group: models per group; seen (M, 2) float64: each model's
+    correction, the dropout stream); group: models per group (group ``g`` holds models ``g·group`` up
+    to ``(g + 1)·group − 1``); seen (M, 2) float64: each model's
     data cost and correct predictions summed over the epoch's mini-batches, each measured just before
     its step (the running measure), added to; (0, 2) to skip it; dkeys (M,) uint32, dthr (M, L) uint32,
     dscale (M, L): each model's dropout key, thresholds and scales (:mod:`reglab.engine.dropout`;
-    threshold 0: that layer is not dropped). It does not hold Python's lock, so that a thread may
-    measure the previous epoch's weights meanwhile (:func:`reglab.engine.loop.fit`).
+    threshold 0: that layer is not dropped). It does not hold Python's lock: the caller's threads train
+    other groups meanwhile (:class:`reglab.engine.compiled.KernelProgram`), and a thread may measure the
+    previous epoch's weights (:func:`reglab.engine.loop.fit`).
     """
     M = Ws[0].shape[0]
     N = perms.shape[1]
     L = len(Ws)
-    widest = X.shape[1]
+    d = X.shape[1]
+    widest = d
     for l in range(L):
         widest = max(widest, Ws[l].shape[1])
-    n_groups = (M + group - 1) // group
     steps = (N + batch_size - 1) // batch_size
-    for gi in nb.prange(n_groups):
-        first, last = gi * group, min(M, gi * group + group)
-        x = np.empty((batch_size, X.shape[1]), X.dtype)
+    for gi in range(first, end):
+        lo, hi = gi * group, min(M, gi * group + group)
+        x = np.empty((batch_size, d), X.dtype)
         acts, deltas, zlast, keeps, dropped = _step_buffers(X, Ws, batch_size)
         grad = np.empty((2, widest), X.dtype)
         cvec = np.empty(batch_size, X.dtype)
@@ -768,16 +738,41 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
             m = min(batch_size, N - start)
             t = t0 + s + 1
             bc1, bc2 = _bias_corrections(X, hyper, t)
-            for mi in range(first, last):
+            for mi in range(lo, hi):
                 p = perms[0] if perms.shape[0] == 1 else perms[mi]
                 rows = p[start:start + m]
-                if mi == first or perms.shape[0] > 1:
-                    for i in range(m):
-                        x[i] = X[rows[i]]
-                _train_model(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
-                             opt, hyper, t, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen,
-                             dkeys[mi], dthr[mi], dscale[mi], keeps, dropped)
+                if mi == lo or perms.shape[0] > 1:
+                    _gather(X, rows, m, x)
+                # step t of model mi (its body here, not a function of its own: one level less to compile)
+                eta_i, rw, rb, dkey, dt, ds = eta[mi], reg_w[mi], reg_b[mi], dkeys[mi], dthr[mi], dscale[mi]
+                inv_m = X.dtype.type(1.0 / m)
+                for l in range(L):
+                    inp = _drop(x, acts, m, l, dkey, t, dt, ds, keeps, dropped)
+                    _layer(inp, m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
+                _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi)
+                for l in range(L - 1, -1, -1):
+                    inp = _layer_input(x, acts, dropped, dt, l)
+                    W, dl = Ws[l][mi], deltas[l]
+                    n_out, n_in = W.shape
+                    if l > 0:  # δ of the layer below, from the weights before their update
+                        for i in range(m):
+                            _below_row(i, dl, W, acts[l - 1], act, keeps[l], dt[l] != 0, deltas[l - 1])
+                    g0, g1 = grad[0, :n_in], grad[1, :n_in]
+                    for j in range(0, n_out - 1, 2):
+                        _update_pair(j, dl, inp, m, W, S1w[l][mi], S2w[l][mi], eta_i, rw[l], opt, hyper, bc1, bc2,
+                                     inv_m, g0, g1)
+                    _last_row_and_bias(dl, inp, m, W, S1w[l][mi], S2w[l][mi], bs[l][mi], S1b[l][mi], S2b[l][mi], eta_i,
+                                       rw[l], rb[l], opt, hyper, bc1, bc2, inv_m, grad[0], cvec)
     return t0 + steps
+
+
+@_inner(cache=True, error_model="numpy")
+def _gather(X, rows, m, x):
+    """``x[i] = X[rows[i]]`` for the first ``m`` rows (loops: a row assignment's shape check compiles error strings)."""
+    for i in range(m):
+        r = rows[i]
+        for k in range(X.shape[1]):
+            x[i, k] = X[r, k]
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -810,15 +805,14 @@ def train_epoch_wide(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, r
             t = t0 + s + 1
             bc1, bc2 = _bias_corrections(X, hyper, t)
             rows = p[start:start + m]
-            for i in range(m):
-                x[i] = X[rows[i]]
+            _gather(X, rows, m, x)
             _train_model_wide(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],
                               opt, hyper, t, bc1, bc2, act, cost, acts, zlast, deltas, grad, cvec, seen,
                               dkeys[mi], dthr[mi], dscale[mi], keeps, dropped, gw)
     return t0 + steps
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _cost_and_hits(out, z, Y, rows, m, cost):
     """Summed data cost ``fn`` and correct predictions of the first ``m`` outputs, whose targets are ``Y[rows]``.
 
@@ -858,7 +852,7 @@ def _cost_and_hits(out, z, Y, rows, m, cost):
     return total, hits
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _softplus_sum(z, a, count):
     r"""``Σ softplus(z) = Σ max(z, 0) + ln(1 + u)`` over the first ``count`` elements of the contiguous
     ``z``, with ``u = e^{−|z|} = min(a, 1 − a) / max(a, 1 − a)`` from the activations ``a = σ(z)``
@@ -881,46 +875,24 @@ def _softplus_sum(z, a, count):
     return float(total)
 
 
-@nb.njit(cache=True, error_model="numpy")
-def _evaluate_chunk(X, Y, Ws, bs, act, cost, chunk, mi, c, costs, hits):
-    """Chunk ``c`` of ``X`` through model ``mi``: its data cost and hits into ``costs[mi, c]``, ``hits[mi, c]``."""
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def evaluate(X, Y, Ws, bs, act, cost, chunk, first, end, costs, hits):
+    """Jobs ``first`` to ``end − 1`` of measuring every model on ``X``: job ``j`` is chunk ``j % n_chunks`` of
+    ``chunk`` examples through model ``j // n_chunks``, its summed data cost and correct predictions written
+    to ``costs[mi, c]``, ``hits[mi, c]`` ((M, n_chunks) float64).
+
+    X (N, d), Y (N, K) one-hot targets; Ws[l] (M, n_out, n_in), bs[l] (M, n_out). Without Python's lock:
+    the caller's threads run other jobs meanwhile (:func:`reglab.engine.compiled.evaluate`).
+    """
     L = len(Ws)
-    start = c * chunk
-    m = min(chunk, X.shape[0] - start)
+    n_chunks = costs.shape[1]
     acts = [np.empty((chunk, Ws[l].shape[1]), X.dtype) for l in range(L)]
     z = np.empty((chunk, Ws[L - 1].shape[1]), X.dtype)
-    _forward(X[start:start + m], m, Ws, bs, mi, act, cost, acts, z)
-    costs[mi, c], hits[mi, c] = _cost_and_hits(acts[L - 1], z, Y, np.arange(start, start + m), m, cost)
-
-
-@nb.njit(cache=True, parallel=True, error_model="numpy")
-def evaluate(X, Y, Ws, bs, act, cost, chunk):
-    """Mean data cost ``C₀`` and accuracy of every model on all of ``X``: two (M,) float64 arrays.
-
-    X (N, d), Y (N, K) one-hot targets; Ws[l] (M, n_out, n_in), bs[l] (M, n_out). Chunks of ``chunk``
-    examples are spread over the threads; partial sums are added in a fixed order.
-    """
-    M, N = Ws[0].shape[0], X.shape[0]
-    n_chunks = (N + chunk - 1) // chunk
-    costs = np.zeros((M, n_chunks))
-    hits = np.zeros((M, n_chunks))
-    for job in nb.prange(M * n_chunks):
-        _evaluate_chunk(X, Y, Ws, bs, act, cost, chunk, job // n_chunks, job % n_chunks, costs, hits)
-    n = max(N, 1)
-    return costs.sum(axis=1) / n, hits.sum(axis=1) / n
-
-
-# Its own function, not evaluate's body compiled a second time: numba's on-disk cache keys a
-# function by its bytecode and signature, not by its flags, so the two would share one cached entry.
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def evaluate_serial(X, Y, Ws, bs, act, cost, chunk):
-    """:func:`evaluate` on the calling thread alone, without holding Python's lock: beside a training
-    epoch on another core. The same chunks summed in the same order: the same numbers, bit for bit."""
-    M, N = Ws[0].shape[0], X.shape[0]
-    n_chunks = (N + chunk - 1) // chunk
-    costs = np.zeros((M, n_chunks))
-    hits = np.zeros((M, n_chunks))
-    for job in range(M * n_chunks):
-        _evaluate_chunk(X, Y, Ws, bs, act, cost, chunk, job // n_chunks, job % n_chunks, costs, hits)
-    n = max(N, 1)
-    return costs.sum(axis=1) / n, hits.sum(axis=1) / n
+    for job in range(first, end):
+        mi, c = job // n_chunks, job % n_chunks
+        start = c * chunk
+        m = min(chunk, X.shape[0] - start)
+        x = X[start:start + m]
+        for l in range(L):  # the forward pass (no dropout) here, not in functions of its own: fewer levels to compile
+            _layer(x if l == 0 else acts[l - 1], m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, z)
+        costs[mi, c], hits[mi, c] = _cost_and_hits(acts[L - 1], z, Y, np.arange(start, start + m), m, cost)
