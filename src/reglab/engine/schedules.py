@@ -64,6 +64,21 @@ class Constant(Schedule):
         return "constant"
 
 
+
+def _check_int(schedule: Schedule, name: str, least: int) -> None:
+    """A schedule's integer field ``name`` is an ``int`` (not a bool) ≥ ``least`` (0 or 1), else one line."""
+    v = getattr(schedule, name)
+    if not isinstance(v, int) or isinstance(v, bool) or v < least:
+        what = "a positive integer" if least == 1 else f"an integer ≥ {least}"
+        raise ReglabError(f"{type(schedule).__name__} {name} must be {what}, got {v!r}")
+
+
+def _check_factor(schedule: Schedule, name: str) -> None:
+    """A schedule's factor field ``name`` is a finite number ≥ 0, else one line."""
+    v = getattr(schedule, name)
+    if not (math.isfinite(v) and v >= 0):
+        raise ReglabError(f"{type(schedule).__name__} {name} must be a finite number ≥ 0, got {v!r}")
+
 @dataclass(frozen=True)
 class Warmup(Schedule):
     """Off for the first ``steps`` steps, then on: ``s = min(1, (t − steps + 1)/ramp)`` for ``t ≥ steps``.
@@ -76,10 +91,8 @@ class Warmup(Schedule):
     ramp: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("steps", "ramp"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                raise ReglabError(f"Warmup {name} must be an integer ≥ 0, got {v!r}")
+        _check_int(self, "steps", 0)
+        _check_int(self, "ramp", 0)
 
     def factor(self, t: int, lr_ratio: Ratio = 1.0) -> Ratio:
         if t < self.steps:
@@ -114,10 +127,8 @@ class StepDecay(Schedule):
     gamma: float
 
     def __post_init__(self) -> None:
-        if not isinstance(self.every, int) or isinstance(self.every, bool) or self.every < 1:
-            raise ReglabError(f"StepDecay every must be a positive integer, got {self.every!r}")
-        if not (math.isfinite(self.gamma) and self.gamma >= 0):
-            raise ReglabError(f"StepDecay gamma must be a finite number ≥ 0, got {self.gamma!r}")
+        _check_int(self, "every", 1)
+        _check_factor(self, "gamma")
 
     def factor(self, t: int, lr_ratio: Ratio = 1.0) -> Ratio:
         return float(self.gamma ** (t // self.every))
@@ -136,10 +147,8 @@ class Cosine(Schedule):
     final: float = 0.0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.total, int) or isinstance(self.total, bool) or self.total < 1:
-            raise ReglabError(f"Cosine total must be a positive integer, got {self.total!r}")
-        if not (math.isfinite(self.final) and self.final >= 0):
-            raise ReglabError(f"Cosine final must be a finite number ≥ 0, got {self.final!r}")
+        _check_int(self, "total", 1)
+        _check_factor(self, "final")
 
     def factor(self, t: int, lr_ratio: Ratio = 1.0) -> Ratio:
         if t >= self.total:
