@@ -1,5 +1,6 @@
 """A run's figures drawn by the helper process (which never loads torch), or here when it cannot."""
 
+import os
 import subprocess
 import sys
 
@@ -7,7 +8,7 @@ import pytest
 
 import reglab
 from reglab.runs import drawing
-from reglab.runs.drawing import Drawer, Figures
+from reglab.runs.drawing import Drawer, Figures, write_forked
 from reglab.runs.folder import write_run
 
 PNGS = ("accuracy_cost.png", "layer_rms.png", "weight_histograms.png")
@@ -55,3 +56,43 @@ def test_a_helper_never_given_work_is_stopped():
     with Drawer().start() as drawer:
         helper = drawer.helper
     assert helper is not None and helper.poll() is not None
+
+
+def _figures(result) -> Figures:
+    fit = result.fit
+    return Figures(fit.history, result.models, result.sizes, result.config.monitor_train, fit.initial,
+                   fit.model.numpy_params())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="figures are drawn by forked children only where os.fork exists")
+def test_children_forked_to_draw_write_what_this_process_writes_and_a_failed_one_is_redrawn(result, tmp_path,
+                                                                                            monkeypatch):
+    figures = _figures(result)
+    figures.write(tmp_path / "here")
+    monkeypatch.setattr(drawing, "_usable_cores", lambda: 2)  # fork even where CI gives one core
+    write_forked(figures, tmp_path / "forked")
+    assert _pngs(tmp_path / "forked") == _pngs(tmp_path / "here")
+
+    parent, drawn = os.getpid(), Figures.drawings
+
+    def failing_in_children(self):
+        ways = drawn(self)
+        return {name: (lambda: 1 / 0) if os.getpid() != parent else draw for name, draw in ways.items()}
+
+    monkeypatch.setattr(Figures, "drawings", failing_in_children)
+    write_forked(figures, tmp_path / "redrawn")  # each child fails; this process draws its figure again
+    monkeypatch.setattr(Figures, "drawings", drawn)
+    assert _pngs(tmp_path / "redrawn") == _pngs(tmp_path / "here")
+    assert not list((tmp_path / "redrawn").glob(".*.tmp"))
+
+
+def test_the_helper_warms_up_on_a_made_up_run_until_the_real_one_arrives(tmp_path):
+    sample = drawing._sample()  # drawn by serve() while it waits: every figure of a (tiny) run
+    sample.write(tmp_path)
+    assert all((tmp_path / name).stat().st_size > 0 for name in PNGS)
+    read, write = os.pipe()
+    with os.fdopen(read, "rb") as r, os.fdopen(write, "wb") as w:
+        assert drawing._nothing_to_read(r)
+        w.write(b"x")
+        w.flush()
+        assert not drawing._nothing_to_read(r)

@@ -1,26 +1,34 @@
 """A run's figures, drawn here or in a helper process that loads matplotlib while the run trains.
 
 Importing matplotlib and drawing a run folder's three PNGs costs about a
-second of CPU, where a 30-epoch run on the 8×8 digits trains in a tenth of one.
-:class:`Drawer` starts a Python process as soon as a command knows it will
-write a run folder; that process imports matplotlib and loads its fonts while
-this one trains (on a machine with a core to spare, at no cost in wall-clock
-time) and, once the run is done, draws its figures from what
+second and a half of CPU, where a 30-epoch run on the 8×8 digits trains in a
+tenth of one. :class:`Drawer` starts a Python process as soon as a command
+knows it will write a run folder (``reglab run`` and ``reglab train`` start it
+before they import torch); that process imports matplotlib and loads its fonts
+while this one imports and trains (on a machine with a core to spare, at no
+cost in wall-clock time) and, once the run is done, draws its figures from what
 :meth:`Drawer.draw` sends it: the history, the models' settings and the
-weights, as plain numpy data (the helper never imports torch). Each figure is
+weights, as plain numpy data (the helper never imports torch). Where the
+system can fork, the helper draws each figure in a process of its own forked
+from it, matplotlib already loaded, so that the three share the cores that
+this process leaves idle while it waits (:func:`write_forked`). Each figure is
 written atomically, and :meth:`Drawer.draw` returns when they all are, so the
-run folder is complete before ``summary.json`` is written. Where the helper
-cannot start or fails, the same figures are drawn in this process instead.
+run folder is complete before ``summary.json`` is written and nothing is left
+running after the command. Where the helper cannot start or fails, the same
+figures are drawn in this process instead.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,14 +51,63 @@ class Figures:
     initial: dict[str, np.ndarray]
     final: dict[str, np.ndarray]
 
-    def write(self, out: Path) -> None:
-        """Draw each figure and write it into ``out`` (``accuracy_cost.png``, ``layer_rms.png``,
-        ``weight_histograms.png``), atomically."""
+    def drawings(self) -> dict[str, Callable[[], Any]]:
+        """Each figure's file name and the function that draws it (a :class:`matplotlib.figure.Figure`)."""
         from reglab.runs import plots
 
-        save_figure(plots.accuracy_and_cost(self.history, self.models, self.train_measure), out / "accuracy_cost.png")
-        save_figure(plots.layer_rms(self.history, self.models, self.sizes), out / "layer_rms.png")
-        save_figure(plots.weight_histograms(self.initial, self.final), out / "weight_histograms.png")
+        return {
+            "accuracy_cost.png": lambda: plots.accuracy_and_cost(self.history, self.models, self.train_measure),
+            "layer_rms.png": lambda: plots.layer_rms(self.history, self.models, self.sizes),
+            "weight_histograms.png": lambda: plots.weight_histograms(self.initial, self.final),
+        }
+
+    def write(self, out: Path, names: Sequence[str] | None = None) -> None:
+        """Draw each figure (those ``names`` only, if given) and write it into ``out``
+        (``accuracy_cost.png``, ``layer_rms.png``, ``weight_histograms.png``), atomically."""
+        for name, draw in self.drawings().items():
+            if names is None or name in names:
+                save_figure(draw(), out / name)
+
+
+def write_forked(figures: Figures, out: Path) -> None:
+    """:meth:`Figures.write`, each figure but the first drawn by a child forked from this process.
+
+    The children inherit what this process has loaded (matplotlib, its fonts), so they start drawing at
+    once and the figures take the time of the longest rather than of all three, wherever the cores are free.
+    A figure whose child failed is drawn again here; without ``os.fork`` (Windows), or with one core to
+    run on, they are all drawn here in turn. Returns when every figure is written.
+    """
+    names = list(figures.drawings())
+    if not hasattr(os, "fork") or _usable_cores() < 2:
+        figures.write(out)
+        return
+    children: dict[int, str] = {}
+    gc.freeze()  # the children's collector leaves the objects made so far alone: fewer pages copied into them
+    try:
+        for name in names[1:]:
+            pid = os.fork()
+            if pid == 0:  # the child: draw one figure and leave without running this process's exit handlers
+                code = 1
+                try:
+                    figures.write(out, [name])
+                    code = 0
+                finally:
+                    os._exit(code)
+            children[pid] = name
+    except OSError:  # no process to be had: those left are drawn here
+        pass
+    finally:
+        gc.unfreeze()
+    try:
+        figures.write(out, [name for name in names if name not in children.values()])
+    finally:  # never return (or fail) with a child still drawing
+        failed = [name for pid, name in children.items() if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
+    figures.write(out, failed)
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Drawer:
@@ -63,7 +120,10 @@ class Drawer:
         self.helper: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Drawer:
-        """Start the helper now, so that it has loaded matplotlib by the time the run is done."""
+        """Start the helper now (unless it runs already), so that it has loaded matplotlib by the time the run
+        is done."""
+        if self.helper is not None:
+            return self
         package_root = str(Path(__file__).resolve().parents[2])  # the folder reglab is imported from
         path = os.environ.get("PYTHONPATH")
         env = {**os.environ, "PYTHONPATH": package_root + (os.pathsep + path if path else "")}
@@ -98,13 +158,37 @@ class Drawer:
 
 
 def serve() -> None:
-    """The helper: load matplotlib and its fonts, then draw the figures that arrive on standard input."""
-    import io
+    """The helper: load matplotlib, draw a small run's figures while nothing has arrived (fonts, text layout,
+    mathtext's parser and the log scales' tickers loaded now, while the run trains, and inherited by the
+    children of :func:`write_forked`), then draw the figures that arrive on standard input."""
+    import tempfile
 
-    from matplotlib.figure import Figure
-
-    warm = Figure(figsize=(1, 1))  # fonts and the text layout loaded now, while the run trains
-    warm.text(0.5, 0.5, "0")
-    warm.savefig(io.BytesIO(), format="png")
+    with tempfile.TemporaryDirectory() as tmp:
+        sample = _sample()
+        for name in sample.drawings():
+            if not _nothing_to_read(sys.stdin):
+                break
+            sample.write(Path(tmp), [name])
     figures, out = pickle.load(sys.stdin.buffer)
-    figures.write(Path(out))
+    write_forked(figures, Path(out))
+
+
+def _sample() -> Figures:
+    """The figures of a made-up two-epoch run of one [8, 4, 2] model: the warm-up of :func:`serve`."""
+    rng = np.random.default_rng(0)
+    metrics = [f"{split}_{what}" for split in ("train", "validation", "test") for what in ("accuracy", "cost", "total_cost")]
+    records = [{**{k: rng.uniform(0.1, 1.0, 1) for k in metrics}, **{("rms", l): rng.uniform(0.1, 1.0, 1) for l in (0, 1)}}
+               for _ in range(2)]
+    weights = [{f"W{l}": rng.normal(size=(1, n_out, n_in)) for l, (n_in, n_out) in enumerate(((8, 4), (4, 2)))}
+               for _ in range(2)]
+    return Figures(History([0, 1], records), [{"lmbda": 5.0, "eta": 0.1, "seed": 0}], [8, 4, 2], "exact", *weights)
+
+
+def _nothing_to_read(stream) -> bool:
+    """Whether ``stream`` has nothing to read yet (where that cannot be known, as of a pipe on Windows: False)."""
+    import select
+
+    try:
+        return not select.select([stream], [], [], 0)[0]
+    except (OSError, ValueError):
+        return False
