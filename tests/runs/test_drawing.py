@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -96,3 +97,46 @@ def test_the_helper_warms_up_on_a_made_up_run_until_the_real_one_arrives(tmp_pat
         w.write(b"x")
         w.flush()
         assert not drawing._nothing_to_read(r)
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (gone, or a zombie waiting to be reaped by init)."""
+    try:
+        status = open(f"/proc/{pid}/status").read()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_stopping_the_helper_stops_the_children_it_forked(tmp_path, monkeypatch):
+    pid_file = tmp_path / "child"
+    monkeypatch.setattr(drawing, "_HELPER", "import os, time\n"
+                        "if os.fork() == 0:\n"
+                        f"    open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)\n"
+                        "time.sleep(60)")
+    with Drawer().start():
+        for _ in range(500):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.01)
+    child = int(pid_file.read_text())
+    for _ in range(100):  # killed at once; reaped by init soon after
+        if _gone(child):
+            break
+        time.sleep(0.01)
+    assert _gone(child)
+
+
+def test_an_interrupted_draw_leaves_no_helper_drawing(result, tmp_path):
+    with Drawer().start() as drawer:
+        helper = drawer.helper
+        assert helper is not None
+
+        def interrupted(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        helper.communicate = interrupted  # type: ignore[method-assign]
+        with pytest.raises(KeyboardInterrupt):
+            write_run(result, tmp_path / "interrupted", drawer=drawer)
+    assert helper.poll() is not None

@@ -20,9 +20,11 @@ figures are drawn in this process instead.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -129,7 +131,8 @@ class Drawer:
         env = {**os.environ, "PYTHONPATH": package_root + (os.pathsep + path if path else "")}
         try:
             self.helper = subprocess.Popen([sys.executable, "-c", _HELPER], stdin=subprocess.PIPE,
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                                           start_new_session=os.name == "posix")  # a group of its own: see _stop
         except OSError:
             self.helper = None
         return self
@@ -142,9 +145,10 @@ class Drawer:
                 helper.communicate(pickle.dumps((figures, str(out))))
                 if helper.returncode == 0:
                     return
-            except OSError:
-                helper.kill()
-                helper.wait()
+            except BaseException as exc:  # Ctrl-C, SIGTERM: nothing goes on drawing after this process has left
+                _stop(helper)
+                if not isinstance(exc, OSError):
+                    raise
         figures.write(out)
 
     def __enter__(self) -> Drawer:
@@ -152,9 +156,19 @@ class Drawer:
 
     def __exit__(self, *exc: object) -> None:
         if self.helper is not None:
-            self.helper.kill()
-            self.helper.wait()
+            _stop(self.helper)
             self.helper = None
+
+
+def _stop(helper: subprocess.Popen[bytes]) -> None:
+    """Kill the helper and the children it forked to draw (on POSIX it leads a process group of its own, which
+    also keeps a Ctrl-C in the terminal from reaching it before this process has decided), and reap it."""
+    with contextlib.suppress(OSError):
+        if os.name == "posix":
+            os.killpg(helper.pid, signal.SIGKILL)  # its group, while it is not yet reaped: the id is still its own
+        else:
+            helper.kill()
+    helper.wait()
 
 
 #: The share of a core the helper must have had while importing matplotlib for it to count on a spare core
