@@ -87,18 +87,6 @@ def test_children_forked_to_draw_write_what_this_process_writes_and_a_failed_one
     assert not list((tmp_path / "redrawn").glob(".*.tmp"))
 
 
-def test_the_helper_warms_up_on_a_made_up_run_until_the_real_one_arrives(tmp_path):
-    sample = drawing._sample()  # drawn by serve() while it waits: every figure of a (tiny) run
-    sample.write(tmp_path)
-    assert all((tmp_path / name).stat().st_size > 0 for name in PNGS)
-    read, write = os.pipe()
-    with os.fdopen(read, "rb") as r, os.fdopen(write, "wb") as w:
-        assert drawing._nothing_to_read(r)
-        w.write(b"x")
-        w.flush()
-        assert not drawing._nothing_to_read(r)
-
-
 def _gone(pid: int) -> bool:
     """Whether process ``pid`` has ended (gone, or a zombie waiting to be reaped by init)."""
     try:
