@@ -188,7 +188,9 @@ def main(argv=None) -> int:
 
     gpu = torch.cuda.get_device_name() if device.type == "cuda" else "none"
     say(f"machine: {machine()}; torch {torch.__version__} ({torch.get_num_threads()} threads); device {device} ({gpu})")
-    say(f"data: MNIST, {size:,} training images timed, figures per {full:,}-image epoch; [784, 30, 10], mini-batch {BATCH}")
+    if {"1", "2", "3", "5"} & set(only):
+        say(f"data: MNIST, {size:,} training images timed, figures per {full:,}-image epoch; [784, 30, 10], "
+            f"mini-batch {BATCH}")
     say()
 
     # warm-up (first calls initialise thread pools and kernels)
