@@ -28,7 +28,7 @@ import numba as nb
 import numpy as np
 
 from reglab.engine import kernel as K
-from results import machine, matmul_rate
+from results import machine, matmul_rate, report
 
 GATHER, FORWARD, BACKWARD, UPDATE, ALL = 0, 1, 2, 3, 4
 
@@ -86,6 +86,7 @@ def main(argv=None) -> int:
     ap.add_argument("--group", type=int, default=16, help="models trained one after another on each mini-batch")
     ap.add_argument("--size", type=int, default=5000, help="images of the timed epoch (scaled to 50,000)")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--write", metavar="FILE", help="also write the table as a section of FILE (Markdown), one per network")
     args = ap.parse_args(argv)
 
     sizes, B, G = args.sizes, args.batch, args.group
@@ -104,7 +105,7 @@ def main(argv=None) -> int:
                for l in range(L)]
     phases += [(f"layer {l} error below", BACKWARD, l, 2 * macs[l], 4 * macs[l]) for l in range(L - 1, 0, -1)]
     phases += [(f"layer {l} update", UPDATE, l, 2 * macs[l], 8 * macs[l]) for l in range(L - 1, -1, -1)]
-    phases += [("the whole step", ALL, 0, 2 * sum(macs) * 2 + 2 * sum(macs[1:]), 0)]
+    phases += [("the whole step", ALL, 0, 2 * sum(macs) * 2 + 2 * sum(macs[1:]), 16 * sum(macs) + 4 * sum(macs[1:]))]
     scale = 50_000 / (args.size // B * B) / G
     best = {name: np.inf for name, *_ in phases}
     peak = 0.0
@@ -120,19 +121,21 @@ def main(argv=None) -> int:
                 _phase(X, Y, perm, B, Ws, bs, which, layer, act, np.float32(1e-6))
                 best[name] = min(best[name], time.perf_counter() - t0)
             peak = max(peak, matmul_rate())
-    print(f"machine: {machine()}; {sizes} {args.activation}, mini-batch {B}, {G} models one after another on each "
-          f"mini-batch, one thread; a large float32 matmul on one thread: {peak / 1e9:.1f} GFLOP/s (the best of "
-          f"{args.rounds} rounds, alternated with the phases)")
-    print()
-    print("| phase | ms per model-epoch | share of the whole step | FLOP/s | of the matmul's | weights moved per "
-          "mini-batch and model (read; an update reads and writes) |")
-    print("|---|---|---|---|---|---|")
+    lines = [f"machine: {machine()}; {sizes} {args.activation}, mini-batch {B}, {G} model{'s' if G > 1 else ''} one "
+             f"after another on each mini-batch, one thread; a large float32 matmul on one thread: {peak / 1e9:.1f} "
+             f"GFLOP/s (the best of {args.rounds} rounds, alternated with the phases)", "",
+             "| phase | ms per model-epoch | share of the whole step | FLOP/s | of the matmul's | weights moved per "
+             "mini-batch and model (read; an update reads and writes) |",
+             "|---|---|---|---|---|---|"]
     whole = best["the whole step"]
     for name, _, _, flops, traffic in phases:
         t = best[name]
         rate = flops * B * G * (args.size // B) / t
-        print(f"| {name} | {t * scale * 1e3:.2f} | {t / whole:.0%} | {rate / 1e9:.1f} G | {rate / peak:.0%} | "
-              f"{traffic / 1024:.0f} KB |" if flops else f"| {name} | {t * scale * 1e3:.2f} | {t / whole:.0%} | — | — | — |")
+        head = f"| {name} | {t * scale * 1e3:.2f} | {t / whole:.0%} |"
+        tail = f"{rate / 1e9:.1f} G | {rate / peak:.0%} | {traffic / 1024:.0f} KB |" if flops else "— | — | — |"
+        lines.append(f"{head} {tail}")
+    command = "python benchmarks/bench_phases.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    report(lines, args.write, f"bench_phases {sizes}", command.replace(f" --write {args.write}", "").strip())
     return 0
 
 
