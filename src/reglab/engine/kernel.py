@@ -276,9 +276,9 @@ def dense(inp, W, b, out, m):
 
     Tiles of 3 units × 5 examples keep fifteen running sums in registers (on AVX-512, 10–30% faster than
     2 × 5 for a mini-batch of 10, measured here; 4 × 5 spills registers in float32), then tiles of 2 units
-    where two or four are left, and the last unit of an odd ``n_out`` alone. A sum over ``k`` is the same in a tile of 2 or 3
-    units but not alone (LLVM vectorizes that loop otherwise), so the units summed alone are the same as with
-    tiles of 2 only: the numbers are too.
+    where two or four are left, and the last unit of an odd ``n_out`` alone. A sum over ``k`` comes out the
+    same in a tile of 2 units or 3 but not alone (LLVM vectorizes that loop otherwise), so exactly the units
+    that tiles of 2 left alone are summed alone: the numbers are those of tiles of 2 only, bit for bit.
     """
     n_out, n_in = W.shape
     zero = out.dtype.type(0)
