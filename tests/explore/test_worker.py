@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from reglab.explore.settings import Settings
 from reglab.explore.worker import MAX_WAIT, Worker
 
 
@@ -29,3 +32,17 @@ def test_snapshots_in_turn_are_bounded_by_the_rate_and_the_longest_wait(worker, 
 def test_beside_training_only_the_rate_bounds_snapshots(worker):
     worker._last_snapshot, worker._snapshot_cost = 100.0, 0.05  # measured on the idle core: training does not wait
     assert worker._due(beside=True) == pytest.approx(100.1)
+
+
+def test_the_pace_is_set_by_snapshots_of_training_not_by_the_first_point(worker):
+    """Epoch 0's point passes over the training split as well (no running measure yet): not what the next
+    snapshots cost, so it does not space them; nor do the last session's snapshots."""
+    worker._costs, worker._snapshot_cost = [5.0], 5.0
+    worker.submit("start", settings=Settings.from_json({"data": "circle", "lmbda": [0.0, 1.0]}), play=False).result()
+    assert worker.snapshots == 1 and worker._costs == [] and worker._snapshot_cost == 0.0
+    worker.submit("step").result()
+    end = time.monotonic() + 60
+    while worker.submit("status").result()["playing"] and time.monotonic() < end:
+        time.sleep(0.01)
+    assert worker.snapshots >= 2 and len(worker._costs) == min(3, worker.snapshots - 1)  # the last three
+    assert worker._snapshot_cost == min(worker._costs) > 0

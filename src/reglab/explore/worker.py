@@ -221,8 +221,9 @@ class Worker:
         self.publish("snapshot", _json(message), _json(point))
         self.snapshots += 1
         self._last_snapshot = t0  # when it started: snapshots start at most max_rate times a second
-        self._costs = [*self._costs[-2:], time.perf_counter() - t0]
-        self._snapshot_cost = min(self._costs)  # the least of the last three: a moment off the CPU is not the cost
+        if taken.seen is not None:  # a point with no training since the last one passes over the training split too
+            self._costs = [*self._costs[-2:], time.perf_counter() - t0]
+            self._snapshot_cost = min(self._costs)  # the least of the last three: a moment off the CPU is not the cost
 
     @staticmethod
     def _columns(s: Session) -> list[dict[str, Any]]:
@@ -256,6 +257,7 @@ class Worker:
         session = Session(settings, self.data_dir, self.scratch)  # may refuse: the old session then goes on
         self._collect(wait=True)  # the old session's last snapshot goes out before the new session
         self.session, self.playing, self.stepping = session, play, False
+        self._costs, self._snapshot_cost = [], 0.0  # the old session's snapshots cost what its sizes cost
         self._session_message(session)
         self._snapshot()
         return self._state()
