@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -50,18 +49,15 @@ from reglab.engine.monitors import Monitor
 from reglab.engine.regularizers import L2
 from reglab.engine.threads import torch_threads
 from reglab.runs.assemble import resolve_device
-from results import write_section
+from results import flops_per_example, machine, matmul_rate, write_section
 
 SIZES = [784, 30, 10]
 ETA, LMBDA, BATCH = 0.1, 5.0, 10
 NO_MONITOR = Monitor(splits=(), weights=False, saturation_examples=0)
 
 
-def flops_per_example(sizes: list[int]) -> int:
-    """Forward ``2·Σ n_in·n_out``, weight gradients the same, back-propagated deltas ``2·Σ_{l>0} n_in·n_out``."""
-    macs = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
-    return 2 * sum(macs) + 2 * sum(macs) + 2 * sum(macs[1:])
-
+#: The sections of the report, in order (``--only``).
+SECTIONS = ["1", "2", "2b", "3", "4", "5"]
 
 #: The shapes of the sweep-rate table: the book's network, and two ReLU networks with mini-batches of 100
 #: (sizes, activation, initialization, mini-batch).
@@ -87,17 +83,22 @@ def reglab_epoch(data: TensorData, M: int, device, threads: int | None = 0, engi
     return train_models(data, M, device, monitor=NO_MONITOR, threads=threads, engine=engine, **shape).train_seconds
 
 
-def sweep_rate(data: TensorData, device, threads: int, full: int, rounds: int = 3, **shape) -> tuple[float, float, float]:
-    """A 32-model sweep's ``(seconds per full epoch, FLOP/s, a large float32 matmul's FLOP/s)`` on ``threads``:
-    the best of ``rounds`` rounds of epoch and matmul side by side, so that both see the machine in the same state."""
+def sweep_rate(data: TensorData, device, threads: int, full: int, rounds: int = 3,
+               **shape) -> tuple[float, float, float, float]:
+    """A 32-model sweep's ``(seconds per full epoch, FLOP/s, a large float32 matmul's FLOP/s, the process's CPU
+    seconds per full epoch)`` on ``threads``: the best of ``rounds`` rounds of epoch and matmul side by side, so
+    that both see the machine in the same state (the CPU seconds: those of the fastest epoch, the whole ``fit``)."""
     scale = full / len(data.train)
     results = []
     for _ in range(rounds):
+        cpu = time.process_time()
         epoch_seconds = reglab_epoch(data, 32, device, threads=threads, **shape) * scale
+        cpu = (time.process_time() - cpu) * scale
         with torch_threads(threads):
-            results.append((epoch_seconds, matmul_rate(device)))
-    seconds, peak = min(r[0] for r in results), max(r[1] for r in results)
-    return seconds, 32 * full * flops_per_example(shape.get("sizes", SIZES)) / seconds, peak
+            results.append((epoch_seconds, matmul_rate(device), cpu))
+    seconds, _, cpu = min(results)
+    peak = max(r[1] for r in results)
+    return seconds, 32 * full * flops_per_example(shape.get("sizes", SIZES)) / seconds, peak, cpu
 
 
 def monitored_epochs(data: TensorData, M: int, device, epochs: int, monitor: Monitor, beside: bool | None) -> tuple[float, bool]:
@@ -142,21 +143,6 @@ def sklearn_epoch(X: np.ndarray, y: np.ndarray, n: int) -> float:
         return time.perf_counter() - t0
 
 
-def matmul_rate(device, size: int = 2048, repeat: int = 10) -> float:
-    """FLOP/s of a large float32 matmul on ``device``."""
-    a = torch.randn(size, size, device=device)
-    b = torch.randn(size, size, device=device)
-    a @ b
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for _ in range(repeat):
-        a @ b
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return 2 * size**3 * repeat / (time.perf_counter() - t0)
-
-
 def peak_memory_of_sweep(M: int, data_dir: str, train_size: int) -> float:
     """Peak RSS (MB) of a fresh process that loads MNIST and trains ``M`` models for one epoch."""
     code = f"""
@@ -179,7 +165,12 @@ def main(argv=None) -> int:
     ap.add_argument("--max-m", type=int, default=64)
     ap.add_argument("--shape-size", type=int, default=5000, help="images the other shapes' epochs are timed on")
     ap.add_argument("--write", metavar="FILE", help="also write the figures as Markdown to FILE")
+    ap.add_argument("--only", nargs="+", choices=SECTIONS, default=SECTIONS, metavar="SECTION",
+                    help="run these sections only (of %(choices)s; default: all); written to FILE as a section of "
+                         "their own, e.g. bench_engine 2b")
     args = ap.parse_args(argv)
+    # sections 2 and 3 compare with section 1's figures: they bring it along
+    only = [s for s in SECTIONS if s in args.only or (s == "1" and {"2", "3"} & set(args.only))]
 
     device = resolve_device(args.device)
     ds = load_dataset("mnist", args.data_dir)
@@ -195,113 +186,120 @@ def main(argv=None) -> int:
         print(text, flush=True)
         lines.append(text)
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     gpu = torch.cuda.get_device_name() if device.type == "cuda" else "none"
-    say(f"machine: {cpu}; {os.cpu_count()} CPUs; torch {torch.__version__} ({torch.get_num_threads()} threads); "
-        f"device {device} ({gpu})")
-    say(f"data: MNIST, {size:,} training images timed, figures per {full:,}-image epoch; [784, 30, 10], mini-batch {BATCH}")
+    say(f"machine: {machine()}; torch {torch.__version__} ({torch.get_num_threads()} threads); device {device} ({gpu})")
+    if {"1", "2", "3", "5"} & set(only):
+        say(f"data: MNIST, {size:,} training images timed, figures per {full:,}-image epoch; [784, 30, 10], "
+            f"mini-batch {BATCH}")
     say()
 
     # warm-up (first calls initialise thread pools and kernels)
     reglab_epoch(TensorData.from_dataset(ds, device, train_size=1000), 1, device)
 
-    r1 = min(reglab_epoch(data, 1, device) for _ in range(2)) * scale
-    rt = reglab_epoch(data, 1, device, engine="tensor") * scale if device.type == "cpu" else r1
-    tt = min(torch_epoch(X_t, y_t, size, device) for _ in range(2)) * scale
-    sk = min(sklearn_epoch(X_np, y_np, size) for _ in range(2)) * scale
-    say("1. one model, seconds per epoch (the better of two epochs each; reglab's tensor steps: one epoch)")
-    say("| reglab | reglab, tensor steps | PyTorch nn.Module + optim.SGD | scikit-learn MLPClassifier | reglab vs "
-        "PyTorch | reglab vs scikit-learn |")
-    say("|---|---|---|---|---|---|")
-    say(f"| {r1:.2f} | {rt:.2f} | {tt:.2f} | {sk:.2f} | {tt / r1:.1f}× | {sk / r1:.1f}× |")
-    say()
+    figures: dict[str, object] = {}
+    if "1" in only:
+        r1 = min(reglab_epoch(data, 1, device) for _ in range(2)) * scale
+        rt = reglab_epoch(data, 1, device, engine="tensor") * scale if device.type == "cpu" else r1
+        tt = min(torch_epoch(X_t, y_t, size, device) for _ in range(2)) * scale
+        sk = min(sklearn_epoch(X_np, y_np, size) for _ in range(2)) * scale
+        say("1. one model, seconds per epoch (the better of two epochs each; reglab's tensor steps: one epoch)")
+        say("| reglab | reglab, tensor steps | PyTorch nn.Module + optim.SGD | scikit-learn MLPClassifier | reglab vs "
+            "PyTorch | reglab vs scikit-learn |")
+        say("|---|---|---|---|---|---|")
+        say(f"| {r1:.2f} | {rt:.2f} | {tt:.2f} | {sk:.2f} | {tt / r1:.1f}× | {sk / r1:.1f}× |")
+        say()
+        figures["one_model"] = {"reglab": r1, "torch": tt, "sklearn": sk}
 
     all_threads = os.cpu_count() or 1
-    say(f"2. a 32-value λ sweep trained together, on one thread and on {all_threads} (reglab's default: every core; "
-        "the best of three rounds of epoch and matmul)")
-    say("| threads | seconds per epoch (32 models) | per model-epoch | vs PyTorch (one at a time) | vs scikit-learn | "
-        "FLOP/s | large float32 matmul, same threads | fraction |")
-    say("|---|---|---|---|---|---|---|---|")
-    for label, threads in (("1", 1), (str(all_threads), all_threads)):
-        t32, rate, peak = sweep_rate(data, device, threads, full)
-        if threads == 1:
-            r32 = t32
-        per = t32 / 32
-        say(f"| {label} | {t32:.2f} | {per:.3f} | {tt / per:.1f}× | {sk / per:.1f}× | {rate / 1e9:.1f} G | "
-            f"{peak / 1e9:.1f} G | {rate / peak:.0%} |")
-    per, rate = r32 / 32, 32 * full * flops_per_example(SIZES) / r32
-    say()
-
-    if device.type == "cpu":
-        say("2b. the same 32-model sweep on other shapes (λ log-spaced over 0.01–100; epochs timed on "
-            f"{args.shape_size:,} images, scaled; the best of three rounds of epoch and matmul)")
-        say("| network | activation | mini-batch | threads | seconds per epoch (32 models) | FLOP/s | large float32 matmul "
-            "| fraction |")
+    if "2" in only:
+        say(f"2. a 32-value λ sweep trained together, on one thread and on {all_threads} (reglab's default: every core; "
+            "the best of three rounds of epoch and matmul)")
+        say("| threads | seconds per epoch (32 models) | per model-epoch | vs PyTorch (one at a time) | vs scikit-learn | "
+            "FLOP/s | large float32 matmul, same threads | fraction |")
         say("|---|---|---|---|---|---|---|---|")
+        for label, threads in (("1", 1), (str(all_threads), all_threads)):
+            t32, rate, peak, _ = sweep_rate(data, device, threads, full)
+            if threads == 1:
+                figures["sweep32_per_model"] = t32 / 32
+            per = t32 / 32
+            say(f"| {label} | {t32:.2f} | {per:.3f} | {tt / per:.1f}× | {sk / per:.1f}× | {rate / 1e9:.1f} G | "
+                f"{peak / 1e9:.1f} G | {rate / peak:.0%} |")
+        say()
+
+    if "2b" in only and device.type == "cpu":
+        say("2b. the same 32-model sweep on other shapes (λ log-spaced over 0.01–100; epochs timed on "
+            f"{args.shape_size:,} images, scaled; the best of three rounds of epoch and matmul; the CPU seconds of the "
+            "process in that epoch beside its wall-clock seconds)")
+        say("| network | activation | mini-batch | threads | seconds per epoch (32 models) | CPU seconds | FLOP/s | "
+            "large float32 matmul | fraction |")
+        say("|---|---|---|---|---|---|---|---|---|")
         small = TensorData.from_dataset(ds, device, train_size=min(args.shape_size, full))
         for sizes, activation, init, batch in SHAPES:
             for threads in (1, all_threads):
-                t, r, peak = sweep_rate(small, device, threads, full, sizes=sizes, activation=activation, init=init,
-                                        batch=batch)
-                say(f"| {sizes} | {activation} | {batch} | {threads} | {t:.2f} | {r / 1e9:.1f} G | {peak / 1e9:.1f} G | "
-                    f"{r / peak:.0%} |")
+                t, r, peak, cpu = sweep_rate(small, device, threads, full, sizes=sizes, activation=activation, init=init,
+                                             batch=batch)
+                say(f"| {sizes} | {activation} | {batch} | {threads} | {t:.2f} | {cpu:.2f} | {r / 1e9:.1f} G | "
+                    f"{peak / 1e9:.1f} G | {r / peak:.0%} |")
+        say(f"load average after: {os.getloadavg()[0]:.2f}")
         say()
 
-    say("3. time per model-epoch against the number of models trained together (reglab's default threads; the better "
-        "of two epochs)")
-    say("| M | seconds per epoch | per model-epoch |")
-    say("|---|---|---|")
-    scaling = {}
-    M = 1
-    while M <= args.max_m:
-        t = r1 if M == 1 else min(reglab_epoch(data, M, device) for _ in range(2)) * scale
-        scaling[M] = t / M
-        say(f"| {M} | {t:.2f} | {t / M:.3f} |")
-        M *= 2
-    say()
+    if "3" in only:
+        say("3. time per model-epoch against the number of models trained together (reglab's default threads; the better "
+            "of two epochs)")
+        say("| M | seconds per epoch | per model-epoch |")
+        say("|---|---|---|")
+        scaling = {}
+        M = 1
+        while M <= args.max_m:
+            t = r1 if M == 1 else min(reglab_epoch(data, M, device) for _ in range(2)) * scale
+            scaling[M] = t / M
+            say(f"| {M} | {t:.2f} | {t / M:.3f} |")
+            M *= 2
+        say()
+        figures["per_model_epoch"] = scaling
 
-    if device.type == "cpu":
-        mb = peak_memory_of_sweep(args.max_m, args.data_dir, full)
-        say(f"4. peak resident memory of a process training a {args.max_m}-model sweep on all {full:,} images: {mb:,.0f} MB")
-    else:
-        torch.cuda.reset_peak_memory_stats()
-        reglab_epoch(TensorData.from_dataset(ds, device, train_size=2000), args.max_m, device)
-        say(f"4. peak GPU memory of a {args.max_m}-model sweep: {torch.cuda.max_memory_allocated() / 2**20:,.0f} MB")
-    say()
+    if "4" in only:
+        if device.type == "cpu":
+            mb = peak_memory_of_sweep(args.max_m, args.data_dir, full)
+            say(f"4. peak resident memory of a process training a {args.max_m}-model sweep on all {full:,} images: {mb:,.0f} MB")
+        else:
+            torch.cuda.reset_peak_memory_stats()
+            reglab_epoch(TensorData.from_dataset(ds, device, train_size=2000), args.max_m, device)
+            say(f"4. peak GPU memory of a {args.max_m}-model sweep: {torch.cuda.max_memory_allocated() / 2**20:,.0f} MB")
+        say()
 
-    full_data = TensorData.from_dataset(ds, device)
-    epochs = 3 if args.quick else 10
-    say("5. monitoring once per epoch: weight statistics, saturation, and the cost and accuracy of the splits named "
-        "(the training split running, measured by the steps during the epoch, or exact, by a pass after it), in "
-        f"{epochs}-epoch runs on all {full:,} images, the best of three runs (8 models: two) alternated; beside = on "
-        "the core the steps leave idle while the next epoch trains (the last epoch in turn)")
-    say("| models | monitoring | measured | seconds per epoch | added to training |")
-    say("|---|---|---|---|---|")
-    variants = [("none", NO_MONITOR, False), ("train (running), validation, test: the default", Monitor(train="running"), None),
-                ("train (running), validation, test: the default", Monitor(train="running"), False),
-                ("train (exact), validation, test", Monitor(train="exact"), None),
-                ("train (exact), validation, test", Monitor(train="exact"), False)]
-    for M in (1, 8):
-        runs: dict[int, list[tuple[float, bool]]] = {i: [] for i in range(len(variants))}
-        for _ in range(3 if M == 1 else 2):  # alternated, so that a change in the machine's speed falls on every variant
-            for i, (_, monitor, beside) in enumerate(variants):
-                runs[i].append(monitored_epochs(full_data, M, device, epochs, monitor, beside))
-        plain = min(t for t, _ in runs[0]) / epochs
-        for i, (label, _, beside) in enumerate(variants):
-            if M > 1 and beside is False:
-                continue  # no core is idle: the automatic choice is already in turn
-            seconds = min(t for t, _ in runs[i]) / epochs
-            how = "—" if i == 0 else ("beside" if runs[i][0][1] else "in turn")
-            say(f"| {M} | {label} | {how} | {seconds:.3f} | {'—' if i == 0 else f'{seconds / plain - 1:+.0%}'} |")
+    if "5" in only:
+        full_data = TensorData.from_dataset(ds, device)
+        epochs = 3 if args.quick else 10
+        say("5. monitoring once per epoch: weight statistics, saturation, and the cost and accuracy of the splits named "
+            "(the training split running, measured by the steps during the epoch, or exact, by a pass after it), in "
+            f"{epochs}-epoch runs on all {full:,} images, the best of three runs (8 models: two) alternated; beside = on "
+            "the core the steps leave idle while the next epoch trains (the last epoch in turn)")
+        say("| models | monitoring | measured | seconds per epoch | added to training |")
+        say("|---|---|---|---|---|")
+        variants = [("none", NO_MONITOR, False),
+                    ("train (running), validation, test: the default", Monitor(train="running"), None),
+                    ("train (running), validation, test: the default", Monitor(train="running"), False),
+                    ("train (exact), validation, test", Monitor(train="exact"), None),
+                    ("train (exact), validation, test", Monitor(train="exact"), False)]
+        for M in (1, 8):
+            runs: dict[int, list[tuple[float, bool]]] = {i: [] for i in range(len(variants))}
+            for _ in range(3 if M == 1 else 2):  # alternated, so that a change in the machine's speed falls on every variant
+                for i, (_, monitor, beside) in enumerate(variants):
+                    runs[i].append(monitored_epochs(full_data, M, device, epochs, monitor, beside))
+            plain = min(t for t, _ in runs[0]) / epochs
+            for i, (label, _, beside) in enumerate(variants):
+                if M > 1 and beside is False:
+                    continue  # no core is idle: the automatic choice is already in turn
+                seconds = min(t for t, _ in runs[i]) / epochs
+                how = "—" if i == 0 else ("beside" if runs[i][0][1] else "in turn")
+                say(f"| {M} | {label} | {how} | {seconds:.3f} | {'—' if i == 0 else f'{seconds / plain - 1:+.0%}'} |")
 
     if args.write:
-        write_section(args.write, "bench_engine", lines, "python benchmarks/bench_engine.py" + (" --quick" if args.quick else ""))
-    print(json.dumps({"one_model": {"reglab": r1, "torch": tt, "sklearn": sk}, "sweep32_per_model": per,
-                      "per_model_epoch": scaling}, indent=None))
+        part = "" if only == SECTIONS else " " + " ".join(only)
+        write_section(args.write, "bench_engine" + part, lines, "python benchmarks/bench_engine.py"
+                      + (" --quick" if args.quick else "") + (f" --only{part}" if part else ""))
+    print(json.dumps(figures, indent=None))
     return 0
 
 

@@ -21,7 +21,10 @@ model. Each peer is written as someone fluent in it would write it:
 Each is timed on one epoch of ``--size`` images (scaled to 50,000), the best of
 ``--rounds`` rounds alternated between the peers; figures are seconds per
 model-epoch, and each peer's validation accuracy after the epoch (model 0)
-shows it trained the same thing. Run from the repository root::
+shows it trained the same thing (JAX: a child process per round, compiled before
+its epoch is timed). Each peer's FLOP/s is read against a large float32 matmul on
+every core timed in each round, so the table also says what 2× the best peer
+would take of that rate. Run from the repository root::
 
     python benchmarks/bench_peers.py --data-dir ../shared/data [--write benchmarks/RESULTS.md]
 
@@ -40,7 +43,7 @@ import time
 import numpy as np
 
 import reglab  # noqa: F401  (first: every peer then runs under the OpenMP wait policy reglab sets, before torch loads)
-from results import machine, report
+from results import flops_per_example, machine, matmul_rate, report
 
 SIZES = [784, 30, 10]
 ETA, BATCH, FULL = 0.1, 10, 50_000
@@ -235,6 +238,7 @@ def main(argv=None) -> int:
         "PyTorch torch.func vmap(grad)": lambda M, order: torch_func_epoch(X, y, M, order),
     }
     rows: dict[tuple[str, int], tuple[float, float]] = {}
+    peak = 0.0  # a large float32 matmul on every core, timed in each round: the rate the peers' FLOP/s are read against
     for M in (32, 1):
         reglab_epoch(X[:1000], y[:1000], M, np.arange(1000))  # the kernels loaded before timing
         for r in range(args.rounds):
@@ -243,22 +247,34 @@ def main(argv=None) -> int:
                 seconds, trained = run(M, order)
                 best, acc = rows.get((name, M), (float("inf"), accuracy(trained, Xv, yv)))  # acc: the first round's
                 rows[name, M] = (min(best, seconds), acc)
-        for devices in sorted({1, cores if M > 1 else 1}):
-            got = jax_epoch(args.data_dir, args.size, M, devices, args.rounds)
-            if got is not None:
-                name = "JAX jit + vmap + lax.scan" + (f", models over {devices} host devices" if devices > 1 else ", 1 device")
-                rows[name, M] = got
+            for devices in sorted({1, cores if M > 1 else 1}):  # a child process per round: alternated with the rest
+                got = jax_epoch(args.data_dir, args.size, M, devices, 1)
+                if got is not None:
+                    where = f", models over {devices} host devices" if devices > 1 else ", 1 device"
+                    name = "JAX jit + vmap + lax.scan" + where
+                    rows[name, M] = min(got, rows.get((name, M), got))
+            before = torch.get_num_threads()
+            torch.set_num_threads(cores)
+            peak = max(peak, matmul_rate())
+            torch.set_num_threads(before)
+    flops = len(X) * flops_per_example(SIZES)  # per model-epoch of the timed images
     lines = [f"machine: {machine()}; torch {torch.__version__}; one epoch of {len(X):,} images timed, scaled to 50,000; "
-             f"the best of {args.rounds} alternated rounds", "",
-             "| peer | M | seconds per model-epoch | reglab faster by | validation accuracy after the epoch (model 0) |",
-             "|---|---|---|---|---|"]
+             f"the best of {args.rounds} alternated rounds; a large float32 matmul on {cores} threads, timed in each "
+             f"round: {peak / 1e9:.1f} GFLOP/s (the best)", "",
+             "| peer | M | seconds per model-epoch | reglab faster by | FLOP/s | of the matmul's | validation accuracy after "
+             "the epoch (model 0) |",
+             "|---|---|---|---|---|---|---|"]
     for M in (32, 1):
         ours = rows["reglab (default threads)", M][0]
         for (name, m), (seconds, acc) in sorted(((k, v) for k, v in rows.items() if k[1] == M), key=lambda kv: kv[1][0]):
+            rate = m * flops / seconds
             lines.append(f"| {name} | {m} | {seconds * scale / m:.3f} | "
-                         f"{'—' if name.startswith('reglab') else f'{seconds / ours:.2f}×'} | {acc:.2%} |")
+                         f"{'—' if name.startswith('reglab') else f'{seconds / ours:.2f}×'} | {rate / 1e9:.1f} G | "
+                         f"{rate / peak:.0%} | {acc:.2%} |")
         best_peer = min(v[0] for k, v in rows.items() if k[1] == M and not k[0].startswith("reglab"))
-        lines.append(f"| **reglab against the best peer** | {M} | | **{best_peer / ours:.2f}×** | |")
+        lines.append(f"| **reglab against the best peer** | {M} | | **{best_peer / ours:.2f}×** | | | |")
+        lines.append(f"| 2× the best peer would take | {M} | {best_peer * scale / M / 2:.3f} | | "
+                     f"{2 * M * flops / best_peer / 1e9:.1f} G | {2 * M * flops / best_peer / peak:.0%} | |")
     report(lines, args.write, "bench_peers", "python benchmarks/bench_peers.py")
     return 0
 

@@ -35,6 +35,31 @@ def seconds(f: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
+def flops_per_example(sizes: list[int]) -> int:
+    """Floating-point operations of one example's training step through ``sizes``: forward ``2·Σ n_in·n_out``,
+    weight gradients the same, back-propagated deltas ``2·Σ_{l>0} n_in·n_out``."""
+    macs = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    return 2 * sum(macs) + 2 * sum(macs) + 2 * sum(macs[1:])
+
+
+def matmul_rate(device="cpu", size: int = 2048, repeat: int = 10) -> float:
+    """FLOP/s of a large float32 matmul on ``device`` (torch's threads as they are set): the rate a kernel is
+    measured against."""
+    import torch
+
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    a @ b
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(repeat):
+        a @ b
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+    return 2 * size**3 * repeat / (time.perf_counter() - t0)
+
+
 def write_section(path: str | Path, name: str, lines: list[str], command: str) -> None:
     """Replace section ``name`` of ``path`` (created if needed) with ``lines``, stamped with ``command`` and the date."""
     path = Path(path)

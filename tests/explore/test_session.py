@@ -173,3 +173,14 @@ def test_a_long_run_keeps_a_bounded_number_of_points(tmp_path, digits, monkeypat
     epochs = s.history.epochs
     assert len(epochs) <= 20 and epochs == sorted(epochs) and len(s.history.records) == len(epochs)
     assert epochs[0] == 0 and epochs[-1] == s.epoch and s.history.records[-1]["penalty"].shape == (3,)
+
+
+def test_a_record_on_every_core_is_the_record_on_one_thread(tmp_path, digits):
+    """Snapshots in turn are measured on every core, beside training on one thread: the same numbers, bit for bit."""
+    s = session(tmp_path, digits)
+    s.train(300)
+    taken = s.take()
+    together, alone = s.record(taken), s.record(taken, one_thread=True)
+    assert together.keys() == alone.keys()
+    for key in together:
+        assert torch.equal(together[key], alone[key]), key

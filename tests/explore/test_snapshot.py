@@ -71,3 +71,16 @@ def test_histograms_count_every_weight_in_shared_bins():
         W = model.weights[l]
         assert h["range"] == W.abs().max().item()
         assert [sum(c) for c in h["counts"]] == [W[0].numel()] * 3
+
+
+def test_weights_that_are_not_finite_are_left_out_of_scales_and_counts():
+    model = MLP.initialize([64, 5, 10], seeds=[0, 1])
+    W = model.weights[0]
+    W[0, 0, :3] = torch.tensor([float("nan"), float("inf"), -float("inf")])
+    finite = W[0][torch.isfinite(W[0])]
+    assert snapshot.tiles(model)["scale"][0] == finite.abs().max().item()
+    h = snapshot.histograms(model)[0]
+    assert h["range"] == max(finite.abs().max().item(), W[1].abs().max().item())
+    assert [sum(c) for c in h["counts"]] == [W[0].numel() - 3, W[1].numel()]
+    model.weights[1][:] = float("nan")
+    assert snapshot.histograms(model)[1] == {"range": 1.0, "counts": [[0] * snapshot.BINS] * 2}

@@ -274,14 +274,43 @@ def _slope(a, code):
 def dense(inp, W, b, out, m):
     """``out[:m] = inp[:m] Wᵀ + b``: inp (B, n_in), W (n_out, n_in), b (n_out,), out (B, n_out).
 
-    Tiles of 2 units × 5 examples keep ten running sums in registers (for a mini-batch of 10,
-    the fastest tile measured on AVX2; 60–80 GFLOP/s in float32 on one core).
+    Tiles of 3 units × 5 examples keep fifteen running sums in registers (on AVX-512, 10–30% faster than
+    2 × 5 for a mini-batch of 10, measured here; 4 × 5 spills registers in float32), then tiles of 2 units
+    where two or four are left, and the last unit of an odd ``n_out`` alone. A sum over ``k`` comes out the
+    same in a tile of 2 units or 3 but not alone (LLVM vectorizes that loop otherwise), so exactly the units
+    that tiles of 2 left alone are summed alone: the numbers are those of tiles of 2 only, bit for bit.
     """
     n_out, n_in = W.shape
     zero = out.dtype.type(0)
+    even = n_out - n_out % 2
+    triples = even - 2 * (0, 2, 1)[even % 3]  # the units in tiles of 3; the rest of ``even`` in tiles of 2
     i = 0
     while i + 5 <= m:
         j = 0
+        while j + 3 <= triples:
+            s00 = s01 = s02 = s03 = s04 = s10 = s11 = s12 = s13 = s14 = s20 = s21 = s22 = s23 = s24 = zero
+            for k in range(n_in):
+                u0, u1, u2 = W[j, k], W[j + 1, k], W[j + 2, k]
+                x0, x1, x2, x3, x4 = inp[i, k], inp[i + 1, k], inp[i + 2, k], inp[i + 3, k], inp[i + 4, k]
+                s00 += u0 * x0
+                s01 += u0 * x1
+                s02 += u0 * x2
+                s03 += u0 * x3
+                s04 += u0 * x4
+                s10 += u1 * x0
+                s11 += u1 * x1
+                s12 += u1 * x2
+                s13 += u1 * x3
+                s14 += u1 * x4
+                s20 += u2 * x0
+                s21 += u2 * x1
+                s22 += u2 * x2
+                s23 += u2 * x3
+                s24 += u2 * x4
+            out[i, j], out[i + 1, j], out[i + 2, j], out[i + 3, j], out[i + 4, j] = s00, s01, s02, s03, s04
+            out[i, j + 1], out[i + 1, j + 1], out[i + 2, j + 1], out[i + 3, j + 1], out[i + 4, j + 1] = s10, s11, s12, s13, s14
+            out[i, j + 2], out[i + 1, j + 2], out[i + 2, j + 2], out[i + 3, j + 2], out[i + 4, j + 2] = s20, s21, s22, s23, s24
+            j += 3
         while j + 2 <= n_out:
             s00 = s01 = s02 = s03 = s04 = s10 = s11 = s12 = s13 = s14 = zero
             for k in range(n_in):
@@ -339,6 +368,43 @@ def _weighted_rows(c, rows, m, out):
 
 
 @_inner(fastmath=_FAST, cache=True, error_model="numpy")
+def _weighted_rows4(c, e, rows, m, out):
+    """:func:`_weighted_rows` of four weightings at once: ``out[e + q] = Σ_i c[e + q, i]·rows[i]`` for ``q < 4``,
+    each with the same arithmetic as there; the four share every load of ``rows`` (a wide layer's ``W`` is read
+    from the shared cache a quarter as often)."""
+    n = out.shape[1]
+    zero = out.dtype.type(0)
+    o0, o1, o2, o3 = out[e], out[e + 1], out[e + 2], out[e + 3]
+    for k in range(n):
+        o0[k] = zero
+        o1[k] = zero
+        o2[k] = zero
+        o3[k] = zero
+    i = 0
+    while i + 4 <= m:
+        p0, p1, p2, p3 = c[e, i], c[e, i + 1], c[e, i + 2], c[e, i + 3]
+        q0, q1, q2, q3 = c[e + 1, i], c[e + 1, i + 1], c[e + 1, i + 2], c[e + 1, i + 3]
+        r0, r1, r2, r3 = c[e + 2, i], c[e + 2, i + 1], c[e + 2, i + 2], c[e + 2, i + 3]
+        s0, s1, s2, s3 = c[e + 3, i], c[e + 3, i + 1], c[e + 3, i + 2], c[e + 3, i + 3]
+        for k in range(n):
+            y0, y1, y2, y3 = rows[i, k], rows[i + 1, k], rows[i + 2, k], rows[i + 3, k]
+            o0[k] += p0 * y0 + p1 * y1 + p2 * y2 + p3 * y3
+            o1[k] += q0 * y0 + q1 * y1 + q2 * y2 + q3 * y3
+            o2[k] += r0 * y0 + r1 * y1 + r2 * y2 + r3 * y3
+            o3[k] += s0 * y0 + s1 * y1 + s2 * y2 + s3 * y3
+        i += 4
+    while i < m:
+        p0, q0, r0, s0 = c[e, i], c[e + 1, i], c[e + 2, i], c[e + 3, i]
+        for k in range(n):
+            y0 = rows[i, k]
+            o0[k] += p0 * y0
+            o1[k] += q0 * y0
+            o2[k] += r0 * y0
+            o3[k] += s0 * y0
+        i += 1
+
+
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _rows(d, inp, m, j, c, shrink, w0, w1):
     """Rows ``j`` (w0) and ``j+1`` (w1) of ``w ← shrink·w + c·δᵀa``: ``w0 ← shrink·w0 + c Σ_i d[i,j] inp[i]``.
 
@@ -377,6 +443,55 @@ def _rows(d, inp, m, j, c, shrink, w0, w1):
         for k in range(n):
             w0[k] += a0 * inp[i, k]
             w1[k] += b0 * inp[i, k]
+        i += 1
+
+
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+def _rows4(d, inp, m, j, c, shrink, W):
+    """:func:`_rows`'s step added into rows ``j`` to ``j + 3`` of ``W`` (``shrink`` ≠ 0), each row with the same
+    arithmetic as there: four rows share every load of ``inp``, so a pass over the mini-batch loads it half as
+    often per row (measured 15–35% faster on the first layer of [784, 30, 10] than two pairs).
+    """
+    n = W.shape[1]
+    w0, w1, w2, w3 = W[j], W[j + 1], W[j + 2], W[j + 3]
+    i = 0
+    while i + 5 <= m:
+        a0, a1, a2, a3, a4 = d[i, j] * c, d[i + 1, j] * c, d[i + 2, j] * c, d[i + 3, j] * c, d[i + 4, j] * c
+        b0, b1, b2, b3, b4 = (d[i, j + 1] * c, d[i + 1, j + 1] * c, d[i + 2, j + 1] * c,
+                              d[i + 3, j + 1] * c, d[i + 4, j + 1] * c)
+        e0, e1, e2, e3, e4 = (d[i, j + 2] * c, d[i + 1, j + 2] * c, d[i + 2, j + 2] * c,
+                              d[i + 3, j + 2] * c, d[i + 4, j + 2] * c)
+        f0, f1, f2, f3, f4 = (d[i, j + 3] * c, d[i + 1, j + 3] * c, d[i + 2, j + 3] * c,
+                              d[i + 3, j + 3] * c, d[i + 4, j + 3] * c)
+        if i == 0:
+            for k in range(n):
+                x0, x1, x2, x3, x4 = inp[0, k], inp[1, k], inp[2, k], inp[3, k], inp[4, k]
+                w0[k] = shrink * w0[k] + (a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4)
+                w1[k] = shrink * w1[k] + (b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 + b4 * x4)
+                w2[k] = shrink * w2[k] + (e0 * x0 + e1 * x1 + e2 * x2 + e3 * x3 + e4 * x4)
+                w3[k] = shrink * w3[k] + (f0 * x0 + f1 * x1 + f2 * x2 + f3 * x3 + f4 * x4)
+        else:
+            for k in range(n):
+                x0, x1, x2, x3, x4 = inp[i, k], inp[i + 1, k], inp[i + 2, k], inp[i + 3, k], inp[i + 4, k]
+                w0[k] += a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
+                w1[k] += b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 + b4 * x4
+                w2[k] += e0 * x0 + e1 * x1 + e2 * x2 + e3 * x3 + e4 * x4
+                w3[k] += f0 * x0 + f1 * x1 + f2 * x2 + f3 * x3 + f4 * x4
+        i += 5
+    if m < 5:
+        for k in range(n):
+            w0[k] *= shrink
+            w1[k] *= shrink
+            w2[k] *= shrink
+            w3[k] *= shrink
+    while i < m:
+        a0, b0, e0, f0 = d[i, j] * c, d[i, j + 1] * c, d[i, j + 2] * c, d[i, j + 3] * c
+        for k in range(n):
+            x0 = inp[i, k]
+            w0[k] += a0 * x0
+            w1[k] += b0 * x0
+            w2[k] += e0 * x0
+            w3[k] += f0 * x0
         i += 1
 
 
@@ -546,15 +661,43 @@ def _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g
 
 
 @_inner(fastmath=_FAST, cache=True, error_model="numpy")
-def _below_row(i, d, W, a_below, act, keep, dropping, below):
-    """Example ``i``'s error of the layer below: ``δ^{l−1} = (δ^l W) ⊙ f'(z)``, times the dropout factors."""
+def _update_rows(j0, j1, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1):
+    """:func:`_update_pair` of rows ``j0`` to ``j1 − 1`` (an even count); the book's step four rows at a time
+    (:func:`_rows4`), then the pair left over."""
+    j = j0
+    if opt == SGD and r[1] == 0 and r[3] == 0:
+        one = W.dtype.type(1)
+        keep = one - eta * r[2]
+        c, shrink = -eta * keep * inv_m, (one - eta * r[0]) * keep
+        while j + 4 <= j1:
+            _rows4(d, inp, m, j, c, shrink, W)
+            if r[4] < np.inf:
+                for jj in range(j, j + 4):
+                    _cap(W[jj], r[4])
+            j += 4
+    while j + 2 <= j1:
+        _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1)
+        j += 2
+
+
+@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+def _below_rows(i0, i1, d, W, a_below, act, keep, dropping, below):
+    """Examples ``i0`` to ``i1 − 1``'s errors of the layer below: ``δ^{l−1} = (δ^l W) ⊙ f'(z)``, times the dropout
+    factors; four examples at a time share every load of ``W`` (:func:`_weighted_rows4`)."""
     n_out, n_in = W.shape
-    _weighted_rows(d[i], W, n_out, below[i])
-    for k in range(n_in):
-        below[i, k] *= _slope(a_below[i, k], act)
-    if dropping:
+    i = i0
+    while i + 4 <= i1:
+        _weighted_rows4(d, i, W, n_out, below)
+        i += 4
+    while i < i1:
+        _weighted_rows(d[i], W, n_out, below[i])
+        i += 1
+    for i in range(i0, i1):
         for k in range(n_in):
-            below[i, k] *= keep[i, k]
+            below[i, k] *= _slope(a_below[i, k], act)
+        if dropping:
+            for k in range(n_in):
+                below[i, k] *= keep[i, k]
 
 
 @_inner(fastmath=_EXACT_ORDER, cache=True, parallel=True, error_model="numpy")
@@ -578,9 +721,9 @@ def _hidden_wide(inp, m, W, b, out, act):
 
 @_inner(fastmath=_FAST, cache=True, parallel=True, error_model="numpy")
 def _below_wide(d, W, a_below, act, keep, dropping, below, m):
-    """:func:`_below_row` of every example, the examples spread over the threads."""
-    for i in nb.prange(m):
-        _below_row(i, d, W, a_below, act, keep, dropping, below)
+    """:func:`_below_rows` of every example, the examples spread over the threads in fours."""
+    for q in nb.prange((m + 3) // 4):
+        _below_rows(4 * q, min(m, 4 * q + 4), d, W, a_below, act, keep, dropping, below)
 
 
 @_inner(fastmath=_FAST, cache=True, parallel=True, error_model="numpy")
@@ -588,12 +731,10 @@ def _update_wide(d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, gw):
     """:func:`_update_pair` of every pair of rows, in blocks of ``WIDE_UNITS`` rows spread over the threads
     (``gw[k]``: block ``k``'s two gradient rows)."""
     n_in = W.shape[1]
-    pairs = W.shape[0] // 2
-    per = WIDE_UNITS // 2
-    for k in nb.prange((pairs + per - 1) // per):
-        g0, g1 = gw[k, 0, :n_in], gw[k, 1, :n_in]
-        for p in range(k * per, min(pairs, k * per + per)):
-            _update_pair(2 * p, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1)
+    even = W.shape[0] - W.shape[0] % 2
+    for k in nb.prange((even + WIDE_UNITS - 1) // WIDE_UNITS):
+        _update_rows(k * WIDE_UNITS, min(even, k * WIDE_UNITS + WIDE_UNITS), d, inp, m, W, S1, S2, eta, r, opt, hyper,
+                     bc1, bc2, inv_m, gw[k, 0, :n_in], gw[k, 1, :n_in])
 
 
 @_inner(fastmath=_FAST, cache=True, error_model="numpy")
@@ -755,12 +896,9 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
                     W, dl = Ws[l][mi], deltas[l]
                     n_out, n_in = W.shape
                     if l > 0:  # δ of the layer below, from the weights before their update
-                        for i in range(m):
-                            _below_row(i, dl, W, acts[l - 1], act, keeps[l], dt[l] != 0, deltas[l - 1])
-                    g0, g1 = grad[0, :n_in], grad[1, :n_in]
-                    for j in range(0, n_out - 1, 2):
-                        _update_pair(j, dl, inp, m, W, S1w[l][mi], S2w[l][mi], eta_i, rw[l], opt, hyper, bc1, bc2,
-                                     inv_m, g0, g1)
+                        _below_rows(0, m, dl, W, acts[l - 1], act, keeps[l], dt[l] != 0, deltas[l - 1])
+                    _update_rows(0, n_out - n_out % 2, dl, inp, m, W, S1w[l][mi], S2w[l][mi], eta_i, rw[l], opt, hyper,
+                                 bc1, bc2, inv_m, grad[0, :n_in], grad[1, :n_in])
                     _last_row_and_bias(dl, inp, m, W, S1w[l][mi], S2w[l][mi], bs[l][mi], S1b[l][mi], S2b[l][mi], eta_i,
                                        rw[l], rb[l], opt, hyper, bc1, bc2, inv_m, grad[0], cvec)
     return t0 + steps

@@ -169,11 +169,11 @@ class Session:
         self._seen_count = 0
         return Taken(self.epoch, self.steps.save().model(self.model), self.regularizer, seen)
 
-    def record(self, taken: Taken) -> Record:
-        """The engine monitor's record of ``taken``, on the calling thread alone (the numbers are the same on
-        any number of threads: a snapshot is small work, and threads waiting for each other on a busy
-        machine made it 10–100 times slower, measured here). Reads the session's data only."""
-        return self.monitor(taken.model, self.data, taken.regularizer, self.n, taken.seen, one_thread=True)
+    def record(self, taken: Taken, one_thread: bool = False) -> Record:
+        """The engine monitor's record of ``taken``, evaluated on every core, or with ``one_thread`` on the
+        calling thread alone (beside training on another core); the numbers are the same either way, bit for
+        bit. Reads the session's data only."""
+        return self.monitor(taken.model, self.data, taken.regularizer, self.n, taken.seen, one_thread=one_thread)
 
     def keep(self, taken: Taken, record: Record) -> Numbers:
         """Keep ``record`` as the point at ``taken.epoch`` (points are kept in the order taken) and stop the

@@ -59,9 +59,14 @@ def quantize(w: Tensor, scale: float) -> np.ndarray:
     return np.where(a == 0, 0, np.nan_to_num(q)).astype(np.int8)
 
 
+def _finite_abs(t: Tensor) -> Tensor:
+    """``|t|``, with 0 where ``t`` is not finite (a mask, not a selection: no copy of the finite values)."""
+    return torch.nan_to_num(t.abs(), nan=0.0, posinf=0.0)
+
+
 def _max_abs(ts: list[Tensor]) -> float:
-    finite = [t[torch.isfinite(t)].abs().max().item() for t in ts if torch.isfinite(t).any()]
-    return max(finite, default=0.0)
+    """The largest finite ``|w|`` over ``ts`` (0 when there is none)."""
+    return max((_finite_abs(t).amax().item() for t in ts if t.numel()), default=0.0)
 
 
 def point(epoch: float, numbers: Numbers, n_layers: int) -> dict[str, Any]:
@@ -117,7 +122,7 @@ def tiles(model: MLP) -> dict[str, Any] | None:
     if shape is None or len(model.weights) < 2:
         return None
     shown = W[:, :MAX_TILES]
-    scales = [_max_abs([w]) for w in shown]
+    scales = _finite_abs(shown).amax(dim=(1, 2)).tolist()  # (M,)
     return {"shape": list(shape), "units": int(shown.shape[1]), "of": int(W.shape[1]), "scale": scales,
             "data": [b64(quantize(w, s)) for w, s in zip(shown, scales)]}
 
@@ -136,8 +141,8 @@ def histograms(model: MLP, bins: int = BINS) -> list[dict[str, Any]]:
     out = []
     for W in model.weights:
         a = _max_abs([W]) or 1.0
-        counts = [np.histogram(w[torch.isfinite(w)].double().numpy(), bins=bins, range=(-a, a))[0].tolist()
-                  for w in W.reshape(W.shape[0], -1)]
+        counts = [np.histogram(w[np.isfinite(w)], bins=bins, range=(-a, a))[0].tolist()
+                  for w in W.reshape(W.shape[0], -1).double().numpy()]
         out.append({"range": a, "counts": counts})
     return out
 

@@ -4,17 +4,19 @@ Requests reach the worker as commands on a queue (:meth:`Worker.submit`,
 answered through a :class:`~concurrent.futures.Future`), and are carried out
 between two chunks of mini-batches, so a change of λ, η or the regularizer
 lands between mini-batches. While playing, the worker trains chunks of
-about :data:`CHUNK_SECONDS` each and publishes a snapshot when one is due,
-no more than ``max_rate`` per second:
+about :data:`CHUNK_SECONDS` each, cut short where a snapshot falls due, so
+snapshots start on time; no more than ``max_rate`` start per second:
 
 * where the steps train on one thread and another core is free (a few small
   models, as :meth:`~reglab.engine.steps.CompiledSteps.leaves_core_idle`
   says), a copy of the models is measured and drawn on that core while
   training goes on, one snapshot at a time, as :func:`~reglab.engine.fit`
   measures its records beside the next epoch;
-* elsewhere in turn, no more often than keeps measuring and drawing under
-  ``budget`` of the time (a snapshot that took 20 ms waits for 20/budget ms of
-  training).
+* elsewhere in turn, on every core (training waits meanwhile, so the cores
+  it used are free), one snapshot starting at most every ``cost / budget``
+  seconds: measuring and drawing take ``budget`` of the time, training the
+  rest (a snapshot that took 20 ms starts 20/budget ms after the previous
+  one started).
 
 Messages are JSON text handed to ``publish(kind, text, point)``; ``kind`` is
 ``session`` (what the page needs to lay itself out: settings, sizes, the
@@ -146,7 +148,9 @@ class Worker:
     def _train(self) -> None:
         """One chunk, then a snapshot if one is due (or the step's epoch ended, or the limit was reached)."""
         s = self._require()
-        examples = max(1, int(CHUNK_SECONDS / self._seconds_per_example))
+        beside = s.steps.leaves_core_idle()
+        until_due = CHUNK_SECONDS if self._pending is not None else self._due(beside) - time.perf_counter()
+        examples = max(1, int(min(CHUNK_SECONDS, until_due) / self._seconds_per_example))
         t0 = time.perf_counter()
         done = s.train(examples)
         took = (time.perf_counter() - t0) / done
@@ -161,21 +165,27 @@ class Worker:
             self._snapshot()
             self._state(f"paused: the playground's limit of {LIMITS['epochs']} epochs" if s.state.active.any() else
                         "paused: every column diverged or stopped")
-        elif self._pending is None and s.steps.leaves_core_idle():
-            if time.perf_counter() - self._last_snapshot >= 1.0 / self.max_rate:  # beside: one at a time
-                taken = s.take()
-                about = self._about(s)
-                self._pending = s, taken, about, time.perf_counter(), self._beside.submit(self._measure, s, taken)
-        elif self._pending is None:
-            wait = max(1.0 / self.max_rate, min(MAX_WAIT, self._snapshot_cost / self.budget))
-            if time.perf_counter() - self._last_snapshot >= wait:
+        elif self._pending is None and time.perf_counter() >= self._due(beside):
+            if beside:  # one at a time, on the idle core
+                t0, taken = time.perf_counter(), s.take()
+                self._pending = s, taken, self._about(s), t0, self._beside.submit(self._measure, s, taken, True)
+            else:
                 self._snapshot()
 
+    def _due(self, beside: bool) -> float:
+        """When the next snapshot may start (``time.perf_counter()``): ``1/max_rate`` after the previous one
+        started, and in turn no sooner than keeps snapshots to ``budget`` of the time."""
+        gap = 1.0 / self.max_rate
+        if not beside:
+            gap = max(gap, min(MAX_WAIT, self._snapshot_cost / self.budget))
+        return self._last_snapshot + gap
+
     @staticmethod
-    def _measure(s: Session, taken: Taken) -> tuple[Record, dict[str, Any]]:
-        """The record and the pictures of ``taken`` (on one thread; any thread: it reads a copy and the data)."""
+    def _measure(s: Session, taken: Taken, beside: bool) -> tuple[Record, dict[str, Any]]:
+        """The record and the pictures of ``taken`` (any thread: it reads a copy and the data): evaluated on the
+        calling thread alone ``beside`` training, else on every core; torch's small operations on one thread."""
         with torch_threads(1):
-            return s.record(taken), snapshot.visuals(taken.model, s.settings.data in PLANAR)
+            return s.record(taken, one_thread=beside), snapshot.visuals(taken.model, s.settings.data in PLANAR)
 
     def _collect(self, wait: bool) -> None:
         """Publish the snapshot measured beside training, if it is ready (or wait for it)."""
@@ -192,7 +202,7 @@ class Worker:
         s = self._require()
         t0 = time.perf_counter()
         taken = s.take()
-        self._publish(s, taken, self._about(s), *self._measure(s, taken), t0)
+        self._publish(s, taken, self._about(s), *self._measure(s, taken, False), t0)
 
     def _about(self, s: Session) -> dict[str, Any]:
         """What a snapshot says besides its numbers, as it is when the models are taken (a change made while
@@ -210,9 +220,10 @@ class Worker:
         }
         self.publish("snapshot", _json(message), _json(point))
         self.snapshots += 1
-        self._last_snapshot = time.perf_counter()
-        self._costs = [*self._costs[-2:], self._last_snapshot - t0]
-        self._snapshot_cost = min(self._costs)  # the least of the last three: a moment off the CPU is not the cost
+        self._last_snapshot = t0  # when it started: snapshots start at most max_rate times a second
+        if taken.seen is not None:  # a point with no training since the last one passes over the training split too
+            self._costs = [*self._costs[-2:], time.perf_counter() - t0]
+            self._snapshot_cost = min(self._costs)  # the least of the last three: a moment off the CPU is not the cost
 
     @staticmethod
     def _columns(s: Session) -> list[dict[str, Any]]:
@@ -246,6 +257,7 @@ class Worker:
         session = Session(settings, self.data_dir, self.scratch)  # may refuse: the old session then goes on
         self._collect(wait=True)  # the old session's last snapshot goes out before the new session
         self.session, self.playing, self.stepping = session, play, False
+        self._costs, self._snapshot_cost = [], 0.0  # the old session's snapshots cost what its sizes cost
         self._session_message(session)
         self._snapshot()
         return self._state()
