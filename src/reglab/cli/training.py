@@ -100,7 +100,9 @@ def execute(config: TrainConfig, args, epoch_callbacks=()):
                 f"{len(config.lmbda)} λ × {len(config.eta)} η × {config.seeds} seeds"
                 + (f" × {config.folds} folds" if config.folds else ""))
     figures = not args.no_plots
-    with (Drawer().start() if figures else Drawer()) as drawer:  # matplotlib loads in another process meanwhile
+    with getattr(args, "drawer", None) or Drawer() as drawer:  # main() starts it early (reglab.cli.main.early_drawer)
+        if figures:
+            drawer.start()  # matplotlib loads in another process meanwhile
         ds = load_data(config)
         sizes = check(config, ds)  # bad settings fail here, before the progress bar starts
         check_memory(config, sizes, config.n_models)
