@@ -31,7 +31,6 @@ import numba
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_engine import flops_per_example, matmul_rate  # noqa: E402  (the same FLOP count and matmul as bench_engine)
 from reglab.data import load_dataset  # noqa: E402
 from reglab.engine.data import TensorData  # noqa: E402
 from reglab.engine.dropout import Dropout  # noqa: E402
@@ -40,6 +39,7 @@ from reglab.engine.model import MLP  # noqa: E402
 from reglab.engine.monitors import Monitor  # noqa: E402
 from reglab.engine.regularizers import L2, MaxNorm  # noqa: E402
 from reglab.engine.threads import torch_threads  # noqa: E402
+from results import flops_per_example, matmul_rate  # noqa: E402  (the same FLOP count and matmul as bench_engine)
 
 NO_MONITOR = Monitor(splits=(), weights=False, saturation_examples=0)
 SMALL = dict(sizes=[784, 30, 10], activation="sigmoid", cost="cross-entropy", init="large", batch=10, eta=0.1)
@@ -85,16 +85,6 @@ def torch_epoch(data: TensorData, net: dict, dropout: list[float], cpu: bool = F
         torch.nn.functional.cross_entropy(module(X[idx]), y[idx]).backward()
         opt.step()
     return time.perf_counter() - t0
-
-
-def matmul_cpu_rate(size: int = 2048, repeat: int = 10) -> float:
-    """FLOP per CPU second of a large float32 matmul (one thread: the rate of the work, whatever else runs)."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    a @ b
-    c0 = time.process_time()
-    for _ in range(repeat):
-        a @ b
-    return 2 * size**3 * repeat / (time.process_time() - c0)
 
 
 def best_of(rounds: int, runs: dict) -> dict:
@@ -146,7 +136,8 @@ def peer_table(data: TensorData, rounds: int) -> list[str]:
         t = best_of(rounds, runs)
         threads = 1 if cpu else torch.get_num_threads()
         with torch_threads(threads):
-            matmul = max(matmul_cpu_rate() if cpu else matmul_rate(torch.device("cpu")) for _ in range(3))
+            clock = time.process_time if cpu else time.perf_counter
+            matmul = max(matmul_rate(torch.device("cpu"), clock=clock) for _ in range(3))
         rate = flops_per_example(LARGE["sizes"]) * len(data.train) / t["reglab"]
         lines.append(f"| {threads} ({'CPU' if cpu else 'wall'}) | {t['reglab']:.2f} | {t['torch']:.2f} | "
                      f"{t['torch'] / t['reglab']:.2f}× | {rate / 1e9:.1f} G | {matmul / 1e9:.1f} G | "
