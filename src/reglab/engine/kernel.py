@@ -664,20 +664,21 @@ def _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g
 def _update_rows(j0, j1, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1):
     """:func:`_update_pair` of rows ``j0`` to ``j1 − 1`` (an even count); the book's step four rows at a time
     (:func:`_rows4`), then the pair left over."""
-    j = j0
+    # for-range loops: their index is an int64 from the start, where a ``while`` loop's starts as the literal a
+    # caller passes (0) and numba would compile _rows4 twice (once for that literal)
+    pairs = j0
     if opt == SGD and r[1] == 0 and r[3] == 0:
         one = W.dtype.type(1)
         keep = one - eta * r[2]
         c, shrink = -eta * keep * inv_m, (one - eta * r[0]) * keep
-        while j + 4 <= j1:
+        pairs = j1 - (j1 - j0) % 4
+        for j in range(j0, pairs, 4):
             _rows4(d, inp, m, j, c, shrink, W)
             if r[4] < np.inf:
                 for jj in range(j, j + 4):
                     _cap(W[jj], r[4])
-            j += 4
-    while j + 2 <= j1:
+    for j in range(pairs, j1 - 1, 2):
         _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1)
-        j += 2
 
 
 @_inner(fastmath=_FAST, cache=True, error_model="numpy")
@@ -685,13 +686,11 @@ def _below_rows(i0, i1, d, W, a_below, act, keep, dropping, below):
     """Examples ``i0`` to ``i1 − 1``'s errors of the layer below: ``δ^{l−1} = (δ^l W) ⊙ f'(z)``, times the dropout
     factors; four examples at a time share every load of ``W`` (:func:`_weighted_rows4`)."""
     n_out, n_in = W.shape
-    i = i0
-    while i + 4 <= i1:
+    fours = i1 - (i1 - i0) % 4  # for-range loops, as in _update_rows: one compilation of _weighted_rows4
+    for i in range(i0, fours, 4):
         _weighted_rows4(d, i, W, n_out, below)
-        i += 4
-    while i < i1:
+    for i in range(fours, i1):
         _weighted_rows(d[i], W, n_out, below[i])
-        i += 1
     for i in range(i0, i1):
         for k in range(n_in):
             below[i, k] *= _slope(a_below[i, k], act)
