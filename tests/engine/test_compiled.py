@@ -10,33 +10,38 @@ CODE = """
 import sys
 import numpy as np, torch
 from reglab.engine.compiled import KernelProgram
+from reglab.engine.compiling import KernelCompiler
 from reglab.engine.model import MLP
 from reglab.engine.optim import make_optimizer
 from reglab.engine.regularizers import L2
 
+early = KernelCompiler.start("float64") if sys.argv[1] == "early" else None  # as the command line starts one
 model = MLP.initialize([6, 5, 3], seeds=[0, 1], dtype=torch.float64)
-program = KernelProgram(model, L2([1.0, 2.0]), make_optimizer("sgd"), np.full(2, 0.5), 20, 4, 0)
+program = KernelProgram(model, L2([1.0, 2.0]), make_optimizer("sgd"), np.full(2, 0.5), 20, 4, 0, compiler=early)
 beside = program._compiling
 X = np.random.default_rng(0).random((20, 6))
 Y = np.eye(3)[np.arange(20) % 3]
 program.train_epoch(X, Y, np.arange(20)[None])
-print(beside is not None, beside.returncode if beside else None)
+print(beside is not None, beside.process.returncode if beside else None, early is not None and beside is early)
 print(np.concatenate([W.ravel() for W in program.Ws]).tobytes().hex())
 """
 
 
-def run(cache):
+def run(cache, how="late"):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
-    out = subprocess.run([sys.executable, "-c", CODE], env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", CODE, how], env=env, capture_output=True, text=True, check=True).stdout
     return out.split("\n")[:2]
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="compiles beside on two cores or more")
 def test_a_first_run_compiles_the_epoch_beside_and_later_runs_load_it_with_the_same_numbers(tmp_path):
-    """On an empty numba cache the epoch compiles in another process, which succeeds; the next run finds it
-    cached (no process) and trains to the same weights, bit for bit."""
-    first, weights = run(tmp_path)
-    assert first == "True 0"
-    again, same = run(tmp_path)
-    assert again == "False None" and same == weights
+    """On an empty numba cache the epoch compiles in another process (started by the program, or early by the
+    caller and handed to it), which succeeds; the next run finds it cached (no process) and trains to the same
+    weights, bit for bit, as the first runs did."""
+    first, weights = run(tmp_path / "late")
+    assert first == "True 0 False"
+    early, same_early = run(tmp_path / "early", "early")
+    assert early == "True 0 True" and same_early == weights
+    again, same = run(tmp_path / "late")
+    assert again == "False None False" and same == weights

@@ -116,7 +116,7 @@ def execute(config: TrainConfig, args, epoch_callbacks=()):
                 say(plan.line())
             with Progress(show=not (args.quiet or args.json)) as progress:
                 bar = progress.epochs(f"training {config.n_models} model(s) on {ds.name}", config.epochs)
-                result = train(config, ds, callbacks=[*epoch_callbacks, bar])
+                result = train(config, ds, callbacks=[*epoch_callbacks, bar], compiler=getattr(args, "compiler", None))
             summary = summarize(result)
             write_run(result, out, summary, drawer, figures=figures)
     for warning in summary.get("warnings", []):

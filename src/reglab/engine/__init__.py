@@ -10,6 +10,7 @@
 ``threads``        how many CPU threads torch uses, chosen in one place
 ``kernel``         the numba kernels (one epoch of every model per call)
 ``compiled``       the one door into the kernel: when it may run, its arguments
+``compiling``      a first run's compilation of the kernel in a second process
 ``steps``          an epoch's steps as tensor operations or as one kernel call
 ``monitors``       what each epoch's record holds (``Monitor``)
 ``history``        the records of every epoch, as numpy (``History``; no torch)

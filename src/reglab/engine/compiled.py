@@ -23,17 +23,13 @@ it has ``kernel_form()`` naming one of ``kernel.OPTIMIZER_CODES``.
 
 from __future__ import annotations
 
-import os
-import pickle
-import subprocess
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from reglab.engine.compiling import KernelCompiler, cached
 from reglab.engine.dropout import Dropout
 from reglab.engine.model import MLP
 from reglab.engine.nn import ACTIVATIONS, COSTS
@@ -102,45 +98,6 @@ def check_shapes(model: MLP, X: Tensor, Y: Tensor, what: str) -> None:
         raise ReglabError(f"{what} are {X.dtype} but the network computes in {model.dtype}")
 
 
-#: What :func:`compile_beside`'s process runs: the paths to import reglab from, then a kernel function's name and
-#: the argument types to compile it for, read as two pickles from its standard input.
-_COMPILE = """
-import pickle, sys
-sys.path[:0] = pickle.load(sys.stdin.buffer)
-from reglab.engine import kernel
-name, types = pickle.load(sys.stdin.buffer)
-getattr(kernel, name).compile(types)
-"""
-
-
-def compile_beside(function: Any, args: tuple[object, ...]) -> subprocess.Popen[bytes] | None:
-    """A process that compiles the kernel's ``function`` for the types of ``args`` into numba's on-disk cache, or
-    ``None`` when the cache holds it already (or there is one core only, or no cache).
-
-    numba compiles on one core, holding Python's lock; a first run needs two functions compiled
-    (:func:`evaluate`'s for epoch 0, the epoch's), so the epoch's compiles in this process beside while this one
-    compiles the other. numba's later call finds it in the cache and loads it; wait for the process before it.
-    Whatever happens to the process, the numbers are the same: at worst the call compiles the function itself.
-    """
-    if len(os.sched_getaffinity(0)) < 2:
-        return None
-    try:  # numba's cache index, read as numba reads it before it compiles (internal API: on any change, no helper)
-        types = tuple(function.typeof_pyval(a) for a in args)
-        cache = function._cache
-        if types in function.overloads or cache._index_key(types, function.targetctx.codegen()) in \
-                cache._cache_file._load_index():
-            return None
-    except Exception:
-        return None
-    process = subprocess.Popen([sys.executable, "-c", _COMPILE], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    assert process.stdin is not None
-    with process.stdin:
-        pickle.dump([str(Path(__file__).parents[2])], process.stdin)
-        pickle.dump((function.__name__, types), process.stdin)
-    return process
-
-
 def _form(regularizer: Regularizer, p: Param, M: int) -> np.ndarray:
     """``(M, 5)``: the compiled form ``(λ₂, λ₁, d, t, c)`` of ``regularizer`` on ``p`` (:func:`unsupported` has
     checked it exists): its elementwise form and the max-norm radius ``c`` (∞: none)."""
@@ -178,10 +135,14 @@ class KernelProgram:
         CPU threads (0: every core; ``None``: one).
     dropout : Dropout or None
         The dropout rates and seeds of the models (:mod:`reglab.engine.dropout`), or ``None``.
+    compiler : KernelCompiler or None
+        A process to compile the epoch's function in on a first run (:mod:`reglab.engine.compiling`), handed on
+        (told what to compile, or that nothing is needed); ``None``: one is started here when needed.
     """
 
     def __init__(self, model: MLP, regularizer: Regularizer, optimizer: CompiledOptimizer, eta: np.ndarray, n: int,
-                 batch_size: int, threads: int | None, dropout: Dropout | None = None):
+                 batch_size: int, threads: int | None, dropout: Dropout | None = None,
+                 compiler: KernelCompiler | None = None):
         kernel = _kernel()
         self.kernel, self.model = kernel, model
         M, L = model.M, len(model.weights)
@@ -219,10 +180,32 @@ class KernelProgram:
         self.group = int(max(1, min(M, kernel.GROUP_BYTES // max(per_model, 1), -(-M // wanted))))
         self.batch_size, self.threads = batch_size, wanted if self.wide else min(wanted, -(-M // self.group))
         self._checked: np.ndarray | None = None  # the training inputs last checked against the model
-        # a first run compiles the epoch in another process while this one measures epoch 0
-        sizes, epoch = model.sizes, kernel.train_epoch_wide if self.wide else kernel.train_epoch
-        self._compiling = compile_beside(epoch, self._arguments(np.zeros((1, sizes[0]), dt), np.zeros((1, sizes[-1]), dt),
-                                                                np.zeros((1, 1), np.int64), np.zeros((0, 2)), 0, 1))
+        epoch = kernel.train_epoch_wide if self.wide else kernel.train_epoch
+        self._compiling = self._compile_beside(epoch, compiler)
+
+    def _compile_beside(self, epoch: Any, compiler: KernelCompiler | None) -> KernelCompiler | None:
+        """A first run compiles the epoch's function in another process while this one measures epoch 0
+        (:mod:`reglab.engine.compiling`): in ``compiler``, or in a process started here; ``None`` when numba has it
+        already (in memory or in its cache), or there is one core only."""
+        dt, sizes = self.Ws[0].dtype, self.model.sizes
+        try:
+            types = tuple(epoch.typeof_pyval(a) for a in self._arguments(
+                np.zeros((1, sizes[0]), dt), np.zeros((1, sizes[-1]), dt), np.zeros((1, 1), np.int64), np.zeros((0, 2)), 0, 1))
+            needed = types not in epoch.overloads and not cached(epoch, types)
+        except Exception:  # numba's internals changed: compile here when called
+            needed = False
+        if compiler is not None and not needed:
+            compiler.done()  # it ends once it has what it is compiling
+        elif compiler is not None and (compiler.sent or not self.wide and compiler.dtype != dt.name):
+            compiler.stop()  # used already, or compiling callees of another dtype
+            compiler = None
+        if not needed:
+            return None
+        if compiler is None:
+            compiler = KernelCompiler.start(None if self.wide else dt.name)
+        if compiler is not None:
+            compiler.then(epoch, types)
+        return compiler
 
     def _arguments(self, X: np.ndarray, Y: np.ndarray, perms: np.ndarray, seen: np.ndarray, first: int,
                    end: int) -> tuple[object, ...]:
@@ -253,6 +236,8 @@ class KernelProgram:
             self._checked = X
         counted = np.zeros((0, 2)) if seen is None else seen
         if self._compiling is not None:  # loaded from numba's cache once the other process has written it
+            if self._compiling.dtype is not None:
+                self._compiling.meanwhile(kernel.epoch_callees(self._compiling.dtype))
             self._compiling.wait()
             self._compiling = None
         if self.wide:

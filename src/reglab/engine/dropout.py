@@ -124,16 +124,16 @@ class Dropout:
     def keys(self, M: int) -> np.ndarray:
         """``(M,)`` uint32: each model's key ``k``, 32 bits of ``rng.seed_for(seed, "dropout")``."""
         keys = [seed_for(s, "dropout") & MASK32 for s in self.seeds]
-        return np.array(np.broadcast_to(np.array(keys, dtype=np.uint32), (M,)))
+        return np.array(np.broadcast_to(np.array(keys, dtype=np.uint32), (M,)), order="C")
 
     def thresholds(self, M: int) -> np.ndarray:
         """``(M, L)`` uint32: ``round(p_l·2³²)``; a unit is kept when its hash is at least this (0: always)."""
         thr = np.minimum(np.round(self.rates * 2.0**32), MASK32).astype(np.uint32)
-        return np.array(np.broadcast_to(thr, (M, self.rates.shape[1])))
+        return np.array(np.broadcast_to(thr, (M, self.rates.shape[1])), order="C")  # C order whatever M: one kernel
 
     def scales(self, M: int) -> np.ndarray:
         """``(M, L)`` float64: ``1/(1 − p_l)``, the factor of a kept unit."""
-        return np.array(np.broadcast_to(1.0 / (1.0 - self.rates), (M, self.rates.shape[1])))
+        return np.array(np.broadcast_to(1.0 / (1.0 - self.rates), (M, self.rates.shape[1])), order="C")
 
     # -- the tensor steps' masks -----------------------------------------------------------------
     def masks(self, t: int, m: int, widths: Sequence[int], device: torch.device, dtype: torch.dtype) -> list[Tensor | None]:

@@ -841,6 +841,26 @@ def _bias_corrections(X, hyper, t):
     return X.dtype.type(1.0 - hyper[0] ** t), X.dtype.type(1.0 - hyper[1] ** t)
 
 
+def epoch_callees(dtype: Any) -> list[tuple[Any, tuple[Any, ...]]]:
+    """The functions :func:`train_epoch` calls that take longest to compile, each with the argument types
+    ``train_epoch`` calls it with when its arrays hold ``dtype`` (a test checks them against numba's typing): a
+    first run compiles them in two processes at once into numba's cache, from which ``train_epoch``'s own compilation
+    then loads them (their code as numba would have built it there, so the same numbers). In this order, longest
+    first, about 5 of the 9 s of callees a one-thread first compilation of ``train_epoch`` spends here."""
+    f = nb.from_dtype(np.dtype(dtype))
+    i64, u32 = types.int64, types.uint32
+    a1, a2 = types.Array(f, 1, "C"), types.Array(f, 2, "C")
+    stack = types.List(a2, reflected=False)  # _step_buffers' lists of per-layer arrays
+    return [
+        (_update_rows, (types.literal(0), i64, a2, a2, i64, a2, a2, a2, f, a1, i64, a1, f, f, f, a1, a1)),
+        (_below_rows, (types.literal(0), i64, a2, a2, a2, i64, a2, types.boolean, a2)),
+        (_drop, (a2, stack, i64, i64, u32, i64, types.Array(u32, 1, "C"), a1, stack, stack)),
+        (_last_row_and_bias, (a2, a2, i64, a2, a2, a2, a1, a1, a1, f, a1, a1, i64, a1, f, f, f, a1, a1)),
+        (_output_error, (stack, a2, stack, a2, types.Array(i64, 1, "C"), i64, i64, types.Array(types.float64, 2, "C"),
+                         i64)),
+    ]
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w, reg_b, opt, hyper, t0,
                 act, cost, group, first, end, seen, dkeys, dthr, dscale):

@@ -45,6 +45,7 @@ import torch
 from torch import Tensor
 
 from reglab.data.augment import Augment
+from reglab.engine.compiling import KernelCompiler
 from reglab.engine.data import Folds, TensorData, TensorSplit
 from reglab.engine.dropout import Dropout
 from reglab.engine.history import History, Numbers
@@ -264,6 +265,7 @@ def fit(
     augment: Augment | None = None,
     lmbda_schedule: Schedule | None = None,
     folds: Folds | None = None,
+    compiler: KernelCompiler | None = None,
 ) -> FitResult:
     """Train every model of ``model`` in place for up to ``epochs`` epochs and return its history.
 
@@ -290,6 +292,9 @@ def fit(
     ``folds``: k-fold cross-validation (:class:`~reglab.engine.data.Folds`, one fold per model): each model
     trains in its own order (from ``order_seeds``, one seed or one per model) over its fold's training rows,
     ``n`` is their number ``L``, and the record's training and validation splits are the model's fold's.
+
+    ``compiler``: a process for a first run's compilation of the kernel, started early by the caller
+    (:class:`~reglab.engine.compiling.KernelCompiler`; ``None``: the compiled steps start one when needed).
     """
     regularizer, optimizer, monitor = regularizer or NoRegularizer(), optimizer or SGD(), monitor or Monitor()
     M, n = model.M, len(data.train) if folds is None else folds.size
@@ -307,7 +312,7 @@ def fit(
 
     if scheduled is not None:
         scheduled.apply(0, lr_ratio())
-    steps = make_steps(engine, model, regularizer, optimizer, eta_t, n, batch_size, threads, dropout)
+    steps = make_steps(engine, model, regularizer, optimizer, eta_t, n, batch_size, threads, dropout, compiler)
     beside = steps.leaves_core_idle() if beside is None else beside and model.device.type == "cpu"
     beside = beside and scheduled is None  # the records' penalty is measured with the λ of their epoch
     seeds = list(order_seeds) * (M if folds is not None and len(order_seeds) == 1 else 1)  # folds: one order per model

@@ -32,6 +32,7 @@ import torch
 from torch import Tensor
 
 from reglab.engine.compiled import KernelProgram, unsupported
+from reglab.engine.compiling import KernelCompiler
 from reglab.engine.data import TensorSplit
 from reglab.engine.dropout import Dropout
 from reglab.engine.model import MLP
@@ -172,10 +173,11 @@ class CompiledSteps(_Steps):
     """
 
     def __init__(self, model: MLP, regularizer: Regularizer, optimizer: CompiledOptimizer, eta: Tensor, n: int,
-                 batch_size: int, threads: int | None, dropout: Dropout | None = None):
+                 batch_size: int, threads: int | None, dropout: Dropout | None = None,
+                 compiler: KernelCompiler | None = None):
         self.model = model
         # eta.numpy() is a view: the callbacks' changes to η show in the kernel's arguments
-        self.program = KernelProgram(model, regularizer, optimizer, eta.numpy(), n, batch_size, threads, dropout)
+        self.program = KernelProgram(model, regularizer, optimizer, eta.numpy(), n, batch_size, threads, dropout, compiler)
         self.regularizer, self.n = regularizer, n
         self.threads = self.program.threads
         self._data: tuple[TensorSplit, np.ndarray, np.ndarray] | None = None
@@ -200,14 +202,17 @@ class CompiledSteps(_Steps):
 
 
 def make_steps(engine: str, model: MLP, regularizer: Regularizer, optimizer: Optimizer, eta: Tensor, n: int,
-               batch_size: int, threads: int | None, dropout: Dropout | None = None) -> TensorSteps | CompiledSteps:
+               batch_size: int, threads: int | None, dropout: Dropout | None = None,
+               compiler: KernelCompiler | None = None) -> TensorSteps | CompiledSteps:
     """The steps of ``engine`` (``auto``: compiled where it applies, else tensor); ``dropout`` while training
-    (:mod:`reglab.engine.dropout`), or ``None``."""
+    (:mod:`reglab.engine.dropout`), or ``None``; ``compiler``: a process for a first run's compilation of the
+    kernel (:mod:`reglab.engine.compiling`), handed to the compiled steps (the tensor steps leave it unused)."""
     if engine not in ENGINES:
         raise ReglabError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     reason = unsupported(model, regularizer, optimizer) if engine != "tensor" else "tensor asked for"
     if engine == "compiled" and reason is not None:
         raise ReglabError(f"--engine compiled cannot train this: {reason}")
     if reason is None:  # unsupported() found its kernel_form
-        return CompiledSteps(model, regularizer, cast(CompiledOptimizer, optimizer), eta, n, batch_size, threads, dropout)
+        return CompiledSteps(model, regularizer, cast(CompiledOptimizer, optimizer), eta, n, batch_size, threads, dropout,
+                             compiler)
     return TensorSteps(model, regularizer, optimizer, eta, n, batch_size, threads, dropout)

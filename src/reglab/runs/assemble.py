@@ -24,6 +24,7 @@ from reglab.data.augment import Augment, expand_shifts, image_side
 from reglab.data.dataset import Standardization
 from reglab.data.noise import LabelNoise, corrupt_labels
 from reglab.data.user import standardize
+from reglab.engine.compiling import KernelCompiler
 from reglab.engine.data import Folds, TensorData, TensorSplit, check_train_size, kfold
 from reglab.engine.dropout import Dropout
 from reglab.engine.loop import Callback, EarlyStopping, FitResult, HalvingSchedule, fit
@@ -142,10 +143,11 @@ class TrainResult:
 
 
 def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = (), monitor: Monitor | None = None,
-          held_out: Sequence[ArrayLike] | None = None) -> TrainResult:
+          held_out: Sequence[ArrayLike] | None = None, compiler: KernelCompiler | None = None) -> TrainResult:
     """Train the models of ``config`` together; ``dataset`` defaults to the one it names (a ``dataset`` given
     is standardized here when ``config.standardize`` asks for it and it is not yet); ``monitor`` replaces the
-    one ``config.monitor`` describes; ``held_out`` the folds' rows (:func:`fit_config`).
+    one ``config.monitor`` describes; ``held_out`` the folds' rows (:func:`fit_config`); ``compiler`` a process for a
+    first run's compilation of the kernel (:class:`~reglab.engine.compiling.KernelCompiler`, started early).
 
     Sizes whose weights would not fit in memory are refused before anything is allocated
     (:func:`reglab.runs.budget.check_memory`). Warnings raised while training (numpy's "overflow
@@ -162,7 +164,8 @@ def train(config: TrainConfig, dataset=None, callbacks: Sequence[Callback] = (),
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         data, noise = training_data(config, ds, device, dtype)
-        result = fit_config(config, data, sizes, monitor=monitor, callbacks=callbacks, held_out=held_out)
+        result = fit_config(config, data, sizes, monitor=monitor, callbacks=callbacks, held_out=held_out,
+                            compiler=compiler)
     result.meta["warnings"] = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     return TrainResult(config, ds.name, sizes, config.models(), result, getattr(ds, "note", None),
                        getattr(ds, "classes", None), getattr(ds, "standardization", None), noise)
@@ -181,7 +184,7 @@ def regularization(config: TrainConfig, layers: int) -> tuple[Regularizer, Dropo
 
 def fit_config(config: TrainConfig, data: TensorData, sizes: Sequence[int], *, cost: Cost | None = None,
                monitor: Monitor | None = None, callbacks: Sequence[Callback] = (),
-               held_out: Sequence[ArrayLike] | None = None) -> FitResult:
+               held_out: Sequence[ArrayLike] | None = None, compiler: KernelCompiler | None = None) -> FitResult:
     """Initialize the models of ``config`` (``sizes``, on ``data``'s device and dtype) and :func:`fit` them on
     ``data``. ``cost`` (an instance) replaces ``config.cost``: a cost of your own, e.g. the regression cost
     of :mod:`reglab.sklearn`; ``monitor`` replaces the one ``config.monitor`` describes. With ``config.folds``,
@@ -225,6 +228,7 @@ def fit_config(config: TrainConfig, data: TensorData, sizes: Sequence[int], *, c
         augment=Augment.parse(config.augment, image_side(sizes[0], "--augment")) if config.augment else None,
         lmbda_schedule=None if lmbda_schedule == Constant() else lmbda_schedule,
         folds=_folds(config, len(data.train), [int(m["fold"]) for m in models], held_out) if config.folds else None,
+        compiler=compiler,
     )
     result.meta["regularizer"] = repr(reg)
     result.meta["dropout"] = repr(dropout) if dropout.active else None

@@ -1,0 +1,118 @@
+"""The compiling process: the callees it compiles are the ones numba types the epoch to call, and it never
+costs a run its result."""
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from numba.core.compiler import run_frontend
+from numba.core.typed_passes import type_inference_stage
+
+from reglab.engine import compiled, kernel
+from reglab.engine.compiled import KernelProgram
+from reglab.engine.compiling import KernelCompiler
+from reglab.engine.dropout import Dropout
+from reglab.engine.model import MLP
+from reglab.engine.optim import make_optimizer
+from reglab.engine.regularizers import L1, L2
+
+two_cores = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="a process beside needs two cores")
+
+
+def program(dtype, M, monkeypatch, dropout=None, regularizer=None):
+    """A kernel program that starts no process of its own."""
+    monkeypatch.setattr(KernelCompiler, "start", classmethod(lambda cls, dtype: None))
+    model = MLP.initialize([6, 5, 4, 3], seeds=list(range(M)), dtype=dtype)
+    eta = np.full(M, 0.5, model.weights[0].numpy().dtype)  # (M,) in the model's dtype, as the steps give it
+    return KernelProgram(model, regularizer or L2([1.0] * M), make_optimizer("sgd"), eta, 20, 4, 0, dropout)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("M", [1, 3])
+@pytest.mark.parametrize("dropout", [False, True])
+def test_the_callees_planned_are_those_numba_types_the_epoch_to_call(dtype, M, dropout, monkeypatch):
+    """numba's own type inference of ``train_epoch`` (which compiles or loads each callee for the types it calls
+    it with) leaves every planned callee with its planned types: the process compiles what the epoch will load,
+    for one model or many, with or without dropout (whose arrays are C-ordered whatever M)."""
+    drop = Dropout.per_layer([0.5], 0.0, layers=3, seeds=list(range(M))) if dropout else None
+    p = program(dtype, M, monkeypatch, drop)
+    nd = p.Ws[0].dtype
+    args = p._arguments(np.zeros((1, 6), nd), np.zeros((1, 3), nd), np.zeros((1, 1), np.int64), np.zeros((0, 2)), 0, 1)
+    epoch = kernel.train_epoch
+    types = tuple(epoch.typeof_pyval(a) for a in args)
+    epoch.typingctx.refresh()
+    epoch.targetctx.refresh()
+    type_inference_stage(epoch.typingctx, epoch.targetctx, run_frontend(epoch.py_func), types, None)
+    for function, argtypes in kernel.epoch_callees(nd.name):
+        assert argtypes in function.overloads, function.py_func.__name__
+
+
+def test_a_program_hands_a_compiler_on_or_tells_it_nothing_is_needed(monkeypatch):
+    """Given a process, a program whose epoch numba has already tells it so (it ends); one for another dtype is
+    stopped, and the program starts its own."""
+    calls = []
+
+    class Fake:
+        def __init__(self, dtype, sent=False):
+            self.dtype, self.sent = dtype, sent
+
+        def done(self):
+            calls.append(("done", self.dtype))
+
+        def stop(self):
+            calls.append(("stop", self.dtype))
+
+        def then(self, function, types):
+            calls.append(("then", self.dtype, function.py_func.__name__))
+            self.sent = True
+
+    p = program(torch.float64, 1, monkeypatch)
+    p.train_epoch(np.zeros((4, 6)), np.eye(3)[[0, 1, 2, 0]], np.arange(4)[None])  # numba has the epoch now
+    model = MLP.initialize([6, 5, 4, 3], seeds=[0], dtype=torch.float64)
+    KernelProgram(model, L2([1.0]), make_optimizer("sgd"), np.full(1, 0.5), 20, 4, 0, compiler=Fake("float64"))
+    assert calls == [("done", "float64")]
+    calls.clear()
+    monkeypatch.setattr(compiled, "cached", lambda function, types: False)  # as on a first run
+    monkeypatch.setattr(kernel.train_epoch, "overloads", {})
+    monkeypatch.setattr(KernelCompiler, "start", classmethod(lambda cls, dtype: Fake(dtype)))
+    KernelProgram(model, L2([1.0]), make_optimizer("sgd"), np.full(1, 0.5), 20, 4, 0, compiler=Fake("float32"))
+    assert calls == [("stop", "float32"), ("then", "float64", "train_epoch")]
+    calls.clear()
+    KernelProgram(model, L2([1.0]), make_optimizer("sgd"), np.full(1, 0.5), 20, 4, 0, compiler=Fake("float64"))
+    assert calls == [("then", "float64", "train_epoch")]
+
+
+@two_cores
+def test_stopping_ends_a_process_never_told_what_to_compile(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    code = ("import time; from reglab.engine.compiling import KernelCompiler; c = KernelCompiler.start('float64'); "
+            "time.sleep(1); t = time.perf_counter(); c.stop(); print(c.process.returncode != 0, time.perf_counter() - t < 5)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True"]  # terminated, not left compiling the callees
+
+
+@two_cores
+def test_a_process_that_died_costs_nothing_but_time(tmp_path, monkeypatch):
+    """Telling a dead process what to compile raises nothing; the program then compiles the epoch itself."""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    compiler = KernelCompiler.start("float64")
+    compiler.process.kill()
+    compiler.process.wait()
+    time.sleep(0.1)
+    compiler.then(kernel.train_epoch, ())
+    compiler.meanwhile(kernel.epoch_callees("float64"))  # returns at once: the process has ended
+    compiler.wait()
+    assert compiler.sent and compiler.process.returncode != 0
+
+
+def test_another_regularizer_form_is_the_same_epoch(monkeypatch):
+    """The kernel's arguments hold the regularizers' forms as data: L1 trains through the same compiled epoch as L2."""
+    a, b = program(torch.float64, 2, monkeypatch), program(torch.float64, 2, monkeypatch, regularizer=L1([1e-3] * 2))
+    nd = np.float64
+    shapes = (np.zeros((1, 6), nd), np.zeros((1, 3), nd), np.zeros((1, 1), np.int64), np.zeros((0, 2)), 0, 1)
+    assert [kernel.train_epoch.typeof_pyval(x) for x in a._arguments(*shapes)] == \
+        [kernel.train_epoch.typeof_pyval(x) for x in b._arguments(*shapes)]
