@@ -181,6 +181,34 @@ def test_sgd_on_views_in_any_order_equals_sgd_on_copies():
         assert all(np.array_equal(g, w) for g, w in zip(got, want)) and got_order == want_order
 
 
+@pytest.mark.parametrize("cost", [CrossEntropyCost, "doubled"])
+def test_float32_images_train_a_float64_network_as_their_float64_copy_does(cost, monkeypatch):
+    """The book's images are float32 and its network float64: the compiled steps read the float32 rows as they
+    are (no float64 copy of the 50,000 images), the same weights bit for bit as a float64 copy gives; the tensor
+    steps (a cost class of one's own) get a float64 copy."""
+    from reglab.engine import kernel
+
+    class Doubled(CrossEntropyCost):
+        @staticmethod
+        def delta(z, a, y):
+            return 2.0 * (a - y)
+
+    inputs, train_epoch = [], kernel.train_epoch
+    monkeypatch.setattr(kernel, "train_epoch", lambda X, *rest: inputs.append(X.dtype) or train_epoch(X, *rest))
+    X, y = make_data(37)
+    X32 = X.astype(np.float32)
+    results = []
+    for data in (pairs(X32, y), (X32, y), pairs(X32.astype(np.float64), y)):
+        net = fresh_net(Doubled if cost == "doubled" else cost)
+        random.seed(5)
+        net.SGD(data, 2, 8, 0.3, lmbda=1.0, evaluation_data=data[:10] if isinstance(data, list) else None,
+                monitor_training_accuracy=True)
+        results.append(net.weights + net.biases)
+    for other in results[1:]:
+        assert all(np.array_equal(a, b) for a, b in zip(other, results[0]))
+    assert inputs == ([np.float32] * 4 + [np.float64] * 2 if cost != "doubled" else [])
+
+
 def test_initial_weights_are_the_books_draws():
     np.random.seed(7)
     net = Network([4, 3, 2])

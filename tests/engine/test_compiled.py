@@ -4,7 +4,15 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import torch
+
+from reglab.engine.compiled import KernelProgram
+from reglab.engine.model import MLP
+from reglab.engine.optim import make_optimizer
+from reglab.engine.regularizers import L2
+from reglab.errors import ReglabError
 
 CODE = """
 import sys
@@ -45,3 +53,28 @@ def test_a_first_run_compiles_the_epoch_beside_and_later_runs_load_it_with_the_s
     assert early == "True 0 True" and same_early == weights
     again, same = run(tmp_path / "late")
     assert again == "False None False" and same == weights
+
+
+def program(dtype, inputs=None):
+    model = MLP.initialize([6, 5, 3], seeds=[0, 1], dtype=dtype)
+    eta = np.full(2, 0.5, model.weights[0].numpy().dtype)
+    return KernelProgram(model, L2([1.0, 2.0]), make_optimizer("sgd"), eta, 20, 4, 0, inputs=inputs)
+
+
+def test_float32_inputs_of_a_float64_model_train_as_their_float64_copy_does_bit_for_bit():
+    X = np.random.default_rng(0).random((20, 6)).astype(np.float32)
+    Y = np.eye(3)[np.arange(20) % 3]
+    narrow, copied = program(torch.float64, np.float32), program(torch.float64)
+    for p, inputs in ((narrow, X), (copied, X.astype(np.float64))):
+        for seed in range(2):
+            p.train_epoch(inputs, Y, np.random.default_rng(seed).permutation(20)[None])
+    assert all(np.array_equal(a, b) for a, b in zip(narrow.Ws + narrow.bs, copied.Ws + copied.bs))
+
+
+def test_inputs_wider_than_the_model_or_targets_of_another_dtype_are_refused():
+    p = program(torch.float32)
+    X, Y = np.zeros((4, 6)), np.zeros((4, 3), np.float32)
+    with pytest.raises(ReglabError, match="are torch.float64 but the network computes in torch.float32"):
+        p.train_epoch(X, Y, np.arange(4)[None])
+    with pytest.raises(ReglabError, match="the targets of the training data are torch.float32 but the network computes in"):
+        program(torch.float64).train_epoch(X.astype(np.float32), Y, np.arange(4)[None])  # float32 targets

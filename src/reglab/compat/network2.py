@@ -332,7 +332,8 @@ class BookL2(L2):
         return None
 
 
-def book_steps(model: MLP, eta: float, lmbda: float, n: int, batch_size: int) -> TensorSteps | CompiledSteps:
+def book_steps(model: MLP, eta: float, lmbda: float, n: int, batch_size: int,
+               inputs: np.dtype | None = None) -> TensorSteps | CompiledSteps:
     r"""The engine's steps for the book's update on the one model of ``model``, on one CPU thread.
 
     Plain SGD with :class:`BookL2` (``λ/n`` in the elementwise form ``(λ₂, λ₁, d, t) = (λ/n, 0, 0, 0)`` on
@@ -341,19 +342,23 @@ def book_steps(model: MLP, eta: float, lmbda: float, n: int, batch_size: int) ->
     .. math::  w \leftarrow w - \eta\,\Bigl(\frac1m \sum_{x \in B} \frac{\partial C_x}{\partial w} + \frac{\lambda}{n} w\Bigr),
 
     the book's update rearranged. With the book's two costs these are the compiled steps (an epoch
-    per kernel call); with any other cost class the tensor steps, which call its ``delta``.
+    per kernel call; ``inputs``: the training inputs' dtype, where narrower than the model's); with any
+    other cost class the tensor steps, which call its ``delta``.
     """
     eta_t = torch.full((1,), float(eta), dtype=model.dtype)
-    return make_steps("auto", model, BookL2(float(lmbda)), SGD(), eta_t, n, batch_size, threads=1)
+    return make_steps("auto", model, BookL2(float(lmbda)), SGD(), eta_t, n, batch_size, threads=1, inputs=inputs)
 
 
 class Passes:
     """Passes of the engine's steps over examples ``i`` with inputs ``X[rows[i]]`` (``X`` (N₀, d); ``rows``
-    ``None``: ``X[i]``) and targets ``T[i]`` (T (N, K)), a given order at a time."""
+    ``None``: ``X[i]``) and targets ``T[i]`` (T (N, K)), a given order at a time. ``X`` may be float32 for a
+    float64 model: the compiled steps read it exactly, and only the tensor steps need a float64 copy."""
 
     def __init__(self, model: MLP, X: np.ndarray, T: np.ndarray, eta: float, lmbda: float, n: int, batch_size: int,
                  rows: np.ndarray | None = None):
-        self.steps = book_steps(model, eta, lmbda, n, batch_size)
+        self.steps = book_steps(model, eta, lmbda, n, batch_size, inputs=X.dtype)
+        if not isinstance(self.steps, CompiledSteps):
+            X = X.astype(T.dtype)  # T holds the model's dtype
         if rows is not None:  # the targets laid out as the inputs are: row rows[i] holds T[i]
             T_rows = np.zeros((len(X), T.shape[1]), T.dtype)
             T_rows[rows] = T
@@ -436,12 +441,15 @@ class Network:
         self.weights = [W[0].double().numpy().copy() for W in model.weights]
         self.biases = [b[0].double().numpy().reshape(-1, 1).copy() for b in model.biases]
 
-    def _arrays(self, data: Examples, rows: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def _arrays(self, data: Examples, rows: bool = False, narrow: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """``(X, T)`` as C-contiguous arrays of the engine's dtype (not copied where they already are); the
-        inputs in the examples' order, or with ``rows`` as ``data.X`` holds them (see :class:`Examples`)."""
+        inputs in the examples' order, or with ``rows`` as ``data.X`` holds them (see :class:`Examples`). With
+        ``narrow``, float32 inputs stay float32 for a float64 engine (:class:`Passes` reads them so: the
+        book's 50,000 images are not copied into 300 MB of float64)."""
         dtype = np.dtype(self.dtype)
         X = data.X if rows else data.inputs()
-        return np.ascontiguousarray(X, dtype=dtype), np.ascontiguousarray(data.T, dtype=dtype)
+        keep = narrow and X.dtype == np.float32 and dtype == np.float64
+        return np.ascontiguousarray(X, dtype=X.dtype if keep else dtype), np.ascontiguousarray(data.T, dtype=dtype)
 
     def _tensors(self, data: Examples) -> tuple[Tensor, Tensor]:
         X, T = self._arrays(data)
@@ -459,7 +467,7 @@ class Network:
         rows = data.rows
         if rows is not None and (2 * len(rows) < len(data.X) or np.bincount(rows, minlength=len(data.X)).max() > 1):
             rows = None
-        X, T = self._arrays(data, rows=rows is not None)
+        X, T = self._arrays(data, rows=rows is not None, narrow=True)
         return Passes(model, X, T, eta, lmbda, n, batch_size, rows)
 
     # -- the book's methods ---------------------------------------------------------------------
@@ -504,7 +512,8 @@ class Network:
         train_on = self._passes(model, train, eta, lmbda, n, min(int(mini_batch_size), n))
         X_evaluation = self._tensors(evaluation)[0] if evaluation is not None else None
         # the training inputs in the examples' order, converted once if they are monitored
-        X_train = functools.cache(lambda: train_on.split.X if train.rows is None else self._tensors(train)[0])
+        X_train = functools.cache(lambda: train_on.split.X if train.rows is None and train_on.split.X.dtype == model.dtype
+                                  else self._tensors(train)[0])
         order = np.arange(n)  # the indices random.shuffle permutes in the original's list
         evaluation_cost, evaluation_accuracy, training_cost, training_accuracy = [], [], [], []
         monitors = (

@@ -87,15 +87,19 @@ def unsupported(model: MLP, regularizer: Regularizer, optimizer: Optimizer) -> s
     return None
 
 
-def check_shapes(model: MLP, X: Tensor, Y: Tensor, what: str) -> None:
+def check_shapes(model: MLP, X: Tensor, Y: Tensor, what: str, narrower: bool = False) -> None:
     """The compiled kernel reads without bounds checks: ``X`` (N, sizes[0]) and ``Y`` (N, sizes[-1]) in
-    the model's dtype, or a one-line error naming what does not fit."""
+    the model's dtype (with ``narrower``, ``X`` may be float32 for a float64 model: the epoch converts each
+    mini-batch's rows exactly), or a one-line error naming what does not fit."""
     sizes = model.sizes
     if X.dim() != 2 or X.shape[1] != sizes[0] or Y.shape != (X.shape[0], sizes[-1]):
         raise ReglabError(f"{what} have shape {tuple(X.shape)} with targets {tuple(Y.shape)}, "
                           f"but the network {sizes} needs (N, {sizes[0]}) and (N, {sizes[-1]})")
-    if X.dtype != model.dtype or Y.dtype != model.dtype:
+    narrow = narrower and X.dtype == torch.float32 and model.dtype == torch.float64
+    if X.dtype != model.dtype and not narrow:
         raise ReglabError(f"{what} are {X.dtype} but the network computes in {model.dtype}")
+    if Y.dtype != model.dtype:
+        raise ReglabError(f"the targets of {what} are {Y.dtype} but the network computes in {model.dtype}")
 
 
 def _form(regularizer: Regularizer, p: Param, M: int) -> np.ndarray:
@@ -138,11 +142,14 @@ class KernelProgram:
     compiler : KernelCompiler or None
         A process to compile the epoch's function in on a first run (:mod:`reglab.engine.compiling`), handed on
         (told what to compile, or that nothing is needed); ``None``: one is started here when needed.
+    inputs : np.dtype or None
+        The training inputs' dtype, when narrower than the model's (float32 inputs of a float64 model, read
+        exactly: no float64 copy of them); ``None``: the model's.
     """
 
     def __init__(self, model: MLP, regularizer: Regularizer, optimizer: CompiledOptimizer, eta: np.ndarray, n: int,
                  batch_size: int, threads: int | None, dropout: Dropout | None = None,
-                 compiler: KernelCompiler | None = None):
+                 compiler: KernelCompiler | None = None, inputs: np.dtype | None = None):
         kernel = _kernel()
         self.kernel, self.model = kernel, model
         M, L = model.M, len(model.weights)
@@ -180,6 +187,7 @@ class KernelProgram:
         self.group = int(max(1, min(M, kernel.GROUP_BYTES // max(per_model, 1), -(-M // wanted))))
         self.batch_size, self.threads = batch_size, wanted if self.wide else min(wanted, -(-M // self.group))
         self._checked: np.ndarray | None = None  # the training inputs last checked against the model
+        self.inputs = np.dtype(dt if inputs is None else inputs)
         epoch = kernel.train_epoch_wide if self.wide else kernel.train_epoch
         self._compiling = self._compile_beside(epoch, compiler)
 
@@ -189,8 +197,9 @@ class KernelProgram:
         already (in memory or in its cache), or there is one core only."""
         dt, sizes = self.Ws[0].dtype, self.model.sizes
         try:
-            types = tuple(epoch.typeof_pyval(a) for a in self._arguments(
-                np.zeros((1, sizes[0]), dt), np.zeros((1, sizes[-1]), dt), np.zeros((1, 1), np.int64), np.zeros((0, 2)), 0, 1))
+            X, Y = np.zeros((1, sizes[0]), self.inputs), np.zeros((1, sizes[-1]), dt)
+            args = self._arguments(X, Y, np.zeros((1, 1), np.int64), np.zeros((0, 2)), 0, 1)
+            types = tuple(epoch.typeof_pyval(a) for a in args)
             needed = types not in epoch.overloads and not cached(epoch, types)
         except Exception:  # numba's internals changed: compile here when called
             needed = False
@@ -232,7 +241,7 @@ class KernelProgram:
         """
         kernel = self.kernel
         if self._checked is not X:
-            check_shapes(self.model, torch.from_numpy(X), torch.from_numpy(Y), "the training data")
+            check_shapes(self.model, torch.from_numpy(X), torch.from_numpy(Y), "the training data", narrower=True)
             self._checked = X
         counted = np.zeros((0, 2)) if seen is None else seen
         if self._compiling is not None:  # loaded from numba's cache once the other process has written it

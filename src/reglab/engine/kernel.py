@@ -824,8 +824,8 @@ def _train_model_wide(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta, reg_w,
 
 @_inner(cache=True, nogil=True, error_model="numpy")
 def _step_buffers(X, Ws, batch_size):
-    """One trainer's work arrays: per layer its activations and errors ``(batch, n_out)``, the output layer's
-    ``z``, and per layer the dropout factors and the dropped input ``(batch, n_in)``."""
+    """One trainer's work arrays, in ``X``'s dtype: per layer its activations and errors ``(batch, n_out)``, the
+    output layer's ``z``, and per layer the dropout factors and the dropped input ``(batch, n_in)``."""
     L = len(Ws)
     acts = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
     deltas = [np.empty((batch_size, Ws[l].shape[1]), X.dtype) for l in range(L)]
@@ -866,10 +866,11 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
                 act, cost, group, first, end, seen, dkeys, dthr, dscale):
     """Train the models of groups ``first`` to ``end − 1`` for one epoch; returns the step count after it.
 
-    X (N, d); Y (N, K) targets (one-hot labels); perms (P, N) with P = 1 (shared order) or M;
-    Ws[l] (M, n_out, n_in); bs[l] (M, n_out); S1*/S2* optimizer state shaped like the parameters
-    (zero-width last axis where unused); eta (M,); reg_w, reg_b (M, L, 5): (λ₂, λ₁, d, t, c), c the
-    max-norm radius (∞: none); hyper (3,): μ or (β₁, β₂, ε); t0: the steps so far (Adam's bias
+    X (N, d), in the weights' dtype or a narrower one (float32 inputs of a float64 network: each mini-batch's
+    rows are converted as they are gathered, exactly); Y (N, K) targets (one-hot labels), in the weights' dtype;
+    perms (P, N) with P = 1 (shared order) or M; Ws[l] (M, n_out, n_in); bs[l] (M, n_out); S1*/S2* optimizer
+    state shaped like the parameters (zero-width last axis where unused); eta (M,); reg_w, reg_b (M, L, 5):
+    (λ₂, λ₁, d, t, c), c the max-norm radius (∞: none); hyper (3,): μ or (β₁, β₂, ε); t0: the steps so far (Adam's bias
     correction, the dropout stream); group: models per group (group ``g`` holds models ``g·group`` up
     to ``(g + 1)·group − 1``); seen (M, 2) float64: each model's
     data cost and correct predictions summed over the epoch's mini-batches, each measured just before
@@ -889,15 +890,15 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
     steps = (N + batch_size - 1) // batch_size
     for gi in range(first, end):
         lo, hi = gi * group, min(M, gi * group + group)
-        x = np.empty((batch_size, d), X.dtype)
-        acts, deltas, zlast, keeps, dropped = _step_buffers(X, Ws, batch_size)
-        grad = np.empty((2, widest), X.dtype)
-        cvec = np.empty(batch_size, X.dtype)
+        x = np.empty((batch_size, d), Ws[0].dtype)  # the weights' type: narrower inputs are read exactly
+        acts, deltas, zlast, keeps, dropped = _step_buffers(x, Ws, batch_size)
+        grad = np.empty((2, widest), x.dtype)
+        cvec = np.empty(batch_size, x.dtype)
         for s in range(steps):
             start = s * batch_size
             m = min(batch_size, N - start)
             t = t0 + s + 1
-            bc1, bc2 = _bias_corrections(X, hyper, t)
+            bc1, bc2 = _bias_corrections(x, hyper, t)
             for mi in range(lo, hi):
                 p = perms[0] if perms.shape[0] == 1 else perms[mi]
                 rows = p[start:start + m]
@@ -905,7 +906,7 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
                     _gather(X, rows, m, x)
                 # step t of model mi (its body here, not a function of its own: one level less to compile)
                 eta_i, rw, rb, dkey, dt, ds = eta[mi], reg_w[mi], reg_b[mi], dkeys[mi], dthr[mi], dscale[mi]
-                inv_m = X.dtype.type(1.0 / m)
+                inv_m = x.dtype.type(1.0 / m)
                 for l in range(L):
                     inp = _drop(x, acts, m, l, dkey, t, dt, ds, keeps, dropped)
                     _layer(inp, m, Ws[l][mi], bs[l][mi], acts[l], l == L - 1, act, cost, zlast)
@@ -949,18 +950,18 @@ def train_epoch_wide(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, r
         widest = max(widest, Ws[l].shape[1], Ws[l].shape[2])
         blocks = max(blocks, (Ws[l].shape[1] // 2 + WIDE_UNITS // 2 - 1) // (WIDE_UNITS // 2))
     steps = (N + batch_size - 1) // batch_size
-    x = np.empty((batch_size, X.shape[1]), X.dtype)
-    acts, deltas, zlast, keeps, dropped = _step_buffers(X, Ws, batch_size)
-    grad = np.empty((2, widest), X.dtype)
-    gw = np.empty((blocks, 2, widest), X.dtype)
-    cvec = np.empty(batch_size, X.dtype)
+    x = np.empty((batch_size, X.shape[1]), Ws[0].dtype)  # as in train_epoch
+    acts, deltas, zlast, keeps, dropped = _step_buffers(x, Ws, batch_size)
+    grad = np.empty((2, widest), x.dtype)
+    gw = np.empty((blocks, 2, widest), x.dtype)
+    cvec = np.empty(batch_size, x.dtype)
     for mi in range(M):
         p = perms[0] if perms.shape[0] == 1 else perms[mi]
         for s in range(steps):
             start = s * batch_size
             m = min(batch_size, N - start)
             t = t0 + s + 1
-            bc1, bc2 = _bias_corrections(X, hyper, t)
+            bc1, bc2 = _bias_corrections(x, hyper, t)
             rows = p[start:start + m]
             _gather(X, rows, m, x)
             _train_model_wide(x, Y, rows, m, Ws, bs, S1w, S2w, S1b, S2b, mi, eta[mi], reg_w[mi], reg_b[mi],

@@ -174,10 +174,11 @@ class CompiledSteps(_Steps):
 
     def __init__(self, model: MLP, regularizer: Regularizer, optimizer: CompiledOptimizer, eta: Tensor, n: int,
                  batch_size: int, threads: int | None, dropout: Dropout | None = None,
-                 compiler: KernelCompiler | None = None):
+                 compiler: KernelCompiler | None = None, inputs: np.dtype | None = None):
         self.model = model
         # eta.numpy() is a view: the callbacks' changes to η show in the kernel's arguments
-        self.program = KernelProgram(model, regularizer, optimizer, eta.numpy(), n, batch_size, threads, dropout, compiler)
+        self.program = KernelProgram(model, regularizer, optimizer, eta.numpy(), n, batch_size, threads, dropout, compiler,
+                                     inputs)
         self.regularizer, self.n = regularizer, n
         self.threads = self.program.threads
         self._data: tuple[TensorSplit, np.ndarray, np.ndarray] | None = None
@@ -203,10 +204,12 @@ class CompiledSteps(_Steps):
 
 def make_steps(engine: str, model: MLP, regularizer: Regularizer, optimizer: Optimizer, eta: Tensor, n: int,
                batch_size: int, threads: int | None, dropout: Dropout | None = None,
-               compiler: KernelCompiler | None = None) -> TensorSteps | CompiledSteps:
+               compiler: KernelCompiler | None = None, inputs: np.dtype | None = None) -> TensorSteps | CompiledSteps:
     """The steps of ``engine`` (``auto``: compiled where it applies, else tensor); ``dropout`` while training
     (:mod:`reglab.engine.dropout`), or ``None``; ``compiler``: a process for a first run's compilation of the
-    kernel (:mod:`reglab.engine.compiling`), handed to the compiled steps (the tensor steps leave it unused)."""
+    kernel (:mod:`reglab.engine.compiling`), handed to the compiled steps (the tensor steps leave it unused);
+    ``inputs``: the training inputs' dtype where the compiled steps may read them narrower than the model
+    (:class:`~reglab.engine.compiled.KernelProgram`; the tensor steps need the model's)."""
     if engine not in ENGINES:
         raise ReglabError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     reason = unsupported(model, regularizer, optimizer) if engine != "tensor" else "tensor asked for"
@@ -214,5 +217,5 @@ def make_steps(engine: str, model: MLP, regularizer: Regularizer, optimizer: Opt
         raise ReglabError(f"--engine compiled cannot train this: {reason}")
     if reason is None:  # unsupported() found its kernel_form
         return CompiledSteps(model, regularizer, cast(CompiledOptimizer, optimizer), eta, n, batch_size, threads, dropout,
-                             compiler)
+                             compiler, inputs)
     return TensorSteps(model, regularizer, optimizer, eta, n, batch_size, threads, dropout)
