@@ -116,3 +116,22 @@ def test_another_regularizer_form_is_the_same_epoch(monkeypatch):
     shapes = (np.zeros((1, 6), nd), np.zeros((1, 3), nd), np.zeros((1, 1), np.int64), np.zeros((0, 2)), 0, 1)
     assert [kernel.train_epoch.typeof_pyval(x) for x in a._arguments(*shapes)] == \
         [kernel.train_epoch.typeof_pyval(x) for x in b._arguments(*shapes)]
+
+
+def test_no_process_on_one_core_or_where_none_starts(monkeypatch):
+    """``start`` gives ``None`` where nothing could run beside (one core, also without affinity as on macOS) or the
+    process cannot start; the caller then compiles what it needs itself."""
+    import reglab.engine.compiling as compiling
+
+    monkeypatch.setattr(compiling.os, "sched_getaffinity", lambda pid: {0})
+    assert KernelCompiler.start("float64") is None
+    monkeypatch.delattr(compiling.os, "sched_getaffinity")
+    monkeypatch.setattr(compiling.os, "cpu_count", lambda: 1)
+    assert KernelCompiler.start("float64") is None
+    monkeypatch.setattr(compiling.os, "cpu_count", lambda: 4)
+
+    def refused(*args, **kwargs):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(compiling.subprocess, "Popen", refused)
+    assert KernelCompiler.start("float64") is None

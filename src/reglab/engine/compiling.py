@@ -69,8 +69,14 @@ class KernelCompiler:
 
     @classmethod
     def start(cls, dtype: str | None) -> KernelCompiler | None:
-        """A new process, or ``None`` on one core (nothing would run beside this process)."""
-        return cls(dtype) if len(os.sched_getaffinity(0)) >= 2 else None
+        """A new process, or ``None`` on one core (nothing would run beside this process) or where none starts."""
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # macOS: no affinity
+        if cores < 2:
+            return None
+        try:
+            return cls(dtype)
+        except OSError:  # no process: this one compiles what it needs
+            return None
 
     def _send(self, *items: object) -> None:
         stream = self.process.stdin
