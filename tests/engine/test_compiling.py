@@ -90,9 +90,10 @@ def test_a_program_hands_a_compiler_on_or_tells_it_nothing_is_needed(monkeypatch
 def test_stopping_ends_a_process_never_told_what_to_compile(tmp_path):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     code = ("import time; from reglab.engine.compiling import KernelCompiler; c = KernelCompiler.start('float64'); "
-            "time.sleep(1); t = time.perf_counter(); c.stop(); print(c.process.returncode != 0, time.perf_counter() - t < 5)")
+            "time.sleep(1); t = time.perf_counter(); c.stop(); "
+            "print(c.process.returncode != 0, c.helper.returncode != 0, time.perf_counter() - t < 5)")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["True", "True"]  # terminated, not left compiling the callees
+    assert out.split() == ["True", "True", "True"]  # both terminated, not left compiling the callees
 
 
 @two_cores
@@ -104,8 +105,7 @@ def test_a_process_that_died_costs_nothing_but_time(tmp_path, monkeypatch):
     compiler.process.wait()
     time.sleep(0.1)
     compiler.then(kernel.train_epoch, ())
-    compiler.meanwhile(kernel.epoch_callees("float64"))  # returns at once: the process has ended
-    compiler.wait()
+    compiler.stop()
     assert compiler.sent and compiler.process.returncode != 0
 
 

@@ -23,6 +23,7 @@ it has ``kernel_form()`` naming one of ``kernel.OPTIMIZER_CODES``.
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -188,7 +189,9 @@ class KernelProgram:
         self.batch_size, self.threads = batch_size, wanted if self.wide else min(wanted, -(-M // self.group))
         self._checked: np.ndarray | None = None  # the training inputs last checked against the model
         self.inputs = np.dtype(dt if inputs is None else inputs)
-        epoch = kernel.train_epoch_wide if self.wide else kernel.train_epoch
+        # unwrapped: a wrapper made with functools.wraps (a test's counter) compiles beside as the kernel would
+        epoch = inspect.unwrap(kernel.train_epoch_wide if self.wide else kernel.train_epoch,
+                               stop=lambda f: hasattr(f, "typeof_pyval"))  # numba's dispatcher (itself a wrapper)
         self._compiling = self._compile_beside(epoch, compiler)
 
     def _compile_beside(self, epoch: Any, compiler: KernelCompiler | None) -> KernelCompiler | None:
@@ -245,8 +248,6 @@ class KernelProgram:
             self._checked = X
         counted = np.zeros((0, 2)) if seen is None else seen
         if self._compiling is not None:  # loaded from numba's cache once the other process has written it
-            if self._compiling.dtype is not None:
-                self._compiling.meanwhile(kernel.epoch_callees(self._compiling.dtype))
             self._compiling.wait()
             self._compiling = None
         if self.wide:

@@ -1,19 +1,25 @@
-r"""A second process that compiles the kernel into numba's on-disk cache while this one does other work.
+r"""Processes that compile the kernel into numba's on-disk cache while this one does other work.
 
 numba compiles on one core, holding Python's lock, and a first run needs two functions compiled:
 :func:`~reglab.engine.kernel.evaluate` for epoch 0's record, and the epoch's
 :func:`~reglab.engine.kernel.train_epoch`, two thirds of whose compilation is its callees. A
-:class:`KernelCompiler` process compiles those callees (:func:`~reglab.engine.kernel.epoch_callees`,
-from the first) while this process compiles the evaluation; this process then takes them from the last
-(:meth:`KernelCompiler.meanwhile`) until the two meet, and the other process compiles the epoch's
-function itself, loading its callees from the cache (their code as numba builds it in one process:
-the same numbers). numba's later call here finds the epoch's function in the cache and loads it.
+:class:`KernelCompiler` is two processes: one compiles those callees
+(:func:`~reglab.engine.kernel.epoch_callees`) from the first and then the epoch's function itself, loading
+its callees from the cache; the other takes the callees from the last until it meets the first (a callee in
+the cache), and ends. This process meanwhile imports torch, reads the data and compiles the evaluation;
+numba's later call here finds the epoch's function in the cache and loads it.
+
+This process compiles none of the epoch's callees itself: numba links a callee's code into each caller, and
+a caller loaded later calls the copy of a callee already in the process where there is one (the first
+definition of the symbol wins), whose arithmetic can differ in the last bits from the caller's own (LLVM
+optimizes the copy again inside its caller, with reassociation allowed). A run that compiled the callees
+here would then train to other numbers than the same run on a warm cache.
 
 The command line starts one as its first step (before torch loads: :func:`reglab.cli.main.early_compiler`)
 and hands it to the run (``fit(..., compiler=…)``); a :class:`~reglab.engine.compiled.KernelProgram`
-given none starts its own. On a warm cache the process finds every callee cached and waits for nothing.
-Whatever happens to the process, the numbers are the same: at worst this process compiles what it needs.
-This module imports neither torch nor numba (the process does).
+given none starts its own. On a warm cache the processes find every callee cached and wait for nothing.
+Whatever happens to the processes, the numbers are those of a warm cache; without them (one core) this
+process compiles what it needs. This module imports neither torch nor numba (the processes do).
 """
 
 from __future__ import annotations
@@ -22,13 +28,13 @@ import os
 import pickle
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-#: What the process runs: it reads pickles from its standard input: the paths to import reglab from, the dtype
-#: whose callees of the epoch to compile (``None``: none), then the names of kernel functions and the argument
+#: What a process runs: it reads pickles from its standard input: the paths to import reglab from; the dtype
+#: whose callees of the epoch to compile (``None``: none) and whether from the last (stopping at the first one
+#: in the cache: the other process has come that far); then the names of kernel functions and the argument
 #: types to compile them for, until the input ends.
 _SCRIPT = """
 import sys
@@ -36,9 +42,13 @@ del sys.path[0]  # -c put the working directory there, where a user's own pickle
 import pickle
 sys.path[:0] = pickle.load(sys.stdin.buffer)
 from reglab.engine import compiling, kernel
-dtype = pickle.load(sys.stdin.buffer)
-for function, types in kernel.epoch_callees(dtype) if dtype is not None else ():
-    if not compiling.cached(function, types):
+dtype, backward = pickle.load(sys.stdin.buffer)
+callees = kernel.epoch_callees(dtype) if dtype is not None else []
+for function, types in reversed(callees) if backward else callees:
+    if compiling.cached(function, types):
+        if backward:
+            break
+    else:
         function.compile(types)
 while True:
     try:
@@ -57,19 +67,30 @@ def cached(function: Any, types: tuple[object, ...]) -> bool:
 
 
 class KernelCompiler:
-    """The process (see the module's text) for arrays of ``dtype`` (``"float32"``, ``"float64"``; ``None``: no callees,
-    only what :meth:`then` names). Use :meth:`start`, which gives ``None`` where there is one core only."""
+    """The processes (see the module's text) for arrays of ``dtype`` (``"float32"``, ``"float64"``; ``None``: no
+    callees, one process compiling only what :meth:`then` names). Use :meth:`start`, which gives ``None`` where
+    there is one core only or no process starts."""
 
     def __init__(self, dtype: str | None):
         self.dtype = dtype
         self.sent = False  # whether a function was named (the process then compiles it before it ends)
-        self.process = subprocess.Popen([sys.executable, "-c", _SCRIPT], stdin=subprocess.PIPE,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._send([str(Path(__file__).parents[2])], dtype)
+        self.process = self._spawn(False)
+        self.helper = self._spawn(True) if dtype is not None else None  # the callees from the last; ends by itself
+        if self.helper is not None and self.helper.stdin is not None:
+            self.helper.stdin.close()
+
+    def _spawn(self, backward: bool) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen([sys.executable, "-c", _SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        assert process.stdin is not None
+        pickle.dump([str(Path(__file__).parents[2])], process.stdin)
+        pickle.dump((self.dtype, backward), process.stdin)
+        process.stdin.flush()
+        return process
 
     @classmethod
     def start(cls, dtype: str | None) -> KernelCompiler | None:
-        """A new process, or ``None`` on one core (nothing would run beside this process) or where none starts."""
+        """New processes, or ``None`` on one core (nothing would run beside this process) or where none starts."""
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # macOS: no affinity
         if cores < 2:
             return None
@@ -78,19 +99,15 @@ class KernelCompiler:
         except OSError:  # no process: this one compiles what it needs
             return None
 
-    def _send(self, *items: object) -> None:
+    def then(self, function: Any, types: tuple[object, ...]) -> None:
+        """Compile the kernel's ``function`` for ``types`` after the callees, and nothing more."""
         stream = self.process.stdin
         try:
             if stream is not None and not stream.closed:
-                for item in items:
-                    pickle.dump(item, stream)
+                pickle.dump((function.py_func.__name__, types), stream)
                 stream.flush()
-        except OSError:  # the process has ended: this process compiles what it needs
+        except OSError:  # the process has ended: this one compiles what it needs
             pass
-
-    def then(self, function: Any, types: tuple[object, ...]) -> None:
-        """Compile the kernel's ``function`` for ``types`` after the callees, and nothing more."""
-        self._send((function.py_func.__name__, types))
         self.sent = True
         self.done()
 
@@ -103,29 +120,20 @@ class KernelCompiler:
             except OSError:
                 pass
 
-    def meanwhile(self, callees: Sequence[tuple[Any, tuple[object, ...]]]) -> None:
-        """Compile ``callees`` (the process's list) here, from the last, until one is in the cache (the process has
-        come that far) or the process has ended."""
-        for function, types in reversed(callees):
-            try:
-                if self.process.poll() is not None or cached(function, types):
-                    return
-            except Exception:
-                return
-            if types not in function.overloads:
-                function.compile(types)
-
     def wait(self) -> None:
-        """Wait for the process to end (what it compiled is then in the cache)."""
+        """Wait for the process that compiles the epoch's function to end (what it compiled is then in the cache)."""
         self.done()
         self.process.wait()
 
     def stop(self) -> None:
-        """End the process: at once when it was never given a function (a run that does not use the kernel),
-        else when it has compiled it."""
-        if not self.sent and self.process.poll() is None:
-            self.process.terminate()  # numba writes a cache entry to a new file and renames it: none is left half
+        """End the processes: at once those never given a function (a run that does not use the kernel), else
+        when they have compiled it."""
+        for process, needed in ((self.process, self.sent), (self.helper, False)):
+            if process is not None and not needed and process.poll() is None:
+                process.terminate()  # numba writes a cache entry to a new file and renames it: none is left half
         self.wait()
+        if self.helper is not None:
+            self.helper.wait()
 
     def __enter__(self) -> KernelCompiler:
         return self
