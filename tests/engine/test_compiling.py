@@ -135,3 +135,27 @@ def test_no_process_on_one_core_or_where_none_starts(monkeypatch):
 
     monkeypatch.setattr(compiling.subprocess, "Popen", refused)
     assert KernelCompiler.start("float64") is None
+
+
+FIRST_RUN = """
+import hashlib, sys
+from reglab.config import TrainConfig
+from reglab.runs.assemble import train
+res = train(TrainConfig(data="digits", hidden=[5, 4], epochs=2, batch_size=8, dtype=sys.argv[1]))
+m, h = res.fit.model, res.fit.history
+numbers = [w.numpy().tobytes() for w in m.weights + m.biases] + [repr(list(h.rows())).encode()]  # repr: exact
+print(hashlib.sha256(b"".join(numbers)).hexdigest())
+"""
+
+
+@pytest.mark.slow
+@two_cores
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_first_run_gets_the_numbers_of_a_warm_cache_bit_for_bit(dtype, tmp_path):
+    """A run on an empty cache (compiling in other processes, the evaluation included) and the same run on the cache
+    it left: the same weights and records, bit for bit (a network of two hidden layers: errors back-propagated
+    through a hidden layer, whose callee's copies differ in the last bits)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    first, again = (subprocess.run([sys.executable, "-c", FIRST_RUN, dtype], env=env, capture_output=True, text=True,
+                                   check=True).stdout for _ in range(2))
+    assert first == again and len(first.strip()) == 64

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from reglab.engine.compiling import KernelCompiler, cached
+from reglab.engine.compiling import KernelCompiler, cached, compile_elsewhere
 from reglab.engine.dropout import Dropout
 from reglab.engine.model import MLP
 from reglab.engine.nn import ACTIVATIONS, COSTS
@@ -290,6 +290,7 @@ def evaluate(model: MLP, X: Tensor, Y: Tensor, one_thread: bool = False) -> tupl
     def jobs(first: int, end: int) -> None:
         kernel.call(kernel.evaluate, *head, first, end, costs, hits)
 
+    compile_elsewhere(kernel.evaluate, (*head, 0, 0, costs, hits))  # a first run: compiled by another process
     run_spans(jobs, model.M * n_chunks, 1 if one_thread else kernel.pool_size())
     cost, acc = np.zeros(model.M), np.zeros(model.M)
     for c in range(n_chunks):  # chunk after chunk, whatever thread measured them

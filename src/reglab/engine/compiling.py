@@ -6,14 +6,15 @@ numba compiles on one core, holding Python's lock, and a first run needs two fun
 :class:`KernelCompiler` is two processes: one compiles those callees
 (:func:`~reglab.engine.kernel.epoch_callees`) from the first and then the epoch's function itself, loading
 its callees from the cache; the other takes the callees from the last until it meets the first (a callee in
-the cache), and ends. This process meanwhile imports torch, reads the data and compiles the evaluation;
-numba's later call here finds the epoch's function in the cache and loads it.
+the cache), and ends. This process meanwhile imports torch and reads the data, and has the evaluation
+compiled by a third (:func:`compile_elsewhere`); numba's later calls here find both in the cache and load them.
 
-This process compiles none of the epoch's callees itself: numba links a callee's code into each caller, and
+This process compiles no kernel code itself: numba links a callee's code into each caller, and
 a caller loaded later calls the copy of a callee already in the process where there is one (the first
 definition of the symbol wins), whose arithmetic can differ in the last bits from the caller's own (LLVM
 optimizes the copy again inside its caller, with reassociation allowed). A run that compiled the callees
-here would then train to other numbers than the same run on a warm cache.
+here would then train to other numbers than the same run on a warm cache (a test checks that it does not).
+A process that loads a callee on its own (a test of the tiles) and a kernel after it is not protected.
 
 The command line starts one as its first step (before torch loads: :func:`reglab.cli.main.early_compiler`)
 and hands it to the run (``fit(..., compiler=…)``); a :class:`~reglab.engine.compiled.KernelProgram`
@@ -64,6 +65,22 @@ def cached(function: Any, types: tuple[object, ...]) -> bool:
     before it compiles (internal API: a change there raises, and the callers then compile here instead)."""
     cache = function._cache
     return cache._index_key(types, function.targetctx.codegen()) in cache._cache_file._load_index()
+
+
+def compile_elsewhere(function: Any, args: tuple[object, ...]) -> None:
+    """Have the kernel's ``function`` compiled for the types of ``args`` by another process, into numba's cache, and
+    wait for it, unless numba has it (in memory or in the cache): this process then loads it, and links to no callee
+    compiled here (see the module's text). On one core, or if no process starts, nothing: the call compiles it."""
+    try:
+        types = tuple(function.typeof_pyval(a) for a in args)
+        if types in function.overloads or cached(function, types):
+            return
+    except Exception:  # numba's internals changed: the call compiles it
+        return
+    compiler = KernelCompiler.start(None)
+    if compiler is not None:
+        compiler.then(function, types)
+        compiler.wait()
 
 
 class KernelCompiler:
