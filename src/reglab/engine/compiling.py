@@ -5,8 +5,8 @@ numba compiles on one core, holding Python's lock, and a first run needs two fun
 :func:`~reglab.engine.kernel.train_epoch`, two thirds of whose compilation is its callees. A
 :class:`KernelCompiler` is two processes: one compiles those callees
 (:func:`~reglab.engine.kernel.epoch_callees`) from the first and then the epoch's function itself, loading
-its callees from the cache; the other takes the callees from the last until it meets the first (a callee in
-the cache), and ends. This process meanwhile imports torch and reads the data, and has the evaluation
+its callees from the cache; the other, started once the run knows the epoch's function is not cached, takes
+the callees from the last until it meets the first (a callee in the cache), and ends. This process meanwhile imports torch and reads the data, and has the evaluation
 compiled by a third (:func:`compile_elsewhere`); numba's later calls here find both in the cache and load them.
 
 This process compiles no kernel code itself: numba links a callee's code into each caller, and
@@ -92,9 +92,7 @@ class KernelCompiler:
         self.dtype = dtype
         self.sent = False  # whether a function was named (the process then compiles it before it ends)
         self.process = self._spawn(False)
-        self.helper = self._spawn(True) if dtype is not None else None  # the callees from the last; ends by itself
-        if self.helper is not None and self.helper.stdin is not None:
-            self.helper.stdin.close()
+        self.helper: subprocess.Popen[bytes] | None = None  # the callees from the last, once a function is named
 
     def _spawn(self, backward: bool) -> subprocess.Popen[bytes]:
         process = subprocess.Popen([sys.executable, "-c", _SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -117,13 +115,18 @@ class KernelCompiler:
             return None
 
     def then(self, function: Any, types: tuple[object, ...]) -> None:
-        """Compile the kernel's ``function`` for ``types`` after the callees, and nothing more."""
+        """Compile the kernel's ``function`` for ``types`` after the callees, and nothing more; the second process,
+        which takes the callees from the last, starts now (on a warm cache none starts: nothing is named)."""
         stream = self.process.stdin
         try:
             if stream is not None and not stream.closed:
                 pickle.dump((function.py_func.__name__, types), stream)
                 stream.flush()
-        except OSError:  # the process has ended: this one compiles what it needs
+            if self.dtype is not None and self.helper is None:
+                self.helper = self._spawn(True)
+                assert self.helper.stdin is not None
+                self.helper.stdin.close()  # it ends by itself
+        except OSError:  # a process has ended or none starts: this one compiles what it needs
             pass
         self.sent = True
         self.done()
