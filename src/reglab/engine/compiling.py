@@ -6,8 +6,9 @@ numba compiles on one core, holding Python's lock, and a first run needs two fun
 :class:`KernelCompiler` is two processes: one compiles those callees
 (:func:`~reglab.engine.kernel.epoch_callees`) from the first and then the epoch's function itself, loading
 its callees from the cache; the other, started once the run knows the epoch's function is not cached, takes
-the callees from the last until it meets the first (a callee in the cache), and ends. This process meanwhile imports torch and reads the data, and has the evaluation
-compiled by a third (:func:`compile_elsewhere`); numba's later calls here find both in the cache and load them.
+the callees from the last until it meets the first (a callee in the cache), and ends. This process
+meanwhile imports torch and reads the data, and has the evaluation compiled by a third
+(:func:`compile_elsewhere`); numba's later calls here find both in the cache and load them.
 
 This process compiles no kernel code itself: numba links a callee's code into each caller, and
 a caller loaded later calls the copy of a callee already in the process where there is one (the first
