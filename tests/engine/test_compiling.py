@@ -12,7 +12,7 @@ import torch
 from numba.core.compiler import run_frontend
 from numba.core.typed_passes import type_inference_stage
 
-from reglab.engine import compiled, kernel
+from reglab.engine import compiling, kernel
 from reglab.engine.compiled import KernelProgram
 from reglab.engine.compiling import KernelCompiler
 from reglab.engine.dropout import Dropout
@@ -76,7 +76,7 @@ def test_a_program_hands_a_compiler_on_or_tells_it_nothing_is_needed(monkeypatch
     KernelProgram(model, L2([1.0]), make_optimizer("sgd"), np.full(1, 0.5), 20, 4, 0, compiler=Fake("float64"))
     assert calls == [("done", "float64")]
     calls.clear()
-    monkeypatch.setattr(compiled, "cached", lambda function, types: False)  # as on a first run
+    monkeypatch.setattr(compiling, "cached", lambda function, types: False)  # as on a first run
     monkeypatch.setattr(kernel.train_epoch, "overloads", {})
     monkeypatch.setattr(KernelCompiler, "start", classmethod(lambda cls, dtype: Fake(dtype)))
     KernelProgram(model, L2([1.0]), make_optimizer("sgd"), np.full(1, 0.5), 20, 4, 0, compiler=Fake("float32"))
@@ -121,8 +121,6 @@ def test_another_regularizer_form_is_the_same_epoch(monkeypatch):
 def test_no_process_on_one_core_or_where_none_starts(monkeypatch):
     """``start`` gives ``None`` where nothing could run beside (one core, also without affinity as on macOS) or the
     process cannot start; the caller then compiles what it needs itself."""
-    import reglab.engine.compiling as compiling
-
     monkeypatch.setattr(compiling.os, "sched_getaffinity", lambda pid: {0})
     assert KernelCompiler.start("float64") is None
     monkeypatch.delattr(compiling.os, "sched_getaffinity")

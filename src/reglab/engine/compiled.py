@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from reglab.engine.compiling import KernelCompiler, cached, compile_elsewhere
+from reglab.engine.compiling import KernelCompiler, compile_elsewhere, missing
 from reglab.engine.dropout import Dropout
 from reglab.engine.model import MLP
 from reglab.engine.nn import ACTIVATIONS, COSTS
@@ -199,19 +199,14 @@ class KernelProgram:
         (:mod:`reglab.engine.compiling`): in ``compiler``, or in a process started here; ``None`` when numba has it
         already (in memory or in its cache), or there is one core only."""
         dt, sizes = self.Ws[0].dtype, self.model.sizes
-        try:
-            X, Y = np.zeros((1, sizes[0]), self.inputs), np.zeros((1, sizes[-1]), dt)
-            args = self._arguments(X, Y, np.zeros((1, 1), np.int64), np.zeros((0, 2)), 0, 1)
-            types = tuple(epoch.typeof_pyval(a) for a in args)
-            needed = types not in epoch.overloads and not cached(epoch, types)
-        except Exception:  # numba's internals changed: compile here when called
-            needed = False
-        if compiler is not None and not needed:
+        X, Y = np.zeros((1, sizes[0]), self.inputs), np.zeros((1, sizes[-1]), dt)
+        types = missing(epoch, self._arguments(X, Y, np.zeros((1, 1), np.int64), np.zeros((0, 2)), 0, 1))
+        if compiler is not None and types is None:
             compiler.done()  # it ends once it has what it is compiling
         elif compiler is not None and (compiler.sent or not self.wide and compiler.dtype != dt.name):
             compiler.stop()  # used already, or compiling callees of another dtype
             compiler = None
-        if not needed:
+        if types is None:
             return None
         if compiler is None:
             compiler = KernelCompiler.start(None if self.wide else dt.name)

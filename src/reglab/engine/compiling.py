@@ -68,15 +68,22 @@ def cached(function: Any, types: tuple[object, ...]) -> bool:
     return cache._index_key(types, function.targetctx.codegen()) in cache._cache_file._load_index()
 
 
+def missing(function: Any, args: tuple[object, ...]) -> tuple[object, ...] | None:
+    """The types of ``args`` where numba has the kernel's ``function`` for them neither in memory nor in its cache
+    (compiling is needed), else ``None``; ``None`` too where numba's internals changed (the call compiles it)."""
+    try:
+        types = tuple(function.typeof_pyval(a) for a in args)
+        return None if types in function.overloads or cached(function, types) else types
+    except Exception:
+        return None
+
+
 def compile_elsewhere(function: Any, args: tuple[object, ...]) -> None:
     """Have the kernel's ``function`` compiled for the types of ``args`` by another process, into numba's cache, and
     wait for it, unless numba has it (in memory or in the cache): this process then loads it, and links to no callee
     compiled here (see the module's text). On one core, or if no process starts, nothing: the call compiles it."""
-    try:
-        types = tuple(function.typeof_pyval(a) for a in args)
-        if types in function.overloads or cached(function, types):
-            return
-    except Exception:  # numba's internals changed: the call compiles it
+    types = missing(function, args)
+    if types is None:
         return
     compiler = KernelCompiler.start(None)
     if compiler is not None:
