@@ -45,6 +45,11 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity; where there is none, as on macOS, the machine's)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def machine() -> dict[str, object]:
     """The machine: host name, operating system, CPU, cores usable by this process, and the CUDA device
     torch sees (only if torch is already imported: this module imports nothing heavy)."""

@@ -12,6 +12,7 @@ import torch
 from numba.core.compiler import run_frontend
 from numba.core.typed_passes import type_inference_stage
 
+from reglab import provenance
 from reglab.engine import compiling, kernel
 from reglab.engine.compiled import KernelProgram
 from reglab.engine.compiling import KernelCompiler
@@ -121,12 +122,12 @@ def test_another_regularizer_form_is_the_same_epoch(monkeypatch):
 def test_no_process_on_one_core_or_where_none_starts(monkeypatch):
     """``start`` gives ``None`` where nothing could run beside (one core, also without affinity as on macOS) or the
     process cannot start; the caller then compiles what it needs itself."""
-    monkeypatch.setattr(compiling.os, "sched_getaffinity", lambda pid: {0})
+    monkeypatch.setattr(provenance.os, "sched_getaffinity", lambda pid: {0})
     assert KernelCompiler.start("float64") is None
-    monkeypatch.delattr(compiling.os, "sched_getaffinity")
-    monkeypatch.setattr(compiling.os, "cpu_count", lambda: 1)
+    monkeypatch.delattr(provenance.os, "sched_getaffinity")
+    monkeypatch.setattr(provenance.os, "cpu_count", lambda: 1)
     assert KernelCompiler.start("float64") is None
-    monkeypatch.setattr(compiling.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(provenance.os, "cpu_count", lambda: 4)
 
     def refused(*args, **kwargs):
         raise OSError("no more processes")

@@ -70,7 +70,7 @@ def test_children_forked_to_draw_write_what_this_process_writes_and_a_failed_one
                                                                                             monkeypatch):
     figures = _figures(result)
     figures.write(tmp_path / "here")
-    monkeypatch.setattr(drawing, "_usable_cores", lambda: 2)  # fork even where CI gives one core
+    monkeypatch.setattr(drawing, "usable_cores", lambda: 2)  # fork even where CI gives one core
     write_forked(figures, tmp_path / "forked")
     assert _pngs(tmp_path / "forked") == _pngs(tmp_path / "here")
 

@@ -115,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
 
 def plan_line(groups, dataset) -> str:
     """The estimate line of the batched runs (:mod:`reglab.runs.budget`): arms × seeds models, their epochs."""
-    from reglab.runs.budget import Estimate, cpu_cores, epoch_flops
+    from reglab.provenance import usable_cores
+    from reglab.runs.budget import Estimate, epoch_flops
 
     n_eval = len(dataset.validation.y) + len(dataset.test.y)
     models = model_epochs = 0
@@ -125,7 +126,7 @@ def plan_line(groups, dataset) -> str:
         n_train = g.train_size or len(dataset.train.y)
         models, model_epochs = models + m, model_epochs + m * g.epochs
         flops += m * g.epochs * epoch_flops([dataset.n_features, g.hidden, dataset.n_classes], n_train, n_eval)
-    return Estimate(models, "models", model_epochs, flops, cpu_cores()).line()
+    return Estimate(models, "models", model_epochs, flops, usable_cores()).line()
 
 
 def _command(args: argparse.Namespace) -> str:

@@ -26,13 +26,14 @@ process compiles what it needs. This module imports neither torch nor numba (the
 
 from __future__ import annotations
 
-import os
 import pickle
 import subprocess
 import sys
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from reglab.provenance import usable_cores
 
 #: What a process runs: it reads pickles from its standard input: the paths to import reglab from; the dtype
 #: whose callees of the epoch to compile (``None``: none) and whether from the last (stopping at the first one
@@ -114,8 +115,7 @@ class KernelCompiler:
     @classmethod
     def start(cls, dtype: str | None) -> KernelCompiler | None:
         """New processes, or ``None`` on one core (nothing would run beside this process) or where none starts."""
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1  # macOS: no affinity
-        if cores < 2:
+        if usable_cores() < 2:
             return None
         try:
             return cls(dtype)

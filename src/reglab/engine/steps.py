@@ -22,7 +22,6 @@ steps they take and draw dropout's masks for step ``t`` from the same stream
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -40,6 +39,7 @@ from reglab.engine.optim import CompiledOptimizer, Optimizer
 from reglab.engine.regularizers import Param, Regularizer
 from reglab.engine.threads import auto_threads, torch_threads
 from reglab.errors import ReglabError
+from reglab.provenance import usable_cores
 
 #: How an epoch's steps run (``make_steps``): compiled where it applies, compiled, or tensor operations.
 ENGINES = ("auto", "compiled", "tensor")
@@ -94,8 +94,7 @@ class _Steps:
         """
         if self.model.device.type != "cpu" or self.threads != 1:
             return False
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        return cores > 1
+        return usable_cores() > 1
 
 
 def orders(N: int, gens: Sequence[torch.Generator]) -> Tensor:

@@ -19,7 +19,6 @@ run below it (fixed costs per mini-batch), so the time is a floor for them.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ import torch
 
 from reglab.config import TrainConfig
 from reglab.errors import ReglabError
+from reglab.provenance import usable_cores
 
 #: The most models (train), cells (sweep) or model runs (reproduce) a command starts without ``--limit``.
 DEFAULT_LIMIT = 10_000
@@ -127,7 +127,7 @@ def estimate(config: TrainConfig, sizes: Sequence[int], n_train: int, n_eval: in
     m = config.n_models if models is None else models
     measured = n_eval + (n_train if "train" in config.monitor and config.monitor_train == "exact" else 0)
     return Estimate(m, what, m * config.epochs, m * config.epochs * epoch_flops(sizes, n_train, measured),
-                    min(cpu_cores(), max(1, m)))
+                    min(usable_cores(), max(1, m)))
 
 
 def epoch_flops(sizes: Sequence[int], n_train: int, n_measured: int) -> float:
@@ -145,10 +145,6 @@ def duration(seconds: float) -> str:
         if seconds >= 2 * size if unit != "min" else seconds >= 90:
             return f"{seconds / size:.2g} {unit}"
     return f"{max(seconds, 1):.0f} s" if seconds >= 1 else "under a second"
-
-
-def cpu_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 # -- memory available -----------------------------------------------------------------------------

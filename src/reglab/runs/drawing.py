@@ -37,6 +37,7 @@ import numpy as np
 
 from reglab.engine.history import History
 from reglab.io import save_figure
+from reglab.provenance import usable_cores
 
 #: The helper's program: ``-c`` puts the working directory first on ``sys.path``, where a user's own
 #: ``numpy.py`` would shadow numpy; it is taken off before anything is imported.
@@ -81,7 +82,7 @@ def write_forked(figures: Figures, out: Path) -> None:
     run on, they are all drawn here in turn. Returns when every figure is written.
     """
     names = list(figures.drawings())
-    if not hasattr(os, "fork") or _usable_cores() < 2:
+    if not hasattr(os, "fork") or usable_cores() < 2:
         figures.write(out)
         return
     children: dict[int, str] = {}
@@ -106,11 +107,6 @@ def write_forked(figures: Figures, out: Path) -> None:
     finally:  # never return (or fail) with a child still drawing
         failed = [name for pid, name in children.items() if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
     figures.write(out, failed)
-
-
-def _usable_cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Drawer:
