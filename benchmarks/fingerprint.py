@@ -10,6 +10,9 @@ models too large for a group, which train alone with their steps split over the 
     diff before.txt after.txt                           # no output: the same bits
 
 The hashes depend on the machine (numba compiles for its CPU); compare two commits on one machine. About 35 s.
+With ``--split`` every lone model that has six units per hidden layer and thread trains with its steps split over
+the threads (``kernel.train_epoch_split``; without it only models with enough work per step are): the hashes must be
+the same as without it.
 """
 
 import argparse
@@ -88,7 +91,12 @@ def train_wide(dtype, sizes, act, cost, opt, reg, M, threads, drop):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out")
+    ap.add_argument("--split", action="store_true", help="split every lone model that can be (the same hashes)")
     a = ap.parse_args()
+    if a.split:
+        from reglab.engine import kernel
+
+        kernel.SPLIT_MACS, kernel.SPLIT_MACS_PER_PART = 0, 1
     lines = []
     for c in configs():
         lines.append(f"{train(*c)} {c[0]} {c[1:]}")

@@ -24,6 +24,9 @@ it has ``kernel_form()`` naming one of ``kernel.OPTIMIZER_CODES``.
 from __future__ import annotations
 
 import inspect
+import sys
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -112,6 +115,32 @@ def _form(regularizer: Regularizer, p: Param, M: int) -> np.ndarray:
     return np.broadcast_to(form, (M, 5))
 
 
+#: A split epoch (:meth:`KernelProgram._train_split`) longer than this (seconds) whose parts had less than this
+#: share of their cores' time was contended: the program goes on with one thread.
+CONTENDED_AFTER, CONTENDED_SHARE = 0.02, 0.75
+
+
+def _started(part: Any, q: int) -> threading.Thread:
+    """A thread running ``part(q)``, started (``RuntimeError`` where none can be)."""
+    thread = threading.Thread(target=part, args=(q,), name=f"reglab-part-{q}", daemon=True)
+    thread.start()
+    return thread
+
+
+def split_parts(sizes: list[int], batch_size: int, threads: int) -> int:
+    """How many threads share a lone model's steps (:func:`~reglab.engine.kernel.train_epoch_split`): 1 where it has
+    no hidden layer, the first layer has fewer than ``SPLIT_MACS`` multiply-adds per step, or the system has no
+    ``sched_yield`` (Windows); else up to ``threads``, with at least ``SPLIT_MACS_PER_PART`` of them and six units
+    of every hidden layer each (two of :func:`~reglab.engine.kernel.dense`'s tiles of 3)."""
+    kernel = _kernel()
+    if len(sizes) < 3 or threads < 2 or sys.platform == "win32":
+        return 1
+    macs = sizes[0] * sizes[1] * batch_size
+    if macs < kernel.SPLIT_MACS:
+        return 1
+    return int(max(1, min(threads, macs // kernel.SPLIT_MACS_PER_PART, min(kernel.sixes(n) for n in sizes[1:-1]))))
+
+
 class KernelProgram:
     """One (model, regularizer, optimizer) as the compiled kernel's arguments, packed once.
 
@@ -187,10 +216,20 @@ class KernelProgram:
         # as many models per group as fit GROUP_BYTES, but at least one group per thread
         self.group = int(max(1, min(M, kernel.GROUP_BYTES // max(per_model, 1), -(-M // wanted))))
         self.batch_size, self.threads = batch_size, wanted if self.wide else min(wanted, -(-M // self.group))
+        # a lone model large enough to share: its steps split over the threads (the same numbers on any count)
+        self.parts = 1 if self.wide or M > 1 else split_parts(model.sizes, batch_size, wanted)
+        self.split = self.parts > 1
+        if self.split:
+            self.threads = self.parts
+            sizes = model.sizes
+            # each part's sums of each hidden layer (B, n_out), and the hidden layers' errors for even and odd steps
+            self.sums = tuple(np.empty((batch_size, n), dt) for n in sizes[1:-1] for _ in range(self.parts))
+            self.errors = tuple(np.empty((batch_size, n), dt) for _ in range(2) for n in sizes[1:])
         self._checked: np.ndarray | None = None  # the training inputs last checked against the model
         self.inputs = np.dtype(dt if inputs is None else inputs)
         # unwrapped: a wrapper made with functools.wraps (a test's counter) compiles beside as the kernel would
-        epoch = inspect.unwrap(kernel.train_epoch_wide if self.wide else kernel.train_epoch,
+        epoch = inspect.unwrap(kernel.train_epoch_wide if self.wide else kernel.train_epoch_split if self.split
+                               else kernel.train_epoch,
                                stop=lambda f: hasattr(f, "typeof_pyval"))  # numba's dispatcher (itself a wrapper)
         self._compiling = self._compile_beside(epoch, compiler)
 
@@ -220,6 +259,8 @@ class KernelProgram:
         ``end − 1`` (:func:`~reglab.engine.kernel.train_epoch`, or all of :func:`~reglab.engine.kernel.train_epoch_wide`)."""
         head = (X, Y, perms, self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,
                 self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost)
+        if self.split:  # part 0 of one (this thread alone; train_epoch names the parts)
+            return (*head, seen, self.dkeys, self.dthr, self.dscale, 0, 1, np.zeros(2, np.int64), self.sums, self.errors)
         groups = () if self.wide else (self.group, first, end)
         return (*head, *groups, seen, self.dkeys, self.dthr, self.dscale)
 
@@ -249,11 +290,54 @@ class KernelProgram:
             with kernel.threads(self.threads):
                 self.t = kernel.call(kernel.train_epoch_wide, *self._arguments(X, Y, perms, counted, 0, 0))
             return
+        if self.split:
+            self.t = self._train_split(self._arguments(X, Y, perms, counted, 0, 0)[:-5])
+            return
 
         def groups(first: int, end: int) -> int:
             return int(kernel.call(kernel.train_epoch, *self._arguments(X, Y, perms, counted, first, end)))
 
         self.t = run_spans(groups, -(-self.model.M // self.group), self.threads)[0]
+
+    def _train_split(self, head: tuple[object, ...]) -> int:
+        """One epoch of :func:`~reglab.engine.kernel.train_epoch_split` on ``self.parts`` threads: part 0 on this one,
+        the others on threads of their own (they must all run at once: each step waits for every part); returns the
+        step count. A part that fails sets the abort flag, the others then return, and its exception is raised here
+        (before any part has stepped a weight if it failed at the start). Where the parts got much less CPU time
+        than the wall-clock time (another process held the cores and the parts waited for each other), the
+        program's later epochs run on one thread: the same numbers, without the waiting."""
+        kernel, parts = self.kernel, self.parts
+        sync = np.zeros(2, np.int64)  # (arrivals at the barriers, abort)
+        failures: list[BaseException] = []
+
+        def part(q: int) -> int:
+            try:
+                return int(kernel.call(kernel.train_epoch_split, *head, q, parts, sync, self.sums, self.errors))
+            except BaseException as exc:  # noqa: BLE001  (raised again below, on the calling thread)
+                sync[1] = 1
+                failures.append(exc)
+                return -1
+
+        wall, cpu = time.perf_counter(), time.process_time()
+        others: list[threading.Thread] = []
+        try:
+            for q in range(1, parts):
+                others.append(_started(part, q))
+        except RuntimeError:  # no thread to be had: the started parts stop at their first barrier
+            sync[1] = 1
+            for thread in others:
+                thread.join()
+            self.parts = 1
+            return self._train_split(head)
+        steps = part(0)
+        for thread in others:
+            thread.join()
+        if failures:
+            raise failures[0]
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        if wall > CONTENDED_AFTER and cpu < CONTENDED_SHARE * parts * wall:
+            self.parts = 1
+        return steps
 
     def save_state(self) -> tuple[tuple[np.ndarray, ...], int]:
         """Copies of the optimizer's state and step count (the parameters are the model's)."""
