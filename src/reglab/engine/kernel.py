@@ -279,8 +279,10 @@ def dense(inp, W, b, out, m):
     Tiles of 3 units × 5 examples keep fifteen running sums in registers (on AVX-512, 10–30% faster than
     2 × 5 for a mini-batch of 10, measured here; 4 × 5 spills registers in float32), then tiles of 2 units
     where two or four are left, and the last unit of an odd ``n_out`` alone. A sum over ``k`` comes out the
-    same in a tile of 2 units or 3 but not alone (LLVM vectorizes that loop otherwise), so exactly the units
-    that tiles of 2 left alone are summed alone: the numbers are those of tiles of 2 only, bit for bit.
+    same in a tile of 2 units or 3 on the widths tested (37 and 784 inputs) but not alone (LLVM vectorizes that
+    loop otherwise), so exactly the units that tiles of 2 left alone are summed alone. Not on every width: with 8
+    inputs in float32 a tile of 3 and one of 2 vectorize their sums differently (found here), so a unit's numbers
+    are those of its tile, which :func:`train_epoch_split` keeps.
     """
     n_out, n_in = W.shape
     zero = out.dtype.type(0)
