@@ -9,13 +9,16 @@ For each job (whole ``reglab`` processes) and each way of running it, the best o
 * spinning: the default threads with ``OMP_WAIT_POLICY=ACTIVE`` (how reglab ran
   before: waiting threads spin), for comparison.
 
+With ``--data-dir`` holding MNIST, a third job trains one [784, 30, 10] model on it, whose steps reglab splits over
+the cores by default (``kernel.train_epoch_split``, barriers every step: the case where a busy core hurts most).
+
 Each job runs first on the machine as it is ("no load": on a shared machine,
 whatever the others run), then with one busy-looping process per core started
 beside it. The target: with the load, default ≤ 1.25 × one thread.
 
 Run from the repository root::
 
-    python benchmarks/bench_contention.py [--rounds 3] [--write benchmarks/RESULTS.md]
+    python benchmarks/bench_contention.py [--rounds 3] [--data-dir DIR] [--write benchmarks/RESULTS.md]
 """
 
 from __future__ import annotations
@@ -69,10 +72,15 @@ def run(args: list[str], extra_env: dict, out: str) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def measure(rounds: int, tmp: str) -> dict[tuple[str, str], tuple[float, float]]:
+#: The third job, where MNIST is at hand (``--data-dir``).
+MNIST_JOB = ("1 model on MNIST, 10,000 images, 5 epochs (steps split over the cores)",
+             ["train", "--data", "mnist", "--train-size", "10000", "--epochs", "5", "--no-plots"])
+
+
+def measure(rounds: int, tmp: str, jobs: dict[str, list[str]]) -> dict[tuple[str, str], tuple[float, float]]:
     best: dict[tuple[str, str], tuple[float, float]] = {}
     for r in range(rounds):
-        for job, args in JOBS.items():
+        for job, args in jobs.items():
             for way, env in WAYS.items():
                 wall, cpu = run(args, env, os.path.join(tmp, f"{len(best)}-{r}"))
                 old = best.get((job, way), (float("inf"), float("inf")))
@@ -84,17 +92,21 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=3, help="alternated rounds; the best is reported (default: 3)")
     ap.add_argument("--write", metavar="FILE", help="also write the figures as a section of FILE (Markdown)")
+    ap.add_argument("--data-dir", help="a data directory holding mnist/: adds the MNIST job")
     args = ap.parse_args(argv)
     cores = os.cpu_count() or 1
+    jobs = dict(JOBS)
+    if args.data_dir:
+        jobs[MNIST_JOB[0]] = [*MNIST_JOB[1], "--data-dir", args.data_dir]
     with tempfile.TemporaryDirectory() as tmp:
-        for job_args in JOBS.values():
+        for job_args in jobs.values():
             run(job_args, {}, os.path.join(tmp, "warm"))  # numba's kernels loaded once, the files cached
-        quiet = measure(args.rounds, tmp)
+        quiet = measure(args.rounds, tmp, jobs)
         with busy_cores(cores):
-            busy = measure(args.rounds, tmp)
+            busy = measure(args.rounds, tmp, jobs)
     lines = [f"machine: {machine()} (at the end); the best of {args.rounds} alternated rounds; wall-clock s (CPU s)", "",
              "| job | load | " + " | ".join(WAYS) + " | default / one thread |", "|---|---|" + "---|" * (len(WAYS) + 1)]
-    for job in JOBS:
+    for job in jobs:
         for load, results in (("no load", quiet), (f"{cores} busy processes", busy)):
             cells = " | ".join(f"{results[job, way][0]:.2f} ({results[job, way][1]:.2f})" for way in WAYS)
             ratio = results[job, "default"][0] / results[job, "one thread"][0]
