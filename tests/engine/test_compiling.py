@@ -24,12 +24,23 @@ from reglab.engine.regularizers import L1, L2
 two_cores = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="a process beside needs two cores")
 
 
-def program(dtype, M, monkeypatch, dropout=None, regularizer=None):
+def program(dtype, M, monkeypatch, dropout=None, regularizer=None, sizes=(6, 5, 4, 3)):
     """A kernel program that starts no process of its own."""
     monkeypatch.setattr(KernelCompiler, "start", classmethod(lambda cls, dtype: None))
-    model = MLP.initialize([6, 5, 4, 3], seeds=list(range(M)), dtype=dtype)
+    model = MLP.initialize(list(sizes), seeds=list(range(M)), dtype=dtype)
     eta = np.full(M, 0.5, model.weights[0].numpy().dtype)  # (M,) in the model's dtype, as the steps give it
     return KernelProgram(model, regularizer or L2([1.0] * M), make_optimizer("sgd"), eta, 20, 4, 0, dropout)
+
+
+def typed_callees(epoch, p):
+    """numba's type inference of the kernel function ``epoch`` on program ``p``'s arguments (which compiles or loads
+    each callee for the types it calls it with)."""
+    nd = p.Ws[0].dtype
+    args = p._arguments(np.zeros((1, 6), nd), np.zeros((1, 3), nd), np.zeros((1, 1), np.int64), np.zeros((0, 2)), 0, 1)
+    types = tuple(epoch.typeof_pyval(a) for a in args)
+    epoch.typingctx.refresh()
+    epoch.targetctx.refresh()
+    type_inference_stage(epoch.typingctx, epoch.targetctx, run_frontend(epoch.py_func), types, None)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -41,15 +52,27 @@ def test_the_callees_planned_are_those_numba_types_the_epoch_to_call(dtype, M, d
     for one model or many, with or without dropout (whose arrays are C-ordered whatever M)."""
     drop = Dropout.per_layer([0.5], 0.0, layers=3, seeds=list(range(M))) if dropout else None
     p = program(dtype, M, monkeypatch, drop)
-    nd = p.Ws[0].dtype
-    args = p._arguments(np.zeros((1, 6), nd), np.zeros((1, 3), nd), np.zeros((1, 1), np.int64), np.zeros((0, 2)), 0, 1)
-    epoch = kernel.train_epoch
-    types = tuple(epoch.typeof_pyval(a) for a in args)
-    epoch.typingctx.refresh()
-    epoch.targetctx.refresh()
-    type_inference_stage(epoch.typingctx, epoch.targetctx, run_frontend(epoch.py_func), types, None)
-    for function, argtypes in kernel.epoch_callees(nd.name):
+    typed_callees(kernel.train_epoch, p)
+    for function, argtypes in kernel.epoch_callees(p.Ws[0].dtype.name):
         assert argtypes in function.overloads, function.py_func.__name__
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("dropout", [False, True])
+def test_a_split_epoch_calls_the_planned_callees_with_the_same_types(dtype, dropout, monkeypatch):
+    """A lone model's epoch split over the threads (``kernel.train_epoch_split``) calls the planned callees with the
+    types ``train_epoch`` calls them with: a first run's processes compile them for either."""
+    monkeypatch.setattr(kernel, "SPLIT_MACS", 0)
+    monkeypatch.setattr(kernel, "SPLIT_MACS_PER_PART", 1)
+    drop = Dropout.per_layer([0.5], 0.0, layers=3, seeds=[0]) if dropout else None
+    p = program(dtype, 1, monkeypatch, drop, sizes=(6, 12, 12, 3))
+    assert p.split
+    planned = kernel.epoch_callees(p.Ws[0].dtype.name)
+    before = [set(function.overloads) for function, _ in planned]
+    typed_callees(kernel.train_epoch_split, p)
+    for (function, argtypes), had in zip(planned, before):
+        assert argtypes in function.overloads, function.py_func.__name__
+        assert set(function.overloads) - had <= {argtypes}, function.py_func.__name__  # no other types
 
 
 def test_a_program_hands_a_compiler_on_or_tells_it_nothing_is_needed(monkeypatch):

@@ -88,6 +88,10 @@ GROUP_BYTES = 1536 * 1024
 WIDE_UNITS = 32
 
 U32 = np.uint32
+#: Row 0 as an ``int64``, not the literal ``0``: :func:`train_epoch` then calls :func:`_update_rows` and
+#: :func:`_below_rows` with the argument types :func:`train_epoch_split` calls them with (a row of its own), so that
+#: both load the same compiled callees (:func:`epoch_callees`) and a first run compiles them once.
+FIRST = np.int64(0)
 
 
 def call(compiled, *args):
@@ -847,17 +851,19 @@ def _bias_corrections(X, hyper, t):
 
 def epoch_callees(dtype: Any) -> list[tuple[Any, tuple[Any, ...]]]:
     """The functions :func:`train_epoch` calls that take longest to compile, each with the argument types
-    ``train_epoch`` calls it with when its arrays hold ``dtype`` (a test checks them against numba's typing): a
-    first run compiles them in two processes at once into numba's cache, from which ``train_epoch``'s own compilation
-    then loads them (their code as numba would have built it there, so the same numbers). In this order, longest
-    first, about 5 of the 9 s of callees a one-thread first compilation of ``train_epoch`` spends here."""
+    ``train_epoch`` (and :func:`train_epoch_split`) calls it with when its arrays hold ``dtype`` (a test checks them
+    against numba's typing of both): a first run compiles them in two processes at once into numba's cache, from
+    which the epoch's own compilation then loads them (their code as numba would have built it there, so the same
+    numbers). In this order, longest first, about 5 of the 9 s of callees a one-thread first compilation of
+    ``train_epoch`` spends here. (``_layer`` too, with :func:`dense`'s tiles, took 1.8 s off ``train_epoch``'s own
+    compilation but made a first run's epoch line 1–1.7 s later, measured here: not planned.)"""
     f = nb.from_dtype(np.dtype(dtype))
     i64, u32 = types.int64, types.uint32
     a1, a2 = types.Array(f, 1, "C"), types.Array(f, 2, "C")
     stack = types.List(a2, reflected=False)  # _step_buffers' lists of per-layer arrays
     return [
-        (_update_rows, (types.literal(0), i64, a2, a2, i64, a2, a2, a2, f, a1, i64, a1, f, f, f, a1, a1)),
-        (_below_rows, (types.literal(0), i64, a2, a2, a2, i64, a2, types.boolean, a2)),
+        (_update_rows, (i64, i64, a2, a2, i64, a2, a2, a2, f, a1, i64, a1, f, f, f, a1, a1)),
+        (_below_rows, (i64, i64, a2, a2, a2, i64, a2, types.boolean, a2)),
         (_drop, (a2, stack, i64, i64, u32, i64, types.Array(u32, 1, "C"), a1, stack, stack)),
         (_last_row_and_bias, (a2, a2, i64, a2, a2, a2, a1, a1, a1, f, a1, a1, i64, a1, f, f, f, a1, a1)),
         (_output_error, (stack, a2, stack, a2, types.Array(i64, 1, "C"), i64, i64, types.Array(types.float64, 2, "C"),
@@ -925,8 +931,8 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
                     W, dl = Ws[l][mi], deltas[l]
                     n_out, n_in = W.shape
                     if l > 0:  # δ of the layer below, from the weights before their update
-                        _below_rows(0, m, dl, W, acts[l - 1], act, keeps[l], dt[l] != 0, deltas[l - 1])
-                    _update_rows(0, n_out - n_out % 2, dl, inp, m, W, S1w[l][mi], S2w[l][mi], eta_i, rw[l], opt, hyper,
+                        _below_rows(FIRST, m, dl, W, acts[l - 1], act, keeps[l], dt[l] != 0, deltas[l - 1])
+                    _update_rows(FIRST, n_out - n_out % 2, dl, inp, m, W, S1w[l][mi], S2w[l][mi], eta_i, rw[l], opt, hyper,
                                  bc1, bc2, inv_m, grad[0, :n_in], grad[1, :n_in])
                     _last_row_and_bias(dl, inp, m, W, S1w[l][mi], S2w[l][mi], bs[l][mi], S1b[l][mi], S2b[l][mi], eta_i,
                                        rw[l], rb[l], opt, hyper, bc1, bc2, inv_m, grad[0], cvec)
@@ -1172,6 +1178,14 @@ def sixes(n):
     return (even - 2 * (0, 2, 1)[even % 3]) // 6
 
 
+@_inner(cache=True, nogil=True, error_model="numpy")
+def _part_sums(sums, k, width):
+    """``sums[k]`` (B, ≥ width) as a contiguous (B, width) array over its first elements: a part's sums, which
+    :func:`dense` writes with the argument types :func:`_layer` gives it (the same compiled function)."""
+    z = sums[k]
+    return z.reshape(z.size)[:z.shape[0] * width].reshape((z.shape[0], width))
+
+
 @_inner(fastmath=_FAST, cache=True, error_model="numpy")
 def _activation(zs, l, per, parts, b, out, m, act):
     """Layer ``l``'s activations into ``out`` (B, n_out) from the parts' sums ``zs[l·per + q]`` (their units of
@@ -1180,7 +1194,7 @@ def _activation(zs, l, per, parts, b, out, m, act):
     n_out = out.shape[1]
     for q in range(parts):
         j0, j1 = _span(n_out, q, parts)
-        z = zs[l * per + q]
+        z = _part_sums(zs, l * per + q, j1 - j0)
         for i in range(m):
             for j in range(j1 - j0):
                 out[i, j0 + j] = z[i, j] + b[j0 + j]
@@ -1190,6 +1204,16 @@ def _activation(zs, l, per, parts, b, out, m, act):
     for i in range(m):
         for j in range(n_out):
             out[i, j] = _activate(out[i, j], act)
+
+
+@_inner(cache=True, nogil=True, error_model="numpy")
+def _layer_errors(errors, own):
+    """Each layer's errors for the even and the odd steps: the hidden layers' ``errors[l]`` and ``errors[L + l]``
+    (split by example, shared), the output layer's ``own[L − 1]`` (each part's own)."""
+    L = len(own)
+    even = [errors[l] if l < L - 1 else own[l] for l in range(L)]
+    odd = [errors[L + l] if l < L - 1 else own[l] for l in range(L)]
+    return even, odd
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -1202,9 +1226,10 @@ def train_epoch_split(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, 
     Each step, in phases that end at a barrier (:func:`_barrier` on ``sync[0]``, 2(L − 1) per step):
 
     * every part gathers the mini-batch for itself; a hidden layer's units are split (:func:`_span`): each part
-      sums its units into ``sums[l·per + part]`` (B, ≥ its units; ``per = len(sums) / (L − 1)``); after the
-      barrier each part adds the biases and applies ``f`` to the whole layer for itself (:func:`_activation`);
-      the output layer, its error and the running measure (part 0's ``seen``) each part computes whole;
+      sums its units into ``sums[l·per + part]`` (as (B, its units): :func:`_part_sums`; ``per`` is
+      ``len(sums) / (L − 1)``); after the barrier each part adds the biases and applies ``f`` to the whole
+      layer for itself (:func:`_activation`); the output layer, its error and the running measure (part 0's
+      ``seen``) each part computes whole;
     * the errors below a layer are split by example in fours (:func:`_below_rows`) into ``errors[(s mod 2)·L + l]``
       (two sets, so a part a step ahead never writes what another still reads); after the barrier each part steps
       its own rows of each hidden layer; part 0 also steps the output layer and the biases of every layer, but
@@ -1223,9 +1248,7 @@ def train_epoch_split(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, 
     cvec = np.empty(batch_size, x.dtype)
     nobias = np.zeros(widest, x.dtype)  # a part's sums carry no bias: the biases may be stepping meanwhile
     counted = seen if part == 0 else np.zeros((0, 2))
-    # the errors of each layer, by the step's parity: the hidden layers' shared (split by example), the output's own
-    even = [errors[l] if l < L - 1 else own_errors[l] for l in range(L)]
-    odd = [errors[L + l] if l < L - 1 else own_errors[l] for l in range(L)]
+    even, odd = _layer_errors(errors, own_errors)
     passed = 0  # barriers passed
     per = len(sums) // max(L - 1, 1)  # sums[l·per + q]: part q's of layer l (per ≥ parts: a program may go on with fewer)
     for mi in range(M):
@@ -1238,11 +1261,11 @@ def train_epoch_split(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, 
             for l in range(L):
                 inp = _drop(x, acts, m, l, dkey, t, dt, ds, keeps, dropped)
                 W, b = Ws[l][mi], bs[l][mi]
-                if l == L - 1:
-                    _layer(inp, m, W, b, acts[l], True, act, cost, zlast)
+                if l == L - 1:  # (last: the expression, not the literal True, types it as train_epoch does)
+                    _layer(inp, m, W, b, acts[l], l == L - 1, act, cost, zlast)
                     break
                 j0, j1 = _span(W.shape[0], part, parts)
-                dense(inp, W[j0:j1], nobias[j0:j1], sums[l * per + part][:, :j1 - j0], m)
+                dense(inp, W[j0:j1], nobias[j0:j1], _part_sums(sums, l * per + part, j1 - j0), m)
                 passed += 1
                 if not _barrier(sync, parts * passed):
                     return -1
