@@ -149,7 +149,9 @@ class KernelProgram:
     call. ``eta`` (M,) is read at every call (a view: changes to it show). Models train in groups
     that fit in a core's cache, the groups spread over ``threads`` cores (0: every core numba sees;
     never more than there are groups); a model too large for a group (``wide``) trains alone, each step
-    split over the threads. Each model's numbers are the same whatever the thread count.
+    split over the threads; a lone model with enough work per step (``split``, :func:`split_parts`) has its
+    steps split over ``parts`` threads (:meth:`_train_split`). Each model's numbers are the same whatever the
+    thread count.
 
     Parameters
     ----------

@@ -168,7 +168,8 @@ class CompiledSteps(_Steps):
     The parameters and the optimizer's state are numpy views of the model's tensors and are updated
     in place. Models train in groups that fit in a core's cache, the groups spread over ``threads``
     cores (0: every core numba sees; never more than there are groups). The threads meet once per
-    epoch, not per step, and each model's numbers are the same whatever the thread count.
+    epoch, not per step (but a lone model's steps split over them, which meet at barriers within each step),
+    and each model's numbers are the same whatever the thread count.
     """
 
     def __init__(self, model: MLP, regularizer: Regularizer, optimizer: CompiledOptimizer, eta: Tensor, n: int,
