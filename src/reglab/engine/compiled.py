@@ -256,13 +256,14 @@ class KernelProgram:
         return compiler
 
     def _arguments(self, X: np.ndarray, Y: np.ndarray, perms: np.ndarray, seen: np.ndarray, first: int,
-                   end: int) -> tuple[object, ...]:
+                   end: int, part: int = 0, parts: int = 1, sync: np.ndarray | None = None) -> tuple[object, ...]:
         """The kernel's arguments for an epoch over ``X``, ``Y`` in the orders ``perms``, groups ``first`` to
         ``end − 1`` (:func:`~reglab.engine.kernel.train_epoch`, or all of :func:`~reglab.engine.kernel.train_epoch_wide`)."""
         head = (X, Y, perms, self.batch_size, self.Ws, self.bs, self.S1w, self.S2w, self.S1b, self.S2b,
                 self.eta, self.reg_w, self.reg_b, self.opt, self.hyper, self.t, self.act, self.cost)
-        if self.split:  # part 0 of one (this thread alone; train_epoch names the parts)
-            return (*head, seen, self.dkeys, self.dthr, self.dscale, 0, 1, np.zeros(2, np.int64), self.sums, self.errors)
+        if self.split:  # part ``part`` of ``parts`` meeting on ``sync`` (by default part 0 of one, this thread alone)
+            sync = np.zeros(2, np.int64) if sync is None else sync
+            return (*head, seen, self.dkeys, self.dthr, self.dscale, part, parts, sync, self.sums, self.errors)
         groups = () if self.wide else (self.group, first, end)
         return (*head, *groups, seen, self.dkeys, self.dthr, self.dscale)
 
@@ -293,7 +294,7 @@ class KernelProgram:
                 self.t = kernel.call(kernel.train_epoch_wide, *self._arguments(X, Y, perms, counted, 0, 0))
             return
         if self.split:
-            self.t = self._train_split(self._arguments(X, Y, perms, counted, 0, 0)[:-5])
+            self.t = self._train_split(X, Y, perms, counted)
             return
 
         def groups(first: int, end: int) -> int:
@@ -301,7 +302,7 @@ class KernelProgram:
 
         self.t = run_spans(groups, -(-self.model.M // self.group), self.threads)[0]
 
-    def _train_split(self, head: tuple[object, ...]) -> int:
+    def _train_split(self, X: np.ndarray, Y: np.ndarray, perms: np.ndarray, counted: np.ndarray) -> int:
         """One epoch of :func:`~reglab.engine.kernel.train_epoch_split` on ``self.parts`` threads: part 0 on this one,
         the others on threads of their own (they must all run at once: each step waits for every part); returns the
         step count. A part that fails sets the abort flag, the others then return, and its exception is raised here
@@ -314,7 +315,7 @@ class KernelProgram:
 
         def part(q: int) -> int:
             try:
-                return int(kernel.call(kernel.train_epoch_split, *head, q, parts, sync, self.sums, self.errors))
+                return int(kernel.call(kernel.train_epoch_split, *self._arguments(X, Y, perms, counted, 0, 0, q, parts, sync)))
             except BaseException as exc:  # noqa: BLE001  (raised again below, on the calling thread)
                 sync[1] = 1
                 failures.append(exc)
@@ -330,7 +331,7 @@ class KernelProgram:
             for thread in others:
                 thread.join()
             self.parts = 1
-            return self._train_split(head)
+            return self._train_split(X, Y, perms, counted)
         steps = part(0)
         for thread in others:
             thread.join()

@@ -1165,7 +1165,7 @@ def _span(n, part, parts):
     evenly as they go, the extra to the last parts (the first also steps the output layer and the biases); the
     tiles of 2 and the odd last unit to the last part. A span starts at a multiple of 6: :func:`_update_rows`
     steps its rows in pairs, as unsplit."""
-    size, extra = sixes(n) // parts, sixes(n) % parts
+    size, extra = divmod(sixes(n), parts)
     c0 = part * size + max(0, part - (parts - extra))
     c1 = c0 + size + (1 if part >= parts - extra else 0)
     return 6 * c0, n if part == parts - 1 else 6 * c1
