@@ -1137,6 +1137,33 @@ def _sched_yield(typingctx):
     return types.int32(), codegen
 
 
+@intrinsic
+def _prefetch(typingctx, arr, i, k):
+    """A hint that ``arr[i, k]``'s cache line will be read soon (``llvm.prefetch``: a read, kept in every cache
+    level): no value changes, and a target without prefetch instructions ignores it."""
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1], args[2]])
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch.p0i8")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, i, k), codegen
+
+
+@_inner(cache=True, nogil=True, error_model="numpy")
+def _prefetch_rows(X, p, start, m):
+    """Prefetch ``X``'s rows ``p[start:start + m]`` (those there are), a cache line apart."""
+    stride = max(1, 64 // X.itemsize)
+    for i in range(start, min(start + m, p.shape[0])):
+        r = p[i]
+        for k in range(0, X.shape[1], stride):
+            _prefetch(X, r, k)
+
+
 @nb.njit(cache=True, nogil=True)
 def _barrier(sync, target):
     """Wait until ``sync[0]`` (the arrivals so far) reaches ``target`` after adding this thread's; ``False`` if
@@ -1229,7 +1256,10 @@ def train_epoch_split(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, 
       sums its units into ``sums[l·per + part]`` (as (B, its units): :func:`_part_sums`; ``per`` is
       ``len(sums) / (L − 1)``); after the barrier each part adds the biases and applies ``f`` to the whole
       layer for itself (:func:`_activation`); the output layer, its error and the running measure (part 0's
-      ``seen``) each part computes whole;
+      ``seen``) each part computes whole. Part 0, whose units are the fewest, prefetches the next mini-batch's
+      rows before that barrier, where it would wait: a part that gathers them then finds them in a cache
+      instead of memory (a [784, 30, 10] step on MNIST 3–5% faster: medians of six alternated runs, 13.7 → 13.3 µs
+      with the rows in memory, 13.1 → 12.5 µs with them in the shared cache);
     * the errors below a layer are split by example in fours (:func:`_below_rows`) into ``errors[(s mod 2)·L + l]``
       (two sets, so a part a step ahead never writes what another still reads); after the barrier each part steps
       its own rows of each hidden layer; part 0 also steps the output layer and the biases of every layer, but
@@ -1266,6 +1296,8 @@ def train_epoch_split(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, 
                     break
                 j0, j1 = _span(W.shape[0], part, parts)
                 dense(inp, W[j0:j1], nobias[j0:j1], _part_sums(sums, l * per + part, j1 - j0), m)
+                if l == 0 and part == 0:  # the fewest units: it would wait here; the next mini-batch's rows meanwhile
+                    _prefetch_rows(X, p, s * batch_size + batch_size, batch_size)
                 passed += 1
                 if not _barrier(sync, parts * passed):
                     return -1
