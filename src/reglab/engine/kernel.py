@@ -65,6 +65,12 @@ _FAST = {"reassoc", "contract", "nsz", "arcp"}
 #: Python, which numba builds for every function it compiles (leaving them out cut a first run's compilation
 #: by a tenth, measured here).
 _inner: Any = functools.partial(nb.njit, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+#: :data:`_inner` for a function that allocates nothing and returns no array: compiled without numba's reference
+#: counting. Its arrays are its caller's, borrowed for the call; numba would otherwise count each reference to an
+#: array argument or view up and down with an atomic instruction, though none can be freed meanwhile (183 times
+#: per step of one [784, 30, 10] model; 78 with these, and the step 3–5% faster, measured here). numba refuses
+#: to compile one that allocates or returns an array, so the flag cannot hide a missing reference.
+_leaf: Any = functools.partial(_inner, _nrt=False)
 #: Without reassociation: the exponential's argument reduction must subtract ``n·ln2`` in two parts.
 _EXACT_ORDER = {"contract", "nsz", "arcp"}
 
@@ -233,7 +239,7 @@ def _log1p01_32(u):
     return np.float32(2.0) * s * p
 
 
-@_inner(fastmath=_EXACT_ORDER, cache=True, error_model="numpy")
+@_leaf(fastmath=_EXACT_ORDER, cache=True, error_model="numpy")
 def _sigmoid_all(out, count):
     r"""``σ`` in place on the first ``count`` elements of the contiguous ``out``, vectorized.
 
@@ -276,7 +282,7 @@ def _slope(a, code):
     return 1.0
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def dense(inp, W, b, out, m):
     """``out[:m] = inp[:m] Wᵀ + b``: inp (B, n_in), W (n_out, n_in), b (n_out,), out (B, n_out).
 
@@ -355,7 +361,7 @@ def dense(inp, W, b, out, m):
             out[ii, jj] += b[jj]
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def _weighted_rows(c, rows, m, out):
     """``out = Σ_i c[i]·rows[i]`` over the first ``m`` rows; c (B,), rows (B, n), out (n,)."""
     n = out.shape[0]
@@ -375,7 +381,7 @@ def _weighted_rows(c, rows, m, out):
         i += 1
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def _weighted_rows4(c, e, rows, m, out):
     """:func:`_weighted_rows` of four weightings at once: ``out[e + q] = Σ_i c[e + q, i]·rows[i]`` for ``q < 4``,
     each with the same arithmetic as there; the four share every load of ``rows`` (a wide layer's ``W`` is read
@@ -412,7 +418,7 @@ def _weighted_rows4(c, e, rows, m, out):
         i += 1
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def _rows(d, inp, m, j, c, shrink, w0, w1):
     """Rows ``j`` (w0) and ``j+1`` (w1) of ``w ← shrink·w + c·δᵀa``: ``w0 ← shrink·w0 + c Σ_i d[i,j] inp[i]``.
 
@@ -454,7 +460,7 @@ def _rows(d, inp, m, j, c, shrink, w0, w1):
         i += 1
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def _rows4(d, inp, m, j, c, shrink, W):
     """:func:`_rows`'s step added into rows ``j`` to ``j + 3`` of ``W`` (``shrink`` ≠ 0), each row with the same
     arithmetic as there: four rows share every load of ``inp``, so a pass over the mini-batch loads it half as
@@ -503,7 +509,7 @@ def _rows4(d, inp, m, j, c, shrink, W):
         i += 1
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def _step(w, g, s1, s2, eta, reg, opt, hyper, bc1, bc2):
     """Optimizer step and decoupled regularizers on one row ``w`` (n,) with its gradient ``g`` (n,).
 
@@ -554,7 +560,7 @@ def _step(w, g, s1, s2, eta, reg, opt, hyper, bc1, bc2):
         w[k] = x - min(max(x, -t), t)
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def _layer(inp, m, W, b, out, last, act, cost, zlast):
     """``out[:m] = f(inp[:m] Wᵀ + b)``; for the output layer (``last``) ``zlast[:m]`` keeps the pre-activations
     and ``f`` is the cost's non-linearity (sigmoid or softmax)."""
@@ -606,7 +612,7 @@ def _layer_key(key, t, l):
     return _hash32(U32(_hash32(U32(key ^ _hash32(U32(t & 0xFFFFFFFF)))) ^ _hash32(U32(l))))
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy")
+@nb.njit(fastmath=_FAST, cache=True, error_model="numpy", _nrt=False)  # as _leaf, callable from Python
 def _dropout(inp, m, s, thr, scale, keep, out, store):
     """Inverted dropout of ``inp[:m]`` (B, n) into ``out``, and where ``store`` the factors into ``keep``:
     ``keep[i, j]`` = ``scale`` (kept) or 0 (the network's input needs none: no error goes below it).
@@ -628,7 +634,7 @@ def _dropout(inp, m, s, thr, scale, keep, out, store):
                 out[i, j] = inp[i, j] * (scale if _hash32(U32(r + U32(j))) >= thr else zero)
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def _cap(w, cap):
     """The max-norm projection of one unit's incoming weights ``w`` (n,): ``w ← w·cap/‖w‖`` where ``‖w‖ > cap``."""
     total = w.dtype.type(0)
@@ -641,7 +647,7 @@ def _cap(w, cap):
             w[k] *= f
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def _cap_each(b, cap):
     """:func:`_cap` of every element of ``b`` on its own (a unit's bias is its one incoming number)."""
     for j in range(b.shape[0]):
@@ -650,7 +656,7 @@ def _cap_each(b, cap):
             b[j] *= cap / a
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1):
     """Rows ``j`` and ``j + 1`` of ``W``: the optimizer's step from the data gradient ``(1/m) δᵀa`` (for the
     book's SGD step fused into the rows, without forming it), the decoupled parts ``r = (λ₂, λ₁, d, t, c)``,
@@ -668,7 +674,7 @@ def _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g
         _cap(W[j + 1], r[4])
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def _update_rows(j0, j1, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1):
     """:func:`_update_pair` of rows ``j0`` to ``j1 − 1`` (an even count); the book's step four rows at a time
     (:func:`_rows4`), then the pair left over."""
@@ -689,7 +695,7 @@ def _update_rows(j0, j1, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv
         _update_pair(j, d, inp, m, W, S1, S2, eta, r, opt, hyper, bc1, bc2, inv_m, g0, g1)
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def _below_rows(i0, i1, d, W, a_below, act, keep, dropping, below):
     """Examples ``i0`` to ``i1 − 1``'s errors of the layer below: ``δ^{l−1} = (δ^l W) ⊙ f'(z)``, times the dropout
     factors; four examples at a time share every load of ``W`` (:func:`_weighted_rows4`)."""
@@ -780,7 +786,7 @@ def _output_error(acts, zlast, deltas, Y, rows, m, cost, seen, mi):
             d[i, j] = e * a * (1.0 - a) if cost == QUADRATIC else e
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def _last_row_and_bias(d, inp, m, W, S1, S2, b, S1b, S2b, eta, r, rb, opt, hyper, bc1, bc2, inv_m, g, cvec):
     """The odd last row of ``W`` (when ``n_out`` is odd) and the biases: step, decoupled parts, max-norm.
     ``g``: a buffer at least as long as a row and as the biases."""
@@ -843,7 +849,7 @@ def _step_buffers(X, Ws, batch_size):
     return acts, deltas, zlast, keeps, dropped
 
 
-@_inner(cache=True, nogil=True, error_model="numpy")
+@_leaf(cache=True, nogil=True, error_model="numpy")
 def _bias_corrections(X, hyper, t):
     """Adam's ``(1 − β₁ᵗ, 1 − β₂ᵗ)`` at step ``t`` in ``X``'s dtype (unused by the other optimizers)."""
     return X.dtype.type(1.0 - hyper[0] ** t), X.dtype.type(1.0 - hyper[1] ** t)
@@ -871,7 +877,7 @@ def epoch_callees(dtype: Any) -> list[tuple[Any, tuple[Any, ...]]]:
     ]
 
 
-@_inner(cache=True, nogil=True, error_model="numpy")
+@_leaf(cache=True, nogil=True, error_model="numpy")
 def _epoch_shape(X, Ws, perms, batch_size):
     """``(M, N, L, d, widest, steps)`` of an epoch: models, examples, layers, inputs, the widest of the inputs and the
     layers' units, and mini-batches."""
@@ -939,7 +945,7 @@ def train_epoch(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, reg_w,
     return t0 + steps
 
 
-@_inner(cache=True, error_model="numpy")
+@_leaf(cache=True, error_model="numpy")
 def _gather(X, rows, m, x):
     """``x[i] = X[rows[i]]`` for the first ``m`` rows (loops: a row assignment's shape check compiles error strings)."""
     for i in range(m):
@@ -993,7 +999,7 @@ def train_epoch_wide(X, Y, perms, batch_size, Ws, bs, S1w, S2w, S1b, S2b, eta, r
     return t0 + steps
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def _cost_and_hits(out, z, Y, rows, m, cost):
     """Summed data cost ``fn`` and correct predictions of the first ``m`` outputs, whose targets are ``Y[rows]``.
 
@@ -1033,7 +1039,7 @@ def _cost_and_hits(out, z, Y, rows, m, cost):
     return total, hits
 
 
-@_inner(fastmath=_FAST, cache=True, error_model="numpy")
+@_leaf(fastmath=_FAST, cache=True, error_model="numpy")
 def _softplus_sum(z, a, count):
     r"""``Σ softplus(z) = Σ max(z, 0) + ln(1 + u)`` over the first ``count`` elements of the contiguous
     ``z``, with ``u = e^{−|z|} = min(a, 1 − a) / max(a, 1 − a)`` from the activations ``a = σ(z)``
@@ -1154,7 +1160,7 @@ def _prefetch(typingctx, arr, i, k):
     return types.void(arr, i, k), codegen
 
 
-@_inner(cache=True, nogil=True, error_model="numpy")
+@_leaf(cache=True, nogil=True, error_model="numpy")
 def _prefetch_rows(X, p, start, m):
     """Prefetch ``X``'s rows ``p[start:start + m]`` (those there are), a cache line apart."""
     stride = max(1, 64 // X.itemsize)
