@@ -65,12 +65,14 @@ _FAST = {"reassoc", "contract", "nsz", "arcp"}
 #: Python, which numba builds for every function it compiles (leaving them out cut a first run's compilation
 #: by a tenth, measured here).
 _inner: Any = functools.partial(nb.njit, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-#: :data:`_inner` for a function that allocates nothing and returns no array: compiled without numba's reference
+#: ``nb.njit`` for a function that allocates nothing and returns no array: compiled without numba's reference
 #: counting. Its arrays are its caller's, borrowed for the call; numba would otherwise count each reference to an
 #: array argument or view up and down with an atomic instruction, though none can be freed meanwhile (183 times
 #: per step of one [784, 30, 10] model; 78 with these, and the step 3–5% faster, measured here). numba refuses
 #: to compile one that allocates or returns an array, so the flag cannot hide a missing reference.
-_leaf: Any = functools.partial(_inner, _nrt=False)
+_borrows: Any = functools.partial(nb.njit, _nrt=False)
+#: :data:`_borrows` for a function called only from compiled code (without the wrappers, as :data:`_inner`).
+_leaf: Any = functools.partial(_borrows, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 #: Without reassociation: the exponential's argument reduction must subtract ``n·ln2`` in two parts.
 _EXACT_ORDER = {"contract", "nsz", "arcp"}
 
@@ -612,7 +614,7 @@ def _layer_key(key, t, l):
     return _hash32(U32(_hash32(U32(key ^ _hash32(U32(t & 0xFFFFFFFF)))) ^ _hash32(U32(l))))
 
 
-@nb.njit(fastmath=_FAST, cache=True, error_model="numpy", _nrt=False)  # as _leaf, callable from Python
+@_borrows(fastmath=_FAST, cache=True, error_model="numpy")
 def _dropout(inp, m, s, thr, scale, keep, out, store):
     """Inverted dropout of ``inp[:m]`` (B, n) into ``out``, and where ``store`` the factors into ``keep``:
     ``keep[i, j]`` = ``scale`` (kept) or 0 (the network's input needs none: no error goes below it).
@@ -1167,7 +1169,7 @@ def _prefetch_rows(X, p, start, m):
     for i in range(start, min(start + m, p.shape[0])):
         r = p[i]
         for k in range(0, X.shape[1], stride):
-            _prefetch(X, r, k)
+            _prefetch(X, r, k)  # type: ignore[call-arg]  # an intrinsic: numba supplies its typing context
 
 
 @nb.njit(cache=True, nogil=True)
