@@ -68,7 +68,7 @@ _inner: Any = functools.partial(nb.njit, no_cpython_wrapper=True, no_cfunc_wrapp
 #: ``nb.njit`` for a function that allocates nothing and returns no array: compiled without numba's reference
 #: counting. Its arrays are its caller's, borrowed for the call; numba would otherwise count each reference to an
 #: array argument or view up and down with an atomic instruction, though none can be freed meanwhile (183 times
-#: per step of one [784, 30, 10] model; 78 with these, and the step 3–5% faster, measured here). numba refuses
+#: per step of one [784, 30, 10] model; 78 with these, and the step 3–4% faster, measured here). numba refuses
 #: to compile one that allocates or returns an array, so the flag cannot hide a missing reference.
 _borrows: Any = functools.partial(nb.njit, _nrt=False)
 #: :data:`_borrows` for a function called only from compiled code (without the wrappers, as :data:`_inner`).
