@@ -5,12 +5,20 @@ that it unwinds as on Ctrl-C: temporary files are removed, finished files stay w
 but left without a result is given back. ``sweep``, ``study all`` and ``reproduce`` keep what finished when
 they are interrupted, and the same command resumes. Commands exit :data:`EXIT_INTERRUPTED` (130) on Ctrl-C
 and :data:`EXIT_TERMINATED` (143) on SIGTERM, the shell's codes for the two signals.
+
+A signal that arrives while the main thread runs Python code called back from C (numba's compiler asks such
+callbacks for its cached objects) raises there, and C cannot pass the exception on: Python reports it as
+"ignored" and the command would go on as if it had not been signalled. Within :func:`sigterm_as_interrupt` such
+an interruption is delivered again a moment later (``_thread.interrupt_main`` from another thread), until it
+lands in code that can pass it on.
 """
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import signal
+import sys
 import threading
 
 from reglab.errors import EXIT_SIGINT as EXIT_INTERRUPTED
@@ -18,6 +26,10 @@ from reglab.errors import EXIT_SIGTERM as EXIT_TERMINATED
 from reglab.errors import Terminated
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_TERMINATED", "Terminated", "interrupted", "sigterm_as_interrupt"]
+
+#: Seconds after which an interruption that a callback from C dropped is delivered again (again, if it lands in
+#: another such callback).
+AGAIN_AFTER = 0.01
 
 
 @contextlib.contextmanager
@@ -31,10 +43,22 @@ def sigterm_as_interrupt():
     def handler(signum, frame):
         raise Terminated()
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    def unraisable(report) -> None:
+        if isinstance(report.exc_value, KeyboardInterrupt):  # raised in a callback from C, which dropped it
+            # the signal again in a moment, from another thread: now it would be raised here, in this hook
+            again = threading.Timer(AGAIN_AFTER, _thread.interrupt_main,
+                                    (signal.SIGTERM if isinstance(report.exc_value, Terminated) else signal.SIGINT,))
+            again.daemon = True
+            again.start()
+        else:
+            hook(report)
+
+    previous, hook = signal.signal(signal.SIGTERM, handler), sys.unraisablehook
+    sys.unraisablehook = unraisable
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         signal.signal(signal.SIGTERM, previous)
 
 
