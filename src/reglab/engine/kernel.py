@@ -1100,8 +1100,8 @@ SPLIT_MACS_PER_PART = 50_000
 SPINS = 4000
 
 
-def _item_pointer(context, builder, aryty, ary, idx):
-    return cgutils.get_item_pointer(context, builder, aryty, context.make_array(aryty)(context, builder, ary), [idx])
+def _item_pointer(context, builder, aryty, ary, *idx):
+    return cgutils.get_item_pointer(context, builder, aryty, context.make_array(aryty)(context, builder, ary), list(idx))
 
 
 @intrinsic
@@ -1150,9 +1150,7 @@ def _prefetch(typingctx, arr, i, k):
     """A hint that ``arr[i, k]``'s cache line will be read soon (``llvm.prefetch``: a read, kept in every cache
     level): no value changes, and a target without prefetch instructions ignores it."""
     def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1], args[2]])
+        ptr = _item_pointer(context, builder, signature.args[0], *args)
         i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
         fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
                                             "llvm.prefetch.p0i8")
